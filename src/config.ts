@@ -1,0 +1,196 @@
+import Path from 'node:path';
+
+import Dotenv from 'dotenv';
+
+import Package from '../package.json';
+
+
+export type DatabaseConfig =
+    | { kind: 'postgres'; url: string; poolMax: number; timeoutMs: number }
+    | { kind: 'pglite'; dataDir: string | null };     // null: in memory, gone when the process ends
+
+
+export interface AuthConfig {
+    secret: Buffer;
+    issuer: string | null;
+    audience: string | null;
+    clockSkewSec: number;
+}
+
+
+export interface Config {
+    host: string;
+    port: number;
+    database: DatabaseConfig;
+    auth: AuthConfig;
+    corsOrigins: string[];
+    logLevel: string;
+    version: string;
+}
+
+
+export class ConfigError extends Error {
+
+    constructor(variable: string, problem: string) {
+
+        super(`${variable} ${problem}`);
+        this.name = 'ConfigError';
+    }
+}
+
+
+type Env = Record<string, string | undefined>;
+
+
+const internals = {
+    logLevels: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    minSecretLength: 32,
+
+    // The placeholder shipped in .env.example: a copied example file must not become a production secret.
+    exampleSecret: 'replace-me-with-at-least-32-random-characters',
+
+    text(env: Env, name: string): string | null {
+
+        const value = env[name]?.trim();
+        return value ? value : null;
+    },
+
+    integer(env: Env, name: string, { min, max, fallback }: { min: number; max: number; fallback: number }): number {
+
+        const raw = internals.text(env, name);
+        if (raw === null) {
+            return fallback;
+        }
+
+        const value = Number(raw);
+        if (!/^\d+$/.test(raw) || value < min || value > max) {
+            throw new ConfigError(name, `must be a whole number from ${min} to ${max}, not "${raw}"`);
+        }
+
+        return value;
+    },
+
+    origins(env: Env): string[] {
+
+        const raw = internals.text(env, 'CORS_ORIGINS') ?? 'http://localhost:3000';
+        const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+        for (const origin of origins) {
+            if (origin === '*') {
+                throw new ConfigError('CORS_ORIGINS', 'cannot be *: credentials are allowed, so list each origin');
+            }
+
+            let parsed: URL;
+            try {
+                parsed = new URL(origin);
+            }
+            catch {
+                throw new ConfigError('CORS_ORIGINS', `holds "${origin}", which is not an origin such as https://app.example.com`);
+            }
+
+            if (parsed.origin !== origin.replace(/\/$/, '')) {
+                throw new ConfigError('CORS_ORIGINS', `holds "${origin}": an origin is scheme, host and port only, with no path`);
+            }
+        }
+
+        return origins.map((origin) => origin.replace(/\/$/, ''));
+    },
+
+    logLevel(env: Env): string {
+
+        const level = internals.text(env, 'LOG_LEVEL') ?? 'info';
+        if (!internals.logLevels.includes(level)) {
+            throw new ConfigError('LOG_LEVEL', `must be one of ${internals.logLevels.join(', ')}, not "${level}"`);
+        }
+
+        return level;
+    }
+};
+
+
+/**
+ * Reads `.env` (when present; real environment variables win) and parses the environment.
+ */
+export function readConfig(): Config {
+
+    Dotenv.config({ quiet: true });
+    return parseConfig(process.env);
+}
+
+
+export function parseConfig(env: Env): Config {
+
+    return {
+        host: internals.text(env, 'HOST') ?? '127.0.0.1',
+        port: internals.integer(env, 'PORT', { min: 0, max: 65535, fallback: 8000 }),
+        database: parseDatabaseConfig(env),
+        auth: parseAuthConfig(env),
+        corsOrigins: internals.origins(env),
+        logLevel: internals.logLevel(env),
+        version: Package.version
+    };
+}
+
+
+export function parseDatabaseConfig(env: Env): DatabaseConfig {
+
+    const url = internals.text(env, 'DATABASE_URL');
+    if (url === null) {
+        return { kind: 'pglite', dataDir: Path.resolve('.data') };
+    }
+
+    if (url.startsWith('pglite://')) {
+        const location = url.slice('pglite://'.length);
+        if (!location) {
+            throw new ConfigError('DATABASE_URL', 'must name a directory after pglite:// (or be pglite://memory)');
+        }
+
+        return { kind: 'pglite', dataDir: location === 'memory' ? null : Path.resolve(location) };
+    }
+
+    let parsed: URL;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:5432/database)');
+    }
+
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql:// (or pglite://), not ${parsed.protocol}//`);
+    }
+
+    if (!parsed.hostname) {
+        throw new ConfigError('DATABASE_URL', 'has no host name');
+    }
+
+    return {
+        kind: 'postgres',
+        url,
+        poolMax: internals.integer(env, 'DB_POOL_MAX', { min: 1, max: 1000, fallback: 10 }),
+        timeoutMs: internals.integer(env, 'DB_TIMEOUT_MS', { min: 100, max: 60_000, fallback: 2000 })
+    };
+}
+
+
+export function parseAuthConfig(env: Env): AuthConfig {
+
+    const secret = internals.text(env, 'BETTER_AUTH_SECRET');
+    if (secret === null) {
+        throw new ConfigError('BETTER_AUTH_SECRET', 'is not set: it must hold the secret the frontend signs its tokens with');
+    }
+
+    if (secret.length < internals.minSecretLength) {
+        throw new ConfigError('BETTER_AUTH_SECRET', `is too short: it needs at least ${internals.minSecretLength} characters`);
+    }
+
+    if (secret === internals.exampleSecret) {
+        throw new ConfigError('BETTER_AUTH_SECRET', 'still holds the placeholder from .env.example: set a real secret');
+    }
+
+    return {
+        secret: Buffer.from(secret, 'utf8'),
+        issuer: internals.text(env, 'JWT_ISSUER'),
+        audience: internals.text(env, 'JWT_AUDIENCE'),
+        clockSkewSec: internals.integer(env, 'JWT_CLOCK_SKEW_S', { min: 0, max: 600, fallback: 30 })
+    };
+}

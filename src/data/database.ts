@@ -1,0 +1,116 @@
+import Fs from 'node:fs';
+import Path from 'node:path';
+
+import Knex from 'knex';
+import ClientPgLite from 'knex-pglite';
+
+import type { DatabaseConfig } from '../config';
+
+
+export type Database = Knex.Knex;
+
+
+export interface DatabaseOptions {
+    /** Use this schema instead of `public` (created when missing): lets test files share one database. */
+    schema?: string;
+}
+
+
+const internals = {
+    root: Path.resolve(__dirname, '..', '..'),
+
+    // Connection-level failures: the database is down or unreachable, not the query at fault.
+    unavailableCodes: new Set([
+        'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+        '57P01', '57P02', '57P03',                                  // admin / crash shutdown, cannot connect now
+        '53300',                                                    // too many connections
+        '08000', '08001', '08003', '08004', '08006'                 // connection exceptions
+    ])
+};
+
+
+export const migrationConfig: Knex.Knex.MigratorConfig = {
+    directory: Path.join(internals.root, 'migrations'),
+    tableName: 'knex_migrations',
+    loadExtensions: ['.ts'],
+    extension: 'ts'
+};
+
+
+export const seedConfig: Knex.Knex.SeederConfig = {
+    directory: Path.join(internals.root, 'seeds'),
+    loadExtensions: ['.ts'],
+    extension: 'ts'
+};
+
+
+export function knexConfig(config: DatabaseConfig, options: DatabaseOptions = {}): Knex.Knex.Config {
+
+    const shared = {
+        migrations: { ...migrationConfig, schemaName: options.schema },
+        seeds: seedConfig,
+        searchPath: options.schema ? [options.schema] : undefined
+    };
+
+    if (config.kind === 'pglite') {
+        if (config.dataDir) {
+            Fs.mkdirSync(config.dataDir, { recursive: true });
+        }
+
+        return {
+            ...shared,
+            client: ClientPgLite,
+            connection: config.dataDir ? { filename: config.dataDir } : {}
+        };
+    }
+
+    return {
+        ...shared,
+        client: 'pg',
+        connection: {
+            connectionString: config.url,
+            connectionTimeoutMillis: config.timeoutMs,
+            application_name: 'todo-api'
+        },
+        pool: { min: 0, max: config.poolMax },
+        acquireConnectionTimeout: config.timeoutMs
+    };
+}
+
+
+export async function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
+
+    const db = Knex(knexConfig(config, options));
+    if (options.schema) {
+        await db.raw('create schema if not exists ??', [options.schema]);
+    }
+
+    return db;
+}
+
+
+export function describeDatabase(config: DatabaseConfig): string {
+
+    if (config.kind === 'pglite') {
+        return config.dataDir ? `embedded PGlite in ${config.dataDir}` : 'embedded PGlite in memory';
+    }
+
+    const url = new URL(config.url);
+    return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+
+/**
+ * True when the error says the database could not be reached (rather than that a statement failed).
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+
+    if (!err || typeof err !== 'object') {
+        return false;
+    }
+
+    const { name, code, message } = err as { name?: string; code?: string; message?: string };
+    return name === 'KnexTimeoutError' ||
+        (typeof code === 'string' && internals.unavailableCodes.has(code)) ||
+        /^Connection terminated/.test(message ?? '');
+}

@@ -1,0 +1,61 @@
+import { ConfigError, readConfig } from './config';
+import { createDatabase, describeDatabase } from './data/database';
+import { createServer } from './server';
+
+
+const internals = {
+    shutdownTimeoutMs: 10_000
+};
+
+
+async function main(): Promise<void> {
+
+    const config = readConfig();
+    const db = await createDatabase(config.database);
+
+    // The embedded database belongs to this process alone, so it is brought up to date here;
+    // a shared PostgreSQL is migrated by the operator (`todo-admin migrate`), once per deploy.
+    if (config.database.kind === 'pglite') {
+        await db.migrate.latest();
+    }
+
+    const server = await createServer({ config, db });
+    await server.start();
+    server.logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, 'todo-api listening');
+
+    let stopping = false;
+    const stop = async (signal: NodeJS.Signals) => {
+
+        if (stopping) {
+            return;
+        }
+
+        stopping = true;
+        server.logger.info({ signal }, 'stopping: finishing requests in flight');
+        try {
+            await server.stop({ timeout: internals.shutdownTimeoutMs });
+            await db.destroy();
+            server.logger.info('stopped');
+        }
+        catch (err) {
+            server.logger.error({ err }, 'unclean stop');
+            process.exitCode = 1;
+        }
+    };
+
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+}
+
+
+main().catch((err: unknown) => {
+
+    if (err instanceof ConfigError) {
+        console.error(`todo-api: configuration error: ${err.message}`);
+    }
+    else {
+        console.error('todo-api: failed to start:', err instanceof Error ? err.message : err);
+    }
+
+    process.exit(1);
+});

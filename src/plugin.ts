@@ -1,0 +1,68 @@
+import type { Plugin } from '@hapi/hapi';
+
+import type { Config } from './config';
+import type { Database } from './data/database';
+import type { TaskStore } from './data/tasks';
+import { taskStore } from './data/tasks';
+import { authPlugin } from './auth/jwt';
+import { errorResponses } from './extensions/errors';
+import { requestIdHeader } from './extensions/request-id';
+import { contract } from './routes/docs/contract';
+import { liveness } from './routes/health/liveness';
+import { readiness } from './routes/health/readiness';
+import { completeTask } from './routes/tasks/complete';
+import { createTask } from './routes/tasks/create';
+import { deleteTask } from './routes/tasks/delete';
+import { getTask } from './routes/tasks/get';
+import { listTasks } from './routes/tasks/list';
+import { replaceTask } from './routes/tasks/replace';
+import { updateTask } from './routes/tasks/update';
+
+
+declare module '@hapi/hapi' {
+    interface ServerApplicationState {
+        db: Database;
+        tasks: TaskStore;
+        version: string;
+        probeTimeoutMs: number;
+    }
+}
+
+
+export interface AppOptions {
+    config: Config;
+    db: Database;
+}
+
+
+/**
+ * The whole application as one plugin: auth, data access, routes and error shaping.
+ */
+export const appPlugin: Plugin<AppOptions> = {
+    name: 'todo-api',
+    dependencies: ['@hapi/jwt'],
+    async register(server, { config, db }) {
+
+        server.app.db = db;
+        server.app.tasks = taskStore(db);
+        server.app.version = config.version;
+        server.app.probeTimeoutMs = config.database.kind === 'postgres' ? config.database.timeoutMs : 2000;
+
+        await server.register({ plugin: authPlugin, options: config.auth });
+
+        server.ext(errorResponses);
+        server.ext(requestIdHeader);
+
+        // One call each: hapi types a route array with a single request shape, and each route has its own.
+        server.route(readiness);
+        server.route(liveness);
+        server.route(contract);
+        server.route(listTasks);
+        server.route(createTask);
+        server.route(getTask);
+        server.route(replaceTask);
+        server.route(updateTask);
+        server.route(completeTask);
+        server.route(deleteTask);
+    }
+};

@@ -1,0 +1,47 @@
+import Joi from 'joi';
+import type { ServerRoute } from '@hapi/hapi';
+
+import type { components } from '../../generated/openapi';
+
+
+type Schemas = components['schemas'];
+
+
+export const readiness: ServerRoute = {
+    method: 'GET',
+    path: '/health',
+    options: {
+        auth: false,
+        tags: ['api', 'health'],
+        description: 'Readiness: the process and its database answer',
+        response: {
+            status: {
+                200: Joi.object<Schemas['Health'], true>({
+                    status: Joi.string().valid('ok'),
+                    database: Joi.string().valid('ok'),
+                    version: Joi.string()
+                }).label('Health'),
+                503: Joi.object<Schemas['HealthUnavailable'], true>({
+                    status: Joi.string().valid('unavailable'),
+                    database: Joi.string().valid('unreachable')
+                }).label('HealthUnavailable')
+            },
+            sample: 0
+        },
+        async handler(request, h) {
+
+            const { db, version, probeTimeoutMs } = request.server.app;
+            try {
+                await db.raw('select 1').timeout(probeTimeoutMs, { cancel: true });
+            }
+            catch (err) {
+                request.log(['warn', 'health'], { msg: 'database unreachable', err });
+                const body: Schemas['HealthUnavailable'] = { status: 'unavailable', database: 'unreachable' };
+                return h.response(body).code(503);
+            }
+
+            const body: Schemas['Health'] = { status: 'ok', database: 'ok', version };
+            return body;
+        }
+    }
+};

@@ -1,0 +1,43 @@
+import type { ServerRoute } from '@hapi/hapi';
+
+import { encodeCursor, taskListQuerySchema, taskListSchema } from '../../schemas/tasks';
+import type { TaskListQuery } from '../../schemas/tasks';
+import { errorStatuses, userIdOf } from './common';
+
+
+export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
+    method: 'GET',
+    path: '/api/tasks',
+    options: {
+        tags: ['api', 'tasks'],
+        description: 'List the signed-in user\'s tasks, newest first',
+        notes: 'When more tasks follow, X-Next-Cursor and Link (rel="next") point at the next page.',
+        validate: {
+            query: taskListQuerySchema
+        },
+        response: {
+            status: { 200: taskListSchema, ...errorStatuses },
+            sample: 0
+        },
+        async handler(request, h) {
+
+            const { status, completed, limit, cursor } = request.query;
+            const page = await request.server.app.tasks.listTasksForUser(userIdOf(request), {
+                completed: completed ?? (status === 'all' ? undefined : status === 'completed'),
+                limit,
+                after: cursor
+            });
+
+            const response = h.response(page.tasks);
+            if (page.next) {
+                const next = encodeCursor(page.next);
+                const query = new URLSearchParams(request.url.search);
+                query.set('cursor', next);
+                response.header('X-Next-Cursor', next);
+                response.header('Link', `<${request.path}?${query}>; rel="next"`);
+            }
+
+            return response;
+        }
+    }
+};

@@ -1,0 +1,164 @@
+import Joi from 'joi';
+
+import type { components, operations } from '../generated/openapi';
+import type { TaskPosition } from '../data/tasks';
+import { isTaskId } from '../data/tasks';
+
+
+type Schemas = components['schemas'];
+
+/** The list query after validation: `cursor` arrives decoded. */
+export type TaskListQuery = Omit<NonNullable<operations['listTasks']['parameters']['query']>, 'cursor'> & {
+    status: NonNullable<NonNullable<operations['listTasks']['parameters']['query']>['status']>;
+    limit: number;
+    cursor?: TaskPosition;
+};
+
+
+const internals = {
+    // RFC 3339 date-time; an offset-less date-time or a bare date is read as UTC, as the frontend's form inputs send them.
+    dateTimeRx: /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?)?$/,
+    timestampRx: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/,
+
+    toUtc(value: string): string | null {
+
+        const match = internals.dateTimeRx.exec(value);
+        if (!match) {
+            return null;
+        }
+
+        const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', offset = 'Z'] = match;
+        const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction.slice(0, 4)}${offset.toUpperCase()}`);
+        if (Number.isNaN(date.getTime())) {
+            return null;
+        }
+
+        // Date rolls 02-30 over into March; a calendar date that does not exist is an error, not another day.
+        const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+        if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day) || Number(hour) > 23) {
+            return null;
+        }
+
+        return date.toISOString();
+    }
+};
+
+
+const title = Joi.string().trim().min(1).max(200);
+const description = Joi.string().max(4000).allow('', null);
+const completed = Joi.boolean();
+const priority = Joi.string().valid('low', 'medium', 'high');
+const dueDate = Joi.string()
+    .allow(null)
+    .custom((value: string, helpers) => internals.toUtc(value) ?? helpers.error('date.format'))
+    .messages({ 'date.format': '{{#label}} must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z' });
+
+
+export const taskFieldsSchema = Joi.object<Schemas['TaskCreate'], true>({
+    title: title.required(),
+    description: description.default(null),
+    completed: completed.default(false),
+    priority: priority.default('medium'),
+    due_date: dueDate.default(null)
+})
+    .required()
+    .label('body');
+
+
+export const taskChangesSchema = Joi.object<Schemas['TaskPatch'], true>({
+    title,
+    description,
+    completed,
+    priority,
+    due_date: dueDate
+})
+    .required()
+    .label('body');
+
+
+// No body at all toggles; hapi hands a missing body over as null.
+export const taskCompletionSchema = Joi.object<Schemas['TaskCompletion'], true>({
+    completed
+})
+    .allow(null)
+    .label('body');
+
+
+export const taskParamsSchema = Joi.object({
+    // Any string: an id that is not a UUID is simply a task that does not exist (404), not a malformed request.
+    id: Joi.string().required()
+});
+
+
+export const cursorSchema = Joi.string()
+    .custom((value: string, helpers) => decodeCursor(value) ?? helpers.error('cursor.invalid'))
+    .messages({ 'cursor.invalid': '{{#label}} is not a cursor this service issued' });
+
+
+export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
+    status: Joi.string().valid('all', 'pending', 'completed').default('all'),
+    completed: Joi.boolean(),
+    limit: Joi.number().integer().min(1).max(100).default(100),
+    cursor: cursorSchema
+})
+    .custom((query: TaskListQuery, helpers) => {
+
+        if (query.completed !== undefined &&
+            query.status !== 'all' &&
+            query.completed !== (query.status === 'completed')) {
+
+            return helpers.error('query.conflict');
+        }
+
+        return query;
+    })
+    .messages({ 'query.conflict': 'status and completed ask for different tasks; send one of them' });
+
+
+export function encodeCursor(position: TaskPosition): string {
+
+    return Buffer.from(`${position.created_at}|${position.id}`).toString('base64url');
+}
+
+
+export function decodeCursor(cursor: string): TaskPosition | null {
+
+    const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+    if (rest.length || !id || !internals.timestampRx.test(createdAt) || !isTaskId(id)) {
+        return null;
+    }
+
+    return { created_at: createdAt, id };
+}
+
+
+// Response schemas describe the API in the browsable docs; responses are checked against openapi.yaml in the tests.
+
+export const taskSchema = Joi.object<Schemas['Task'], true>({
+    id: Joi.string().guid(),
+    user_id: Joi.string(),
+    title: Joi.string(),
+    description: Joi.string().allow(null),
+    completed: Joi.boolean(),
+    priority,
+    due_date: Joi.string().isoDate().allow(null),
+    created_at: Joi.string().isoDate(),
+    updated_at: Joi.string().isoDate()
+}).label('Task');
+
+
+export const taskListSchema = Joi.array().items(taskSchema).label('TaskList');
+
+
+export const errorSchema = Joi.object<Schemas['Error'], true>({
+    detail: Joi.string()
+}).label('Error');
+
+
+export const validationErrorSchema = Joi.object<Schemas['ValidationError'], true>({
+    detail: Joi.array().items(Joi.object<Schemas['ValidationIssue'], true>({
+        loc: Joi.array().items(Joi.string(), Joi.number()),
+        msg: Joi.string(),
+        type: Joi.string()
+    }).label('ValidationIssue'))
+}).label('ValidationError');

@@ -1,0 +1,99 @@
+import Hapi from '@hapi/hapi';
+import Inert from '@hapi/inert';
+import Jwt from '@hapi/jwt';
+import Vision from '@hapi/vision';
+import HapiPino from 'hapi-pino';
+import HapiSwagger from 'hapi-swagger';
+
+import type { Config } from './config';
+import type { Database } from './data/database';
+import { validationFailAction } from './extensions/errors';
+import { appPlugin } from './plugin';
+
+
+export interface ServerOptions {
+    config: Config;
+    db: Database;
+}
+
+
+const internals = {
+    // Tasks are small (200 + 4000 characters); anything near this is not a task.
+    maxPayloadBytes: 64 * 1024
+};
+
+
+/**
+ * Builds the configured server without starting it: `server.initialize()` for tests, `server.start()` to listen.
+ */
+export async function createServer({ config, db }: ServerOptions): Promise<Hapi.Server> {
+
+    const server = Hapi.server({
+        host: config.host,
+        port: config.port,
+        debug: false,                                   // Errors are logged by hapi-pino, never printed raw.
+        router: {
+            stripTrailingSlash: true
+        },
+        routes: {
+            cors: {
+                origin: config.corsOrigins,
+                credentials: true,
+                additionalExposedHeaders: ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id']
+            },
+            security: {
+                hsts: false,                            // The TLS terminator in front of the service decides HSTS.
+                xframe: 'deny',
+                noSniff: true,
+                referrer: 'no-referrer'
+            },
+            cache: {
+                otherwise: 'no-store'
+            },
+            payload: {
+                maxBytes: internals.maxPayloadBytes,
+                allow: 'application/json'
+            },
+            validate: {
+                failAction: validationFailAction,
+                options: {
+                    abortEarly: false,
+                    stripUnknown: true,                 // Unknown and read-only fields in a body change nothing.
+                    errors: { wrap: { label: false } }
+                }
+            }
+        }
+    });
+
+    await server.register([
+        Jwt,
+        Inert,
+        Vision,
+        {
+            plugin: HapiPino,
+            options: {
+                level: config.logLevel,
+                redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+                ignorePaths: ['/health/live'],
+                logPayload: false
+            }
+        },
+        {
+            plugin: HapiSwagger,
+            options: {
+                info: { title: 'todo-api', version: config.version },
+                documentationPath: '/docs',
+                jsonPath: '/swagger.json',
+                grouping: 'tags',
+                securityDefinitions: {
+                    bearer: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' }
+                },
+                security: [{ bearer: [] }]
+            } satisfies HapiSwagger.RegisterOptions
+        }
+    ]);
+
+    await server.register({ plugin: appPlugin, options: { config, db } });
+
+    return server;
+}
