@@ -9,7 +9,7 @@ export async function up(knex: Knex): Promise<void> {
             id text primary key,
             email text not null,
             name text,
-            created_at timestamptz(3) not null default now(),
+            created_at timestamptz not null default now(),
             constraint users_email_key unique (email),
             constraint users_email_format check (email like '_%@_%')
         )

@@ -30,8 +30,8 @@ export interface TaskPage {
 }
 
 
-// Timestamps leave the database already in the API's form (RFC 3339, UTC, milliseconds, Z), so no Date round trip.
-const timestamp = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${column}`;
+// Timestamps leave the database already in the API's form (RFC 3339, UTC, microseconds, Z), so no Date round trip.
+const timestamp = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
 
 
 const internals = {
@@ -42,8 +42,8 @@ const internals = {
         timestamp('due_date'), timestamp('created_at'), timestamp('updated_at')
     ].join(', '),
 
-    // Strictly later than the previous value even when two changes land within the same millisecond.
-    touched: 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 millisecond\')',
+    // Strictly later than the previous value even when two changes land within the same microsecond.
+    touched: 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')',
 
     editable: ['title', 'description', 'completed', 'priority', 'due_date'] as const
 };

@@ -18,7 +18,7 @@ export type TaskListQuery = Omit<NonNullable<operations['listTasks']['parameters
 const internals = {
     // RFC 3339 date-time; an offset-less date-time or a bare date is read as UTC, as the frontend's form inputs send them.
     dateTimeRx: /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?)?$/,
-    timestampRx: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/,
+    timestampRx: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/,
 
     toUtc(value: string): string | null {
 

@@ -1,0 +1,90 @@
+import type { Server, ServerInjectOptions, ServerInjectResponse } from '@hapi/hapi';
+
+import type { Config } from '../../src/config';
+import { parseConfig } from '../../src/config';
+import { mintToken } from '../../src/auth/tokens';
+import { taskStore } from '../../src/data/tasks';
+import type { Task, TaskStore } from '../../src/data/tasks';
+import { createServer } from '../../src/server';
+import { contractViolations } from './contract';
+import type { TestDatabase } from './database';
+import { createTestDatabase } from './database';
+
+
+export const testSecret = 'test-secret-that-is-long-enough-0123456789';
+
+
+export interface ApiRequest extends Omit<ServerInjectOptions, 'url'> {
+    url: string;
+    /** Send a valid token for this user. */
+    as?: string;
+}
+
+
+export interface TestApi {
+    server: Server;
+    config: Config;
+    database: TestDatabase;
+    tasks: TaskStore;
+    token(userId: string): string;
+    /** server.inject(), with every response checked against openapi.yaml: a violation fails the test. */
+    request(options: ApiRequest): Promise<ServerInjectResponse>;
+    /** Creates a task through the API and returns it. */
+    createTask(userId: string, fields?: Record<string, unknown>): Promise<Task>;
+    stop(): Promise<void>;
+}
+
+
+export function testConfig(env: Record<string, string> = {}): Config {
+
+    return parseConfig({ BETTER_AUTH_SECRET: testSecret, LOG_LEVEL: 'silent', ...env });
+}
+
+
+export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+
+    const database = await createTestDatabase();
+    const config = { ...testConfig(env), database: database.config };
+    const server = await createServer({ config, db: database.db });
+    await server.initialize();
+
+    const token = (userId: string) => mintToken(config.auth, { userId, ttlSec: 600 }).token;
+
+    const request = async ({ as, ...options }: ApiRequest) => {
+
+        if (as) {
+            options.headers = { authorization: `Bearer ${token(as)}`, ...options.headers };
+        }
+
+        const response = await server.inject(options);
+        const violations = contractViolations(options.method ?? 'GET', options.url, response);
+        if (violations.length) {
+            throw new Error(`Response breaks openapi.yaml:\n  ${violations.join('\n  ')}\n  body: ${response.payload.slice(0, 500)}`);
+        }
+
+        return response;
+    };
+
+    return {
+        server,
+        config,
+        database,
+        tasks: taskStore(database.db),
+        token,
+        request,
+        async createTask(userId, fields = {}) {
+
+            const response = await request({ method: 'POST', url: '/api/tasks', as: userId, payload: { title: 'A task', ...fields } });
+            if (response.statusCode !== 201) {
+                throw new Error(`create failed: ${response.statusCode} ${response.payload}`);
+            }
+
+            return response.result as Task;
+        },
+        async stop() {
+
+            await server.stop();
+            await database.destroy();
+        }
+    };
+}
