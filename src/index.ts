@@ -1,5 +1,6 @@
 import { ConfigError, readConfig } from './config';
 import { createDatabase, describeDatabase } from './data/database';
+import { createLogger, knexLogger } from './logger';
 import { createServer } from './server';
 
 
@@ -11,7 +12,8 @@ const internals = {
 async function main(): Promise<void> {
 
     const config = readConfig();
-    const db = await createDatabase(config.database);
+    const logger = createLogger(config.logLevel);
+    const db = await createDatabase(config.database, { log: knexLogger(logger) });
 
     // The embedded database belongs to this process alone, so it is brought up to date here;
     // a shared PostgreSQL is migrated by the operator (`todo-admin migrate`), once per deploy.
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
         await db.migrate.latest();
     }
 
-    const server = await createServer({ config, db });
+    const server = await createServer({ config, db, logger });
     await server.start();
     server.logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, 'todo-api listening');
 

@@ -8,12 +8,16 @@ import HapiSwagger from 'hapi-swagger';
 import type { Config } from './config';
 import type { Database } from './data/database';
 import { validationFailAction } from './extensions/errors';
+import type { Logger } from './logger';
+import { createLogger } from './logger';
 import { appPlugin } from './plugin';
 
 
 export interface ServerOptions {
     config: Config;
     db: Database;
+    /** The process's logger; one at config.logLevel on stdout when not given. */
+    logger?: Logger;
 }
 
 
@@ -26,7 +30,7 @@ const internals = {
 /**
  * Builds the configured server without starting it: `server.initialize()` for tests, `server.start()` to listen.
  */
-export async function createServer({ config, db }: ServerOptions): Promise<Hapi.Server> {
+export async function createServer({ config, db, logger = createLogger(config.logLevel) }: ServerOptions): Promise<Hapi.Server> {
 
     const server = Hapi.server({
         host: config.host,
@@ -72,8 +76,7 @@ export async function createServer({ config, db }: ServerOptions): Promise<Hapi.
         {
             plugin: HapiPino,
             options: {
-                level: config.logLevel,
-                redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+                instance: logger,
                 ignorePaths: ['/health/live'],
                 logPayload: false
             }

@@ -13,6 +13,8 @@ export type Database = Knex.Knex;
 export interface DatabaseOptions {
     /** Use this schema instead of `public` (created when missing): lets test files share one database. */
     schema?: string;
+    /** Where knex's own warnings go (it prints them to the console otherwise). */
+    log?: Knex.Knex.Logger;
 }
 
 
@@ -49,7 +51,8 @@ export function knexConfig(config: DatabaseConfig, options: DatabaseOptions = {}
     const shared = {
         migrations: { ...migrationConfig, schemaName: options.schema },
         seeds: seedConfig,
-        searchPath: options.schema ? [options.schema] : undefined
+        searchPath: options.schema ? [options.schema] : undefined,
+        log: options.log
     };
 
     if (config.kind === 'pglite') {

@@ -1,0 +1,117 @@
+import Crypto from 'node:crypto';
+
+import test from 'ava';
+
+import { createDatabase } from '../../src/data/database';
+import { createLogger, knexLogger } from '../../src/logger';
+import { createServer } from '../../src/server';
+import { contractViolations } from '../helpers/contract';
+import { startTestApi, testConfig } from '../helpers/api';
+import { mintToken } from '../../src/auth/tokens';
+
+
+test('an unreachable database answers 503 quickly, on /health and on the API', async (t) => {
+
+    // Nothing listens on port 1: connections are refused at once.
+    const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 2, timeoutMs: 500 };
+    const config = { ...testConfig(), database };
+    const db = await createDatabase(database, { log: knexLogger(createLogger('silent')) });
+    const server = await createServer({ config, db });
+    await server.initialize();
+    t.teardown(async () => {
+
+        await server.stop();
+        await db.destroy();
+    });
+
+    const token = mintToken(config.auth, { userId: 'someone', ttlSec: 60 }).token;
+    const check = async (method: string, url: string, payload?: object) => {
+
+        const res = await server.inject({ method, url, payload, headers: { authorization: `Bearer ${token}` } });
+        t.deepEqual(contractViolations(method, url, res), []);
+        return res;
+    };
+
+    const health = await check('GET', '/health');
+    t.is(health.statusCode, 503);
+    t.deepEqual(health.result, { status: 'unavailable', database: 'unreachable' });
+
+    const live = await check('GET', '/health/live');
+    t.is(live.statusCode, 200);
+
+    for (const [method, url, payload] of [
+        ['GET', '/api/tasks'],
+        ['POST', '/api/tasks', { title: 'x' }],
+        ['GET', `/api/tasks/${Crypto.randomUUID()}`],
+        ['DELETE', `/api/tasks/${Crypto.randomUUID()}`]
+    ] as [string, string, object?][]) {
+        const res = await check(method, url, payload);
+        t.is(res.statusCode, 503, `${method} ${url}`);
+        t.deepEqual(res.result, { detail: 'Service temporarily unavailable' });
+        t.false(/ECONNREFUSED|127\.0\.0\.1|postgres/i.test(res.payload));
+    }
+});
+
+test('an unexpected failure is a bare 500: no stack, no SQL, no driver message', async (t) => {
+
+    const api = await startTestApi();
+    t.teardown(() => api.stop());
+
+    await api.database.db.raw('alter table tasks rename to tasks_gone');
+    t.teardown(() => api.database.db.raw('alter table tasks_gone rename to tasks'));
+
+    const res = await api.server.inject({ method: 'GET', url: '/api/tasks', headers: { authorization: `Bearer ${api.token('u')}` } });
+    t.is(res.statusCode, 500);
+    t.deepEqual(JSON.parse(res.payload), { detail: 'Internal server error' });
+    t.is(res.headers['content-type'], 'application/json; charset=utf-8');
+});
+
+test('unknown paths are a 404 with a detail', async (t) => {
+
+    const api = await startTestApi();
+    t.teardown(() => api.stop());
+
+    const res = await api.server.inject({ method: 'GET', url: '/api/nothing-here', headers: { authorization: `Bearer ${api.token('u')}` } });
+    t.is(res.statusCode, 404);
+    t.deepEqual(JSON.parse(res.payload), { detail: 'Not Found' });
+});
+
+test('responses carry security headers, no-store and a request id', async (t) => {
+
+    const api = await startTestApi();
+    t.teardown(() => api.stop());
+
+    for (const res of [
+        await api.request({ method: 'GET', url: '/api/tasks', as: 'headers-user' }),
+        await api.request({ method: 'GET', url: '/api/tasks' }),
+        await api.request({ method: 'GET', url: `/api/tasks/${Crypto.randomUUID()}`, as: 'headers-user' })
+    ]) {
+        t.is(res.headers['x-content-type-options'], 'nosniff');
+        t.is(res.headers['x-frame-options'], 'DENY');
+        t.is(res.headers['cache-control'], 'no-store');
+        t.truthy(res.headers['x-request-id']);
+    }
+});
+
+test('CORS answers the configured origins only, with credentials', async (t) => {
+
+    const api = await startTestApi({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' });
+    t.teardown(() => api.stop());
+
+    const preflight = (origin: string) => api.server.inject({
+        method: 'OPTIONS', url: '/api/tasks',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }
+    });
+
+    const allowed = await preflight('https://app.example.com');
+    t.is(allowed.statusCode, 200);
+    t.is(allowed.headers['access-control-allow-origin'], 'https://app.example.com');
+    t.is(allowed.headers['access-control-allow-credentials'], 'true');
+
+    const refused = await preflight('https://evil.example.com');
+    t.is(refused.headers['access-control-allow-origin'], undefined);
+
+    const list = await api.request({ method: 'GET', url: '/api/tasks', as: 'cors-user', headers: { origin: 'http://localhost:3000' } });
+    t.is(list.headers['access-control-allow-origin'], 'http://localhost:3000');
+    t.regex(String(list.headers['access-control-expose-headers']), /X-Next-Cursor/);
+});

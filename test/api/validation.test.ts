@@ -1,0 +1,140 @@
+import Crypto from 'node:crypto';
+
+import anyTest from 'ava';
+import type { TestFn } from 'ava';
+
+import type { components } from '../../src/generated/openapi';
+import type { TestApi } from '../helpers/api';
+import { startTestApi } from '../helpers/api';
+
+
+type ValidationError = components['schemas']['ValidationError'];
+
+const test = anyTest as TestFn<TestApi>;
+const user = `validation-${Crypto.randomUUID()}`;
+
+test.before(async (t) => {
+
+    t.context = await startTestApi();
+});
+
+test.after.always(async (t) => {
+
+    await t.context?.stop();
+});
+
+
+const invalidBody = test.macro({
+    async exec(t, payload: unknown, field: string, type?: string) {
+
+        const owner = `${user}-${Crypto.randomUUID()}`;
+        const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: owner, payload: payload as object });
+
+        t.is(res.statusCode, 422);
+        const { detail } = res.result as ValidationError;
+        const issue = detail.find((item) => item.loc.join('.') === field);
+        t.truthy(issue, `no issue at ${field}: ${JSON.stringify(detail)}`);
+        t.true(issue!.msg.length > 0);
+        if (type) {
+            t.is(issue!.type, type);
+        }
+
+        t.deepEqual(await t.context.tasks.listTasksForUser(owner, { limit: 100 }), { tasks: [], next: null }, 'nothing was stored');
+    },
+    title: (provided, _payload, field) => `POST 422: ${provided} (${field})`
+});
+
+test('missing title', invalidBody, { description: 'x' }, 'body.title', 'any.required');
+test('empty title', invalidBody, { title: '' }, 'body.title', 'string.empty');
+test('whitespace-only title', invalidBody, { title: ' \t\n ' }, 'body.title');
+test('201-character title', invalidBody, { title: 'x'.repeat(201) }, 'body.title', 'string.max');
+test('numeric title', invalidBody, { title: 42 }, 'body.title', 'string.base');
+test('null title', invalidBody, { title: null }, 'body.title');
+test('4001-character description', invalidBody, { title: 'ok', description: 'd'.repeat(4001) }, 'body.description', 'string.max');
+test('non-string description', invalidBody, { title: 'ok', description: ['a'] }, 'body.description');
+test('unknown priority', invalidBody, { title: 'ok', priority: 'urgent' }, 'body.priority', 'any.only');
+test('non-boolean completed', invalidBody, { title: 'ok', completed: 'maybe' }, 'body.completed', 'boolean.base');
+test('free-text due_date', invalidBody, { title: 'ok', due_date: 'tomorrow' }, 'body.due_date', 'date.format');
+test('impossible calendar date', invalidBody, { title: 'ok', due_date: '2026-02-30T10:00:00Z' }, 'body.due_date', 'date.format');
+test('month 13', invalidBody, { title: 'ok', due_date: '2026-13-01' }, 'body.due_date', 'date.format');
+test('hour 24', invalidBody, { title: 'ok', due_date: '2026-01-01T24:00:00Z' }, 'body.due_date', 'date.format');
+test('numeric due_date', invalidBody, { title: 'ok', due_date: 1767225600 }, 'body.due_date');
+test('a JSON array body', invalidBody, [{ title: 'ok' }], 'body');
+test('a JSON string body', invalidBody, JSON.stringify('a title'), 'body');
+
+test('limits are inclusive: 200-character title and 4000-character description are stored', async (t) => {
+
+    const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: `${user}-limits`, payload: { title: 'x'.repeat(200), description: 'd'.repeat(4000) } });
+    t.is(res.statusCode, 201);
+});
+
+test('every problem in a body is reported at once', async (t) => {
+
+    const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: '', priority: 'urgent', completed: 'maybe' } });
+    t.is(res.statusCode, 422);
+    const locations = (res.result as ValidationError).detail.map((issue) => issue.loc.join('.')).sort();
+    t.deepEqual(locations, ['body.completed', 'body.priority', 'body.title']);
+});
+
+test('PATCH validates what it is sent and changes nothing when any field fails', async (t) => {
+
+    const task = await t.context.createTask(user, { title: 'unchanged' });
+    const res = await t.context.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: user, payload: { title: 'new title', priority: 'urgent' } });
+    t.is(res.statusCode, 422);
+    t.deepEqual((res.result as ValidationError).detail.map((issue) => issue.loc), [['body', 'priority']]);
+    t.deepEqual(await t.context.tasks.getTaskForUser(user, task.id), task);
+
+    const blank = await t.context.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: user, payload: { title: '   ' } });
+    t.is(blank.statusCode, 422);
+    t.deepEqual(await t.context.tasks.getTaskForUser(user, task.id), task);
+});
+
+const invalidQuery = test.macro({
+    async exec(t, query: string, field: string) {
+
+        const res = await t.context.request({ method: 'GET', url: `/api/tasks?${query}`, as: user });
+        t.is(res.statusCode, 422);
+        const { detail } = res.result as ValidationError;
+        t.true(detail.some((issue) => issue.loc.join('.') === field), JSON.stringify(detail));
+    },
+    title: (provided, query) => `GET /api/tasks?${query} is 422 ${provided ?? ''}`.trim()
+});
+
+test(invalidQuery, 'status=done', 'query.status');
+test(invalidQuery, 'status=', 'query.status');
+test(invalidQuery, 'completed=maybe', 'query.completed');
+test(invalidQuery, 'limit=0', 'query.limit');
+test(invalidQuery, 'limit=101', 'query.limit');
+test(invalidQuery, 'limit=ten', 'query.limit');
+test(invalidQuery, 'limit=2.5', 'query.limit');
+test(invalidQuery, 'cursor=not-a-cursor', 'query.cursor');
+test(invalidQuery, `cursor=${Buffer.from('2026-01-01|x').toString('base64url')}`, 'query.cursor');
+test('conflicting status and completed', invalidQuery, 'status=pending&completed=true', 'query');
+
+test('malformed JSON is a 400 with a detail', async (t) => {
+
+    const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: user, payload: '{"title": "oops"', headers: { 'content-type': 'application/json' } });
+    t.is(res.statusCode, 400);
+    t.is(typeof (res.result as { detail: string }).detail, 'string');
+});
+
+test('a body that is not JSON is a 415', async (t) => {
+
+    const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: user, payload: 'title=hello', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    t.is(res.statusCode, 415);
+    t.is(typeof (res.result as { detail: string }).detail, 'string');
+});
+
+test('a body over the size limit is a 413', async (t) => {
+
+    const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: 'big', description: 'x'.repeat(100_000) } });
+    t.is(res.statusCode, 413);
+    t.is(typeof (res.result as { detail: string }).detail, 'string');
+});
+
+test('a prototype-pollution body is refused', async (t) => {
+
+    const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: user, payload: '{"title":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } });
+    t.is(res.statusCode, 400);
+    t.is(({} as Record<string, unknown>).admin, undefined);
+});
