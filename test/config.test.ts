@@ -1,0 +1,76 @@
+import Path from 'node:path';
+
+import test from 'ava';
+
+import { ConfigError, parseConfig } from '../src/config';
+
+
+const secret = 'a-secret-of-at-least-thirty-two-characters';
+
+
+test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3000', (t) => {
+
+    const config = parseConfig({ BETTER_AUTH_SECRET: secret });
+    t.is(config.host, '127.0.0.1');
+    t.is(config.port, 8000);
+    t.deepEqual(config.database, { kind: 'pglite', dataDir: Path.resolve('.data') });
+    t.deepEqual(config.corsOrigins, ['http://localhost:3000']);
+    t.is(config.logLevel, 'info');
+    t.deepEqual(config.auth.secret, Buffer.from(secret, 'utf8'));
+    t.is(config.auth.issuer, null);
+    t.is(config.auth.audience, null);
+});
+
+test('every variable is read', (t) => {
+
+    const config = parseConfig({
+        BETTER_AUTH_SECRET: secret,
+        HOST: '0.0.0.0',
+        PORT: '9000',
+        DATABASE_URL: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require',
+        DB_POOL_MAX: '25',
+        DB_TIMEOUT_MS: '1500',
+        JWT_ISSUER: 'https://auth.example.com',
+        JWT_AUDIENCE: 'todo',
+        JWT_CLOCK_SKEW_S: '5',
+        CORS_ORIGINS: 'https://a.example.com, https://b.example.com/',
+        LOG_LEVEL: 'warn'
+    });
+
+    t.is(config.host, '0.0.0.0');
+    t.is(config.port, 9000);
+    t.deepEqual(config.database, { kind: 'postgres', url: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require', poolMax: 25, timeoutMs: 1500 });
+    t.like(config.auth, { issuer: 'https://auth.example.com', audience: 'todo', clockSkewSec: 5 });
+    t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
+    t.is(config.logLevel, 'warn');
+});
+
+test('pglite:// URLs choose the embedded database', (t) => {
+
+    t.deepEqual(parseConfig({ BETTER_AUTH_SECRET: secret, DATABASE_URL: 'pglite://memory' }).database, { kind: 'pglite', dataDir: null });
+    t.deepEqual(parseConfig({ BETTER_AUTH_SECRET: secret, DATABASE_URL: 'pglite://./tmp/db' }).database, { kind: 'pglite', dataDir: Path.resolve('tmp/db') });
+});
+
+const refused = test.macro({
+    exec(t, env: Record<string, string>, variable: string) {
+
+        const error = t.throws(() => parseConfig({ BETTER_AUTH_SECRET: secret, ...env }), { instanceOf: ConfigError });
+        t.true(error!.message.startsWith(`${variable} `), error!.message);
+        t.false(error!.message.includes('\n'));
+    },
+    title: (provided, env) => `refused: ${provided ?? JSON.stringify(env)}`
+});
+
+test('no secret', refused, { BETTER_AUTH_SECRET: '' }, 'BETTER_AUTH_SECRET');
+test('a short secret', refused, { BETTER_AUTH_SECRET: 'x'.repeat(31) }, 'BETTER_AUTH_SECRET');
+test('the example placeholder secret', refused, { BETTER_AUTH_SECRET: 'replace-me-with-at-least-32-random-characters' }, 'BETTER_AUTH_SECRET');
+test('a DATABASE_URL that is not a URL', refused, { DATABASE_URL: 'localhost:5432/todo' }, 'DATABASE_URL');
+test('a DATABASE_URL of another database', refused, { DATABASE_URL: 'mysql://root@localhost/todo' }, 'DATABASE_URL');
+test('pglite:// with nothing after it', refused, { DATABASE_URL: 'pglite://' }, 'DATABASE_URL');
+test('a port out of range', refused, { PORT: '70000' }, 'PORT');
+test('a port that is not a number', refused, { PORT: 'eighty' }, 'PORT');
+test('a pool of zero', refused, { DATABASE_URL: 'postgres://localhost/todo', DB_POOL_MAX: '0' }, 'DB_POOL_MAX');
+test('an unknown log level', refused, { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
+test('a wildcard CORS origin', refused, { CORS_ORIGINS: '*' }, 'CORS_ORIGINS');
+test('a CORS origin with a path', refused, { CORS_ORIGINS: 'https://app.example.com/login' }, 'CORS_ORIGINS');
+test('a CORS origin that is not a URL', refused, { CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS');

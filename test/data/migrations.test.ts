@@ -1,0 +1,48 @@
+import test from 'ava';
+
+import { createTestDatabase } from '../helpers/database';
+
+
+test('migrations go up, down and up again', async (t) => {
+
+    const database = await createTestDatabase({ migrate: false });
+    t.teardown(() => database.destroy());
+    const { db } = database;
+
+    const [, applied] = await db.migrate.latest();
+    t.deepEqual(applied, ['20261122053000_create_tasks.ts', '20261122053100_create_users.ts']);
+    t.true(await db.schema.hasTable('tasks'));
+    t.true(await db.schema.hasTable('users'));
+
+    const [, pending] = await db.migrate.list();
+    t.deepEqual(pending, []);
+
+    await db.migrate.rollback(undefined, true);
+    t.false(await db.schema.hasTable('tasks'));
+    t.false(await db.schema.hasTable('users'));
+
+    const [, again] = await db.migrate.latest();
+    t.is(again.length, 2);
+    t.true(await db.schema.hasTable('tasks'));
+});
+
+test('every unique index on tasks begins with user_id, and the list query has its indexes', async (t) => {
+
+    const database = await createTestDatabase();
+    t.teardown(() => database.destroy());
+
+    const { rows } = await database.db.raw(`
+        select indexname, indexdef from pg_indexes
+        where tablename = 'tasks' and schemaname = current_schema()
+        order by indexname`);
+
+    const unique = rows.filter((row: { indexdef: string }) => /UNIQUE/i.test(row.indexdef));
+    t.true(unique.length >= 1);
+    for (const { indexname, indexdef } of unique) {
+        t.regex(indexdef, /\(user_id,/, indexname);
+    }
+
+    const names = rows.map((row: { indexname: string }) => row.indexname);
+    t.true(names.includes('tasks_user_created_idx'));
+    t.true(names.includes('tasks_user_completed_created_idx'));
+});
