@@ -9,7 +9,7 @@ import type { Config } from './config';
 import type { Database } from './data/database';
 import { validationFailAction } from './extensions/errors';
 import type { Logger } from './logger';
-import { createLogger } from './logger';
+import { createLogger, requestLogging } from './logger';
 import { appPlugin } from './plugin';
 
 
@@ -78,7 +78,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             options: {
                 instance: logger,
                 ignorePaths: ['/health/live'],
-                logPayload: false
+                logPayload: false,
+                ...requestLogging
             }
         },
         {
