@@ -109,7 +109,7 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
     // Logs: JSON lines with a request id, and never the token.
     const responses = first.lines.filter((line) => line.includes('"[response]') || line.includes('"responseTime"')).map((line) => JSON.parse(line));
     t.true(responses.length >= 3);
-    t.true(responses.every((entry) => typeof entry.req.id === 'string'));
+    t.true(responses.every((entry) => typeof entry.req_id === 'string' && typeof entry.res.statusCode === 'number'));
     t.false(first.lines.some((line) => line.includes(token) || /authorization/i.test(line)));
 
     const second = await start(env);
