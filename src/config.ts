@@ -39,7 +39,7 @@ export class ConfigError extends Error {
 }
 
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 
 const internals = {
@@ -107,12 +107,19 @@ const internals = {
 };
 
 
+/** Adds `.env` from the working directory (when present) to process.env; real environment variables win. */
+export function loadEnvFile(): void {
+
+    Dotenv.config({ quiet: true });
+}
+
+
 /**
- * Reads `.env` (when present; real environment variables win) and parses the environment.
+ * Reads `.env` and parses the environment.
  */
 export function readConfig(): Config {
 
-    Dotenv.config({ quiet: true });
+    loadEnvFile();
     return parseConfig(process.env);
 }
 
@@ -120,13 +127,21 @@ export function readConfig(): Config {
 export function parseConfig(env: Env): Config {
 
     return {
-        host: internals.text(env, 'HOST') ?? '127.0.0.1',
-        port: internals.integer(env, 'PORT', { min: 0, max: 65535, fallback: 8000 }),
+        ...parseListenConfig(env),
         database: parseDatabaseConfig(env),
         auth: parseAuthConfig(env),
         corsOrigins: internals.origins(env),
         logLevel: internals.logLevel(env),
         version: Package.version
+    };
+}
+
+
+export function parseListenConfig(env: Env): Pick<Config, 'host' | 'port'> {
+
+    return {
+        host: internals.text(env, 'HOST') ?? '127.0.0.1',
+        port: internals.integer(env, 'PORT', { min: 0, max: 65535, fallback: 8000 })
     };
 }
 

@@ -1,0 +1,78 @@
+import type { Database } from './database';
+
+
+export interface BulkSeedOptions {
+    users: number;
+    tasksPerUser: number;
+    /** Users per transaction (each with all of their tasks). */
+    batch: number;
+    onBatch?(progress: BulkSeedProgress): void;
+}
+
+
+export interface BulkSeedProgress {
+    /** Synthetic users looked at so far, of options.users. */
+    usersDone: number;
+    usersAdded: number;
+    tasksAdded: number;
+}
+
+
+const internals = {
+    // Synthetic users are load-1 ... load-N, so a second run finds the ones it made before.
+    userIdPrefix: 'load-',
+    emailDomain: 'load.example.test'
+};
+
+
+export function syntheticUserId(n: number): string {
+
+    return `${internals.userIdPrefix}${n}`;
+}
+
+
+/**
+ * Makes sure synthetic users 1..N exist, giving each user it creates M tasks. Rows are generated inside
+ * PostgreSQL (generate_series), one transaction per batch of users, so nothing large crosses the wire.
+ * Users that already exist are left as they are: running it twice adds nothing.
+ */
+export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<BulkSeedProgress> {
+
+    const progress: BulkSeedProgress = { usersDone: 0, usersAdded: 0, tasksAdded: 0 };
+
+    for (let first = 1; first <= options.users; first += options.batch) {
+        const last = Math.min(first + options.batch - 1, options.users);
+
+        await db.transaction(async (trx) => {
+
+            const users = await trx.raw(`
+                insert into users (id, email, name)
+                select ? || n, ? || n || '@' || ?, 'Load user ' || n
+                from generate_series(?::int, ?::int) as n
+                on conflict do nothing
+                returning id`,
+                [internals.userIdPrefix, internals.userIdPrefix, internals.emailDomain, first, last]);
+
+            const ids: string[] = users.rows.map((row: { id: string }) => row.id);
+            progress.usersAdded += ids.length;
+
+            if (ids.length && options.tasksPerUser > 0) {
+                // Task t of M is t seconds older than the next, so lists and pages have a stable order.
+                const tasks = await trx.raw(`
+                    insert into tasks (user_id, title, completed, priority, created_at, updated_at)
+                    select u.id, 'Task ' || t, t % 4 = 0, (array['low', 'medium', 'high'])[1 + t % 3], stamp, stamp
+                    from unnest(string_to_array(?::text, ',')) as u(id)
+                    cross join generate_series(1, ?::int) as t
+                    cross join lateral (select now() - (?::int - t) * interval '1 second' as stamp) as s`,
+                    [ids.join(','), options.tasksPerUser, options.tasksPerUser]);
+
+                progress.tasksAdded += tasks.rowCount;
+            }
+        });
+
+        progress.usersDone = last;
+        options.onBatch?.({ ...progress });
+    }
+
+    return progress;
+}

@@ -1,0 +1,99 @@
+import anyTest from 'ava';
+import type { TestFn } from 'ava';
+
+import Jwt from '@hapi/jwt';
+
+import type { TestApi } from '../helpers/api';
+import { startTestApi } from '../helpers/api';
+import type { CliTarget } from '../helpers/cli';
+import { createCliTarget } from '../helpers/cli';
+
+
+const test = anyTest.serial as TestFn<{ target: CliTarget; api: TestApi }>;
+
+test.before(async (t) => {
+
+    const target = await createCliTarget();
+    await target.cli(['migrate']);
+    await target.cli(['seed']);
+    t.context = { target, api: await startTestApi({ JWT_CLOCK_SKEW_S: '0' }) };
+});
+
+test.after.always(async (t) => {
+
+    await t.context.api?.stop();
+    await t.context.target?.destroy();
+});
+
+
+const listAs = (api: TestApi, token: string) => api.request({ method: 'GET', url: '/api/tasks', headers: { authorization: `Bearer ${token}` } });
+
+
+test('a minted token is accepted by the server, for an id or an email', async (t) => {
+
+    const { target, api } = t.context;
+
+    const byId = await target.cli(['mint-token', '--user', 'some-user-id']);
+    t.is(byId.code, 0);
+    t.regex(byId.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    t.is((await listAs(api, byId.stdout.trim())).statusCode, 200);
+
+    const byEmail = await target.cli(['mint-token', '--user', 'alice@example.com', '--json']);
+    t.is(byEmail.code, 0);
+    const minted = JSON.parse(byEmail.stdout);
+    t.is(minted.user_id, 'demo-alice');
+    t.true(Math.abs(Date.parse(minted.expires_at) - (Date.now() + 3600_000)) < 5000);
+
+    const created = await api.request({ method: 'POST', url: '/api/tasks', headers: { authorization: `Bearer ${minted.token}` }, payload: { title: 'from a minted token' } });
+    t.is(created.statusCode, 201);
+    t.is((created.result as { user_id: string }).user_id, 'demo-alice');
+});
+
+test('--claim sub, --issuer and --audience shape the token', async (t) => {
+
+    const { target } = t.context;
+    const result = await target.cli(['mint-token', '--user', 'u-sub', '--claim', 'sub', '--issuer', 'https://auth.example.com', '--audience', 'todo', '--ttl', '15m']);
+    const payload = Jwt.token.decode(result.stdout.trim()).decoded.payload;
+    t.like(payload, { sub: 'u-sub', iss: 'https://auth.example.com', aud: 'todo' });
+    t.false('user_id' in payload);
+    t.is(payload.exp - payload.iat, 900);
+
+    const api = await startTestApi({ JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: 'todo' });
+    t.teardown(() => api.stop());
+    t.is((await listAs(api, result.stdout.trim())).statusCode, 200);
+
+    // JWT_ISSUER / JWT_AUDIENCE in the environment are the defaults.
+    const fromEnv = await target.cli(['mint-token', '--user', 'u-env'], { JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: 'todo' });
+    t.is((await listAs(api, fromEnv.stdout.trim())).statusCode, 200);
+});
+
+test('a token minted with --ttl 1s is refused once it has expired', async (t) => {
+
+    const { target, api } = t.context;
+    const result = await target.cli(['mint-token', '--user', 'short-lived', '--ttl', '1s']);
+    const token = result.stdout.trim();
+
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const res = await listAs(api, token);
+    t.is(res.statusCode, 401);
+});
+
+test('an unknown email is exit 2; bad options and a missing secret are usage errors', async (t) => {
+
+    const { target } = t.context;
+
+    const unknown = await target.cli(['mint-token', '--user', 'nobody@example.com']);
+    t.is(unknown.code, 2);
+    t.is(unknown.stdout, '');
+    t.is(unknown.stderr, 'todo-admin: no user with email nobody@example.com (todo-admin users list shows them)\n');
+
+    for (const argv of [['--ttl', 'forever'], ['--ttl', '0'], ['--claim', 'email'], []]) {
+        const result = await target.cli(['mint-token', ...(argv.length ? ['--user', 'u'] : []), ...argv]);
+        t.is(result.code, 2, argv.join(' ') || 'no --user');
+        t.is(result.stdout, '');
+    }
+
+    const noSecret = await target.cli(['mint-token', '--user', 'u'], { BETTER_AUTH_SECRET: '' });
+    t.is(noSecret.code, 2);
+    t.regex(noSecret.stderr, /BETTER_AUTH_SECRET is not set/);
+});

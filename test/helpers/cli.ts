@@ -1,0 +1,91 @@
+import Crypto from 'node:crypto';
+import Fs from 'node:fs';
+import Os from 'node:os';
+import Path from 'node:path';
+
+import Knex from 'knex';
+
+import { run } from '../../cli/main';
+import type { Database } from '../../src/data/database';
+import { createDatabase } from '../../src/data/database';
+import { createLogger, knexLogger } from '../../src/logger';
+import { testSecret } from './api';
+import { testDatabaseConfig } from './database';
+
+
+export interface CliResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+
+export interface CliTarget {
+    /** The environment the CLI runs with: DATABASE_URL pointing at this file's own database. */
+    env: Record<string, string>;
+    /** Runs todo-admin in this process, as the bin would, and collects its output. */
+    cli(argv: string[], env?: Record<string, string>): Promise<CliResult>;
+    /** Opens the same database for checks, and closes it again (the embedded one allows one user at a time). */
+    query<T>(fn: (db: Database) => Promise<T>): Promise<T>;
+    destroy(): Promise<void>;
+}
+
+
+export async function createCliTarget(): Promise<CliTarget> {
+
+    const config = await testDatabaseConfig();
+    let env: Record<string, string>;
+    let destroy: () => Promise<void>;
+
+    if (config.kind === 'postgres') {
+        const schema = `cli_${Crypto.randomBytes(6).toString('hex')}`;
+        const admin = Knex({ client: 'pg', connection: config.url });
+        await admin.raw('create schema ??', [schema]);
+        const url = new URL(config.url);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        env = { DATABASE_URL: url.toString() };
+        destroy = async () => {
+
+            await admin.raw('drop schema if exists ?? cascade', [schema]);
+            await admin.destroy();
+        };
+    }
+    else {
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-admin-'));
+        env = { DATABASE_URL: `pglite://${dir}` };
+        destroy = async () => Fs.rmSync(dir, { recursive: true, force: true });
+    }
+
+    env.BETTER_AUTH_SECRET = testSecret;
+
+    return {
+        env,
+        async cli(argv, extraEnv = {}) {
+
+            let stdout = '';
+            let stderr = '';
+            const code = await run(argv, {
+                env: { ...env, ...extraEnv },
+                out: (text) => (stdout += text),
+                err: (text) => (stderr += text),
+                progressStream: null
+            });
+
+            return { code, stdout, stderr };
+        },
+        async query(fn) {
+
+            const db = await createDatabase(
+                env.DATABASE_URL.startsWith('pglite://') ? { kind: 'pglite', dataDir: env.DATABASE_URL.slice('pglite://'.length) } : { kind: 'postgres', url: env.DATABASE_URL, poolMax: 2, timeoutMs: 5000 },
+                { log: knexLogger(createLogger('silent')) });
+
+            try {
+                return await fn(db);
+            }
+            finally {
+                await db.destroy();
+            }
+        },
+        destroy
+    };
+}
