@@ -12,6 +12,7 @@ interface SeedOptions {
     users?: string;
     tasksPerUser?: string;
     batch: string;
+    concurrency: string;
     json?: boolean;
 }
 
@@ -62,6 +63,7 @@ async function bulk(io: Io, options: SeedOptions): Promise<void> {
     const users = internals.count(options.users, '--users', { min: 1, max: 100_000_000 });
     const tasksPerUser = internals.count(options.tasksPerUser, '--tasks-per-user', { min: 0, max: 10_000 });
     const batch = internals.count(options.batch, '--batch', { min: 1, max: 1_000_000 });
+    const concurrency = internals.count(options.concurrency, '--concurrency', { min: 1, max: 32 });
 
     await withDatabase(io, async (db, where) => {
 
@@ -88,7 +90,7 @@ async function bulk(io: Io, options: SeedOptions): Promise<void> {
 
         bar?.start(users, 0, { rows: 0, rate: 0 });
         try {
-            const result = await bulkSeed(db, { users, tasksPerUser, batch, onBatch });
+            const result = await bulkSeed(db, { users, tasksPerUser, batch, concurrency, onBatch });
             bar?.stop();
 
             const ms = Date.now() - started;
@@ -117,6 +119,7 @@ export function seedCommand(program: Command, io: Io): void {
         .option('--users <n>', 'generate synthetic users load-1 ... load-N')
         .option('--tasks-per-user <m>', 'tasks for each synthetic user it creates')
         .option('--batch <b>', 'users per transaction', '1000')
+        .option('--concurrency <c>', 'transactions in flight at once (the embedded database runs one at a time)', '2')
         .option('--json', 'print the result as JSON')
         .addHelpText('after', `
 Examples:

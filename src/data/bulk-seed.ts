@@ -6,12 +6,14 @@ export interface BulkSeedOptions {
     tasksPerUser: number;
     /** Users per transaction (each with all of their tasks). */
     batch: number;
+    /** Batches in flight at once, each on its own connection. */
+    concurrency?: number;
     onBatch?(progress: BulkSeedProgress): void;
 }
 
 
 export interface BulkSeedProgress {
-    /** Synthetic users looked at so far, of options.users. */
+    /** Synthetic users looked at so far, of options.users (batches may finish out of order). */
     usersDone: number;
     usersAdded: number;
     tasksAdded: number;
@@ -39,11 +41,12 @@ export function syntheticUserId(n: number): string {
 export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<BulkSeedProgress> {
 
     const progress: BulkSeedProgress = { usersDone: 0, usersAdded: 0, tasksAdded: 0 };
+    let next = 1;
 
-    for (let first = 1; first <= options.users; first += options.batch) {
-        const last = Math.min(first + options.batch - 1, options.users);
+    const seedBatch = async (first: number, last: number) => {
 
-        await db.transaction(async (trx) => {
+        // Resolves once committed, so the totals never count a batch that rolled back.
+        const added = await db.transaction(async (trx) => {
 
             const users = await trx.raw(`
                 insert into users (id, email, name)
@@ -54,11 +57,11 @@ export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<
                 [internals.userIdPrefix, internals.userIdPrefix, internals.emailDomain, first, last]);
 
             const ids: string[] = users.rows.map((row: { id: string }) => row.id);
-            progress.usersAdded += ids.length;
+            let tasks = 0;
 
             if (ids.length && options.tasksPerUser > 0) {
                 // Task t of M is t seconds older than the next, so lists and pages have a stable order.
-                const tasks = await trx.raw(`
+                const inserted = await trx.raw(`
                     insert into tasks (user_id, title, completed, priority, created_at, updated_at)
                     select u.id, 'Task ' || t, t % 4 = 0, (array['low', 'medium', 'high'])[1 + t % 3], stamp, stamp
                     from unnest(string_to_array(?::text, ',')) as u(id)
@@ -66,13 +69,29 @@ export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<
                     cross join lateral (select now() - (?::int - t) * interval '1 second' as stamp) as s`,
                     [ids.join(','), options.tasksPerUser, options.tasksPerUser]);
 
-                progress.tasksAdded += tasks.rowCount;
+                tasks = inserted.rowCount;
             }
+
+            return { users: ids.length, tasks };
         });
 
-        progress.usersDone = last;
+        progress.usersAdded += added.users;
+        progress.tasksAdded += added.tasks;
+        progress.usersDone += last - first + 1;
         options.onBatch?.({ ...progress });
-    }
+    };
 
+    // Each worker takes the next range of users until none is left.
+    const worker = async () => {
+
+        while (next <= options.users) {
+            const first = next;
+            const last = Math.min(first + options.batch - 1, options.users);
+            next = last + 1;
+            await seedBatch(first, last);
+        }
+    };
+
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
     return progress;
 }

@@ -46,7 +46,7 @@ test('bulk seed of N users x M tasks inserts exactly N*M tasks for N users, and 
 
     const before = await snapshot(t.context);
 
-    const run = await t.context.cli(['seed', '--users', '7', '--tasks-per-user', '13', '--batch', '3', '--json']);
+    const run = await t.context.cli(['seed', '--users', '7', '--tasks-per-user', '13', '--batch', '3', '--concurrency', '3', '--json']);
     t.is(run.code, 0);
     const summary = JSON.parse(run.stdout);
     t.like(summary, { users: 7, tasks: 91, rows: 98 });
@@ -66,7 +66,7 @@ test('bulk seed of N users x M tasks inserts exactly N*M tasks for N users, and 
     const again = await t.context.cli(['seed', '--users', '7', '--tasks-per-user', '13', '--batch', '3']);
     t.is(again.code, 0);
     t.regex(again.stdout, /0 user\(s\) and 0 task\(s\).*7 user\(s\) already existed/);
-    t.regex(again.stderr, /seeded 3\/7 users[\s\S]*seeded 7\/7 users/);
+    t.regex(again.stderr, /^seeded 3\/7 users, 0 rows, \d+ rows\/s\n[\s\S]*seeded 7\/7 users, 0 rows/);
 
     const after = await snapshot(t.context);
     t.is(after.users.length, before.users.length + 7);
@@ -85,7 +85,8 @@ test('bulk options are checked before anything is written', async (t) => {
         ['--users', '0', '--tasks-per-user', '1'],
         ['--users', 'ten', '--tasks-per-user', '1'],
         ['--users', '10', '--tasks-per-user', '-1'],
-        ['--users', '10', '--tasks-per-user', '1', '--batch', '0']
+        ['--users', '10', '--tasks-per-user', '1', '--batch', '0'],
+        ['--users', '10', '--tasks-per-user', '1', '--concurrency', '0']
     ]) {
         const result = await t.context.cli(['seed', ...argv]);
         t.is(result.code, 2, argv.join(' '));
