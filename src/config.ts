@@ -10,11 +10,27 @@ export type DatabaseConfig =
     | { kind: 'pglite'; dataDir: string | null };     // null: in memory, gone when the process ends
 
 
+export interface JwksConfig {
+    url: string;
+    /** Better Auth's base URL, the iss and aud of its tokens (null when only BETTER_AUTH_JWKS_URL is given). */
+    baseUrl: string | null;
+    /** An unknown kid fetches the key set again at most this often. */
+    refetchIntervalSec: number;
+    /** Keys older than this are refreshed in the background. */
+    maxAgeSec: number;
+    timeoutMs: number;
+}
+
+
 export interface AuthConfig {
-    secret: Buffer;
+    /** The shared secret's bytes; null when HS256 is turned off and no secret is set. */
+    secret: Buffer | null;
+    allowHs256: boolean;
+    /** JWT_ISSUER / JWT_AUDIENCE: required of every token when set. */
     issuer: string | null;
     audience: string | null;
     clockSkewSec: number;
+    jwks: JwksConfig | null;
 }
 
 
@@ -68,6 +84,46 @@ const internals = {
         }
 
         return value;
+    },
+
+    boolean(env: Env, name: string, fallback: boolean): boolean {
+
+        const raw = internals.text(env, name)?.toLowerCase();
+        if (raw === undefined || raw === null) {
+            return fallback;
+        }
+
+        if (['true', '1', 'yes', 'on'].includes(raw)) {
+            return true;
+        }
+
+        if (['false', '0', 'no', 'off'].includes(raw)) {
+            return false;
+        }
+
+        throw new ConfigError(name, `must be true or false, not "${raw}"`);
+    },
+
+    httpUrl(env: Env, name: string): string | null {
+
+        const raw = internals.text(env, name);
+        if (raw === null) {
+            return null;
+        }
+
+        let parsed: URL;
+        try {
+            parsed = new URL(raw);
+        }
+        catch {
+            throw new ConfigError(name, `is not a URL: "${raw}"`);
+        }
+
+        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+            throw new ConfigError(name, `must be an http(s) URL, not "${raw}"`);
+        }
+
+        return raw;
     },
 
     origins(env: Env): string[] {
@@ -189,12 +245,19 @@ export function parseDatabaseConfig(env: Env): DatabaseConfig {
 
 export function parseAuthConfig(env: Env): AuthConfig {
 
+    const jwks = parseJwksConfig(env);
+    const allowHs256 = internals.boolean(env, 'JWT_ALLOW_HS256', true);
     const secret = internals.text(env, 'BETTER_AUTH_SECRET');
-    if (secret === null) {
-        throw new ConfigError('BETTER_AUTH_SECRET', 'is not set: it must hold the secret the frontend signs its tokens with');
+
+    if (!allowHs256 && !jwks) {
+        throw new ConfigError('JWT_ALLOW_HS256', 'is false, but neither BETTER_AUTH_URL nor BETTER_AUTH_JWKS_URL is set: no token could be verified');
     }
 
-    if (secret.length < internals.minSecretLength) {
+    if (secret === null && allowHs256) {
+        throw new ConfigError('BETTER_AUTH_SECRET', 'is not set: it must hold the secret the frontend signs its tokens with (or set JWT_ALLOW_HS256=false and BETTER_AUTH_URL)');
+    }
+
+    if (secret !== null && secret.length < internals.minSecretLength) {
         throw new ConfigError('BETTER_AUTH_SECRET', `is too short: it needs at least ${internals.minSecretLength} characters`);
     }
 
@@ -203,9 +266,30 @@ export function parseAuthConfig(env: Env): AuthConfig {
     }
 
     return {
-        secret: Buffer.from(secret, 'utf8'),
+        secret: secret === null ? null : Buffer.from(secret, 'utf8'),
+        allowHs256,
         issuer: internals.text(env, 'JWT_ISSUER'),
         audience: internals.text(env, 'JWT_AUDIENCE'),
-        clockSkewSec: internals.integer(env, 'JWT_CLOCK_SKEW_S', { min: 0, max: 600, fallback: 30 })
+        clockSkewSec: internals.integer(env, 'JWT_CLOCK_SKEW_S', { min: 0, max: 600, fallback: 30 }),
+        jwks
+    };
+}
+
+
+export function parseJwksConfig(env: Env): JwksConfig | null {
+
+    const base = internals.httpUrl(env, 'BETTER_AUTH_URL');
+    const explicit = internals.httpUrl(env, 'BETTER_AUTH_JWKS_URL');
+    if (!base && !explicit) {
+        return null;
+    }
+
+    const baseUrl = base ? base.replace(/\/+$/, '') : null;
+    return {
+        url: explicit ?? `${baseUrl}/api/auth/jwks`,
+        baseUrl,
+        refetchIntervalSec: internals.integer(env, 'JWKS_REFETCH_INTERVAL_S', { min: 1, max: 3600, fallback: 30 }),
+        maxAgeSec: internals.integer(env, 'JWKS_MAX_AGE_S', { min: 10, max: 86_400, fallback: 600 }),
+        timeoutMs: internals.integer(env, 'JWKS_TIMEOUT_MS', { min: 100, max: 60_000, fallback: 3000 })
     };
 }

@@ -100,8 +100,9 @@ As a container probe:  HEALTHCHECK CMD npx todo-admin health || exit 1`)
                 io.out(JSON.stringify(result) + '\n');
             }
             else if (result.healthy) {
-                const body = result.body as { database?: string; version?: string };
-                io.out(`healthy: ${result.url} answered in ${result.ms} ms (database ${body.database}, version ${body.version})\n`);
+                const body = result.body as { database?: string; version?: string; jwks?: string };
+                const jwks = body.jwks && body.jwks !== 'disabled' ? `, key set ${body.jwks}` : '';
+                io.out(`healthy: ${result.url} answered in ${result.ms} ms (database ${body.database}, version ${body.version}${jwks})\n`);
             }
             else {
                 io.err(`unhealthy: ${result.url}: ${result.reason} (after ${result.ms} ms)\n`);

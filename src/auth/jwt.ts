@@ -2,12 +2,18 @@ import type { AuthCredentials, Plugin } from '@hapi/hapi';
 import type { HapiJwt } from '@hapi/jwt';
 
 import type { AuthConfig } from '../config';
-import { verificationKeys } from './keys';
+import { JwksKeySet } from './jwks';
+import { isAsymmetric, verificationKeys } from './keys';
 
 
 declare module '@hapi/hapi' {
     interface UserCredentials {
         id: string;
+    }
+
+    interface ServerApplicationState {
+        /** Better Auth's key set, when BETTER_AUTH_URL or BETTER_AUTH_JWKS_URL is set. */
+        jwks: JwksKeySet | null;
     }
 }
 
@@ -19,23 +25,46 @@ const internals = {
     claim(value: unknown): string | null {
 
         return typeof value === 'string' && value.length > 0 ? value : null;
+    },
+
+    normalize(value: unknown): string | null {
+
+        return typeof value === 'string' ? value.replace(/\/+$/, '') : null;
     }
 };
 
 
 /**
- * Checks what @hapi/jwt leaves to the application: it verifies exp only when present and ignores iat.
+ * Checks what @hapi/jwt leaves to the application: it verifies exp only when present and ignores iat, and the
+ * expected issuer and audience depend on which key verified the token.
  */
-export function validateClaims(payload: HapiJwt.Payload, clockSkewSec: number, nowSec = Math.floor(Date.now() / 1000)): HapiJwt.ValidationResult {
+export function validateClaims(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, nowSec = Math.floor(Date.now() / 1000)): HapiJwt.ValidationResult {
 
+    const payload = artifacts.decoded.payload as HapiJwt.Payload;
     if (typeof payload.exp !== 'number') {
         return { isValid: false };
     }
 
     if (payload.iat !== undefined &&
-        (typeof payload.iat !== 'number' || payload.iat > nowSec + clockSkewSec)) {
+        (typeof payload.iat !== 'number' || payload.iat > nowSec + config.clockSkewSec)) {
 
         return { isValid: false };
+    }
+
+    // JWT_ISSUER / JWT_AUDIENCE bind every token; Better Auth's own tokens default to its base URL.
+    const fromKeySet = isAsymmetric(artifacts.decoded.header.alg);
+    const issuer = config.issuer ?? (fromKeySet ? config.jwks?.baseUrl ?? null : null);
+    const audience = config.audience ?? (fromKeySet ? config.jwks?.baseUrl ?? null : null);
+
+    if (issuer && internals.normalize(payload.iss) !== internals.normalize(issuer)) {
+        return { isValid: false };
+    }
+
+    if (audience) {
+        const audiences: unknown[] = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+        if (!audiences.some((aud) => internals.normalize(aud) === internals.normalize(audience))) {
+            return { isValid: false };
+        }
     }
 
     const userId = internals.claim(payload.user_id) ?? internals.claim(payload.sub);
@@ -57,21 +86,31 @@ export const authPlugin: Plugin<AuthConfig> = {
     dependencies: ['@hapi/jwt'],
     register(server, config) {
 
+        const keySet = config.jwks ? new JwksKeySet(config.jwks, (tags, data) => server.log(tags, data)) : null;
+        server.app.jwks = keySet;
+        if (keySet) {
+            // Warm the cache without holding the start: the auth server may not be up yet.
+            server.ext('onPostStart', () => {
+
+                void keySet.refresh();
+            });
+        }
+
         server.auth.strategy(authStrategy, 'jwt', {
-            keys: verificationKeys(config),
+            // @hapi/jwt accepts node KeyObjects and key functions side by side; its typings know neither.
+            keys: verificationKeys(config, keySet) as unknown as HapiJwt.Options['keys'],
             verify: {
-                aud: config.audience ?? false,
-                iss: config.issuer ?? false,
+                aud: false,                         // Checked in validateClaims: the expected values depend on the key.
+                iss: false,
                 sub: false,
                 nbf: true,
                 exp: true,
                 timeSkewSec: config.clockSkewSec
             },
             httpAuthScheme: 'Bearer',
-            validate: (artifacts) => Promise.resolve(validateClaims(artifacts.decoded.payload, config.clockSkewSec))
+            validate: (artifacts) => Promise.resolve(validateClaims(artifacts, config))
         });
 
         server.auth.default(authStrategy);
     }
 };
-

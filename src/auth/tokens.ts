@@ -1,6 +1,16 @@
+import Crypto from 'node:crypto';
+
 import Jwt from '@hapi/jwt';
+import type { HapiJwt } from '@hapi/jwt';
 
 import type { AuthConfig } from '../config';
+
+
+export interface SigningKey {
+    key: Buffer | Crypto.KeyObject;
+    algorithm: HapiJwt.SupportedAlgorithm;
+    kid?: string;
+}
 
 
 export interface MintOptions {
@@ -8,8 +18,11 @@ export interface MintOptions {
     ttlSec: number;
     /** Which claim carries the user id: the frontend's custom tokens use user_id, standard ones sub. */
     claim?: 'user_id' | 'sub';
+    /** Defaults: JWT_ISSUER / JWT_AUDIENCE, else Better Auth's base URL for tokens signed with a private key. */
     issuer?: string | null;
     audience?: string | null;
+    /** Sign with this private key (as Better Auth does) instead of the shared secret. */
+    signingKey?: SigningKey;
     now?: Date;
 }
 
@@ -21,14 +34,44 @@ export interface MintedToken {
 }
 
 
+const internals = {
+    curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>
+};
+
+
+/** A private JWK (OKP, RSA or EC) as a signing key; its alg and kid are used when it has them. */
+export function signingKeyFromJwk(jwk: Crypto.JsonWebKey & { alg?: string; kid?: string }): SigningKey {
+
+    if (!jwk || typeof jwk !== 'object' || typeof jwk.d !== 'string') {
+        throw new Error('the key is not a private JWK (it has no "d")');
+    }
+
+    const key = Crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+    const derived: HapiJwt.SupportedAlgorithm | undefined = jwk.kty === 'OKP' ? 'EdDSA' : jwk.kty === 'RSA' ? 'RS256' : internals.curves[jwk.crv ?? ''];
+    const algorithm = (jwk.alg ?? derived) as HapiJwt.SupportedAlgorithm | undefined;
+    if (!algorithm) {
+        throw new Error(`keys of type ${jwk.kty}${jwk.crv ? ` (${jwk.crv})` : ''} are not supported`);
+    }
+
+    return { key, algorithm, kid: typeof jwk.kid === 'string' ? jwk.kid : undefined };
+}
+
+
 /**
- * Signs a token the server accepts: HS256 with the shared secret, as the frontend's token route does.
+ * Signs a token the server accepts: HS256 with the shared secret, as the frontend's token route does, or with a
+ * private key in Better Auth's form (kid in the header, no typ).
  */
-export function mintToken(config: Pick<AuthConfig, 'secret' | 'issuer' | 'audience'>, options: MintOptions): MintedToken {
+export function mintToken(config: Pick<AuthConfig, 'secret' | 'issuer' | 'audience'> & Partial<Pick<AuthConfig, 'jwks'>>, options: MintOptions): MintedToken {
+
+    const signing = options.signingKey;
+    if (!signing && !config.secret) {
+        throw new Error('BETTER_AUTH_SECRET is not set, so there is no shared secret to sign with');
+    }
 
     const nowSec = Math.floor((options.now ?? new Date()).getTime() / 1000);
-    const issuer = options.issuer === undefined ? config.issuer : options.issuer;
-    const audience = options.audience === undefined ? config.audience : options.audience;
+    const fallback = signing ? config.jwks?.baseUrl ?? null : null;
+    const issuer = options.issuer === undefined ? config.issuer ?? fallback : options.issuer;
+    const audience = options.audience === undefined ? config.audience ?? fallback : options.audience;
 
     const payload: Record<string, string | number> = {
         [options.claim ?? 'user_id']: options.userId,
@@ -44,6 +87,9 @@ export function mintToken(config: Pick<AuthConfig, 'secret' | 'issuer' | 'audien
         payload.aud = audience;
     }
 
-    const token = Jwt.token.generate(payload, { key: config.secret, algorithm: 'HS256' });
+    const token = signing ?
+        Jwt.token.generate(payload, { key: signing.key as unknown as Buffer, algorithm: signing.algorithm }, { typ: false, header: signing.kid ? { kid: signing.kid } : {} }) :
+        Jwt.token.generate(payload, { key: config.secret!, algorithm: 'HS256' });
+
     return { token, userId: options.userId, expiresAt: new Date((nowSec + options.ttlSec) * 1000) };
 }

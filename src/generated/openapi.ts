@@ -206,13 +206,22 @@ export interface components {
             /** @constant */
             database: "ok";
             version: string;
+            jwks: components["schemas"]["JwksState"];
         };
         HealthUnavailable: {
             /** @constant */
             status: "unavailable";
             /** @constant */
             database: "unreachable";
+            jwks: components["schemas"]["JwksState"];
         };
+        /**
+         * @description Better Auth's key set, reported without affecting the status: `ok` (fetched recently), `stale` (known keys
+         *     in use, the last refresh failed or is overdue), `unreachable` (no key could be fetched yet), `disabled`
+         *     (no BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL).
+         * @enum {string}
+         */
+        JwksState: "ok" | "stale" | "unreachable" | "disabled";
         Liveness: {
             /** @constant */
             status: "ok";

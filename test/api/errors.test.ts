@@ -34,7 +34,7 @@ test('an unreachable database answers 503 quickly, on /health and on the API', a
 
     const health = await check('GET', '/health');
     t.is(health.statusCode, 503);
-    t.deepEqual(health.result, { status: 'unavailable', database: 'unreachable' });
+    t.deepEqual(health.result, { status: 'unavailable', database: 'unreachable', jwks: 'disabled' });
 
     const live = await check('GET', '/health/live');
     t.is(live.statusCode, 200);

@@ -26,7 +26,7 @@ test('GET /health reports the database and version without a token', async (t) =
 
     const res = await t.context.request({ method: 'GET', url: '/health' });
     t.is(res.statusCode, 200);
-    t.deepEqual(res.result, { status: 'ok', database: 'ok', version: Package.version });
+    t.deepEqual(res.result, { status: 'ok', database: 'ok', version: Package.version, jwks: 'disabled' });
 });
 
 test('GET /health/live answers without a token', async (t) => {

@@ -6,6 +6,8 @@ import type { components } from '../../generated/openapi';
 
 type Schemas = components['schemas'];
 
+const jwks = Joi.string().valid('ok', 'stale', 'unreachable', 'disabled');
+
 
 export const readiness: ServerRoute = {
     method: 'GET',
@@ -19,11 +21,13 @@ export const readiness: ServerRoute = {
                 200: Joi.object<Schemas['Health'], true>({
                     status: Joi.string().valid('ok'),
                     database: Joi.string().valid('ok'),
-                    version: Joi.string()
+                    version: Joi.string(),
+                    jwks
                 }).label('Health'),
                 503: Joi.object<Schemas['HealthUnavailable'], true>({
                     status: Joi.string().valid('unavailable'),
-                    database: Joi.string().valid('unreachable')
+                    database: Joi.string().valid('unreachable'),
+                    jwks
                 }).label('HealthUnavailable')
             },
             sample: 0
@@ -31,16 +35,19 @@ export const readiness: ServerRoute = {
         async handler(request, h) {
 
             const { db, version, probeTimeoutMs } = request.server.app;
+
+            // Reported, never a reason to fail: tokens signed with the shared secret, and known keys, keep working.
+            const jwksState = request.server.app.jwks?.state() ?? 'disabled';
             try {
                 await db.raw('select 1').timeout(probeTimeoutMs, { cancel: true });
             }
             catch (err) {
                 request.log(['warn', 'health'], { msg: 'database unreachable', err });
-                const body: Schemas['HealthUnavailable'] = { status: 'unavailable', database: 'unreachable' };
+                const body: Schemas['HealthUnavailable'] = { status: 'unavailable', database: 'unreachable', jwks: jwksState };
                 return h.response(body).code(503);
             }
 
-            const body: Schemas['Health'] = { status: 'ok', database: 'ok', version };
+            const body: Schemas['Health'] = { status: 'ok', database: 'ok', version, jwks: jwksState };
             return body;
         }
     }

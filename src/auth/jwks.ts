@@ -1,0 +1,175 @@
+import Crypto from 'node:crypto';
+
+import type { HapiJwt } from '@hapi/jwt';
+
+import type { JwksConfig } from '../config';
+
+
+export type JwksState = 'ok' | 'stale' | 'unreachable';
+
+
+export interface VerificationKey {
+    key: Crypto.KeyObject;
+    /** The algorithms this key may verify: its own `alg` when the key names one. */
+    algorithms: HapiJwt.SupportedAlgorithm[];
+}
+
+
+export interface JwksLog {
+    (tags: string[], data: object): void;
+}
+
+
+const internals = {
+    asymmetric: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as HapiJwt.SupportedAlgorithm[],
+    curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>,
+
+    /** What a key may verify: its own alg (which must suit it), else every algorithm its type allows. */
+    algorithmsFor(jwk: Crypto.JsonWebKey & { alg?: string }): HapiJwt.SupportedAlgorithm[] | null {
+
+        let allowed: HapiJwt.SupportedAlgorithm[];
+        if (jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448')) {
+            allowed = ['EdDSA'];
+        }
+        else if (jwk.kty === 'RSA') {
+            allowed = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+        }
+        else if (jwk.kty === 'EC' && internals.curves[jwk.crv ?? '']) {
+            allowed = [internals.curves[jwk.crv!]];
+        }
+        else {
+            return null;
+        }
+
+        if (jwk.alg === undefined) {
+            return allowed;
+        }
+
+        return allowed.includes(jwk.alg as HapiJwt.SupportedAlgorithm) ? [jwk.alg as HapiJwt.SupportedAlgorithm] : null;
+    }
+};
+
+
+/** Imports the usable signature keys of a JWKS document; entries that are not (no kid, unknown type, junk) are skipped. */
+export function importJwks(document: unknown): { keys: Map<string, VerificationKey>; skipped: number } {
+
+    const entries = (document as { keys?: unknown })?.keys;
+    if (!Array.isArray(entries)) {
+        throw new Error('the document has no "keys" array');
+    }
+
+    const keys = new Map<string, VerificationKey>();
+    let skipped = 0;
+    for (const entry of entries) {
+        const jwk = entry as Crypto.JsonWebKey & { kid?: unknown; use?: unknown; alg?: string };
+        const algorithms = jwk && typeof jwk === 'object' && typeof jwk.kid === 'string' && jwk.kid && (jwk.use === undefined || jwk.use === 'sig') ?
+            internals.algorithmsFor(jwk) :
+            null;
+
+        if (!algorithms) {
+            ++skipped;
+            continue;
+        }
+
+        try {
+            // A public key only, even if the document were to carry private parts.
+            const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
+            keys.set(jwk.kid as string, { key: Crypto.createPublicKey({ key: publicJwk, format: 'jwk' }), algorithms });
+        }
+        catch {
+            ++skipped;
+        }
+    }
+
+    return { keys, skipped };
+}
+
+
+/**
+ * Better Auth's public keys, fetched from its JWKS endpoint and kept in memory. An unknown kid fetches the set
+ * again, at most once per refetch interval however many requests ask; a failed fetch keeps the keys already
+ * known. Nothing here throws into a request: a key that cannot be had is simply not found.
+ */
+export class JwksKeySet {
+
+    private keys: Map<string, VerificationKey> | null = null;
+    private fetchedAt = 0;                  // last successful fetch (ms)
+    private attemptedAt = 0;                // last attempt, successful or not (ms)
+    private lastAttemptFailed = false;
+    private inFlight: Promise<void> | null = null;
+
+    constructor(private readonly config: JwksConfig, private readonly log: JwksLog, private readonly now = Date.now) {}
+
+    state(): JwksState {
+
+        if (!this.keys) {
+            return 'unreachable';
+        }
+
+        const old = this.now() - this.fetchedAt > 2 * this.config.maxAgeSec * 1000;
+        return this.lastAttemptFailed || old ? 'stale' : 'ok';
+    }
+
+    /** The key with this kid, fetching the set again when it is unknown (rate-limited). */
+    async find(kid: string): Promise<VerificationKey | null> {
+
+        const known = this.keys?.get(kid);
+        if (known) {
+            if (this.now() - this.fetchedAt > this.config.maxAgeSec * 1000) {
+                void this.refresh();        // Serve the known key now; pick up revocations in the background.
+            }
+
+            return known;
+        }
+
+        await this.refresh();
+        return this.keys?.get(kid) ?? null;
+    }
+
+    /** Fetches the key set unless a fetch is under way (then waits for it) or one was tried too recently. */
+    refresh(): Promise<void> {
+
+        if (this.inFlight) {
+            return this.inFlight;
+        }
+
+        if (this.attemptedAt && this.now() - this.attemptedAt < this.config.refetchIntervalSec * 1000) {
+            return Promise.resolve();
+        }
+
+        this.attemptedAt = this.now();
+        this.inFlight = this.fetch().finally(() => {
+
+            this.inFlight = null;
+        });
+
+        return this.inFlight;
+    }
+
+    private async fetch(): Promise<void> {
+
+        try {
+            const response = await fetch(this.config.url, { signal: AbortSignal.timeout(this.config.timeoutMs), headers: { accept: 'application/json' } });
+            if (!response.ok) {
+                throw new Error(`HTTP ${response.status}`);
+            }
+
+            const { keys, skipped } = importJwks(await response.json());
+            if (skipped) {
+                this.log(['warn', 'jwks'], { msg: 'skipped unusable entries of the key set', url: this.config.url, skipped });
+            }
+
+            this.keys = keys;
+            this.fetchedAt = this.now();
+            this.lastAttemptFailed = false;
+        }
+        catch (err) {
+            this.lastAttemptFailed = true;
+            this.log(['error', 'jwks'], {
+                msg: 'could not fetch the key set; known keys stay in use',
+                url: this.config.url,
+                reason: (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : (err as Error).message
+            });
+        }
+    }
+}
