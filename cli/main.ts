@@ -4,6 +4,7 @@ import Package from '../package.json';
 import { loadEnvFile } from '../src/config';
 import { isDatabaseUnavailable } from '../src/data/database';
 import { healthCommand } from './commands/health';
+import { keysCommand } from './commands/keys';
 import { migrateCommand } from './commands/migrate';
 import { mintTokenCommand } from './commands/mint-token';
 import { seedCommand } from './commands/seed';
@@ -30,6 +31,7 @@ Exit codes: 0 done (or healthy), 1 failed (or unhealthy), 2 bad options or input
     mintTokenCommand(program, io);
     healthCommand(program, io, setExitCode);
     usersCommand(program, io);
+    keysCommand(program, io);
 
     for (const command of program.commands) {
         command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });

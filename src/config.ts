@@ -245,11 +245,11 @@ export function parseDatabaseConfig(env: Env): DatabaseConfig {
 
 export function parseAuthConfig(env: Env): AuthConfig {
 
-    const jwks = parseJwksConfig(env);
+    const expected = parseExpectedClaims(env);
     const allowHs256 = internals.boolean(env, 'JWT_ALLOW_HS256', true);
     const secret = internals.text(env, 'BETTER_AUTH_SECRET');
 
-    if (!allowHs256 && !jwks) {
+    if (!allowHs256 && !expected.jwks) {
         throw new ConfigError('JWT_ALLOW_HS256', 'is false, but neither BETTER_AUTH_URL nor BETTER_AUTH_JWKS_URL is set: no token could be verified');
     }
 
@@ -266,12 +266,21 @@ export function parseAuthConfig(env: Env): AuthConfig {
     }
 
     return {
+        ...expected,
         secret: secret === null ? null : Buffer.from(secret, 'utf8'),
         allowHs256,
+        clockSkewSec: internals.integer(env, 'JWT_CLOCK_SKEW_S', { min: 0, max: 600, fallback: 30 })
+    };
+}
+
+
+/** JWT_ISSUER / JWT_AUDIENCE, and Better Auth's key set: what a token must say, whatever signs it. */
+export function parseExpectedClaims(env: Env): Pick<AuthConfig, 'issuer' | 'audience' | 'jwks'> {
+
+    return {
         issuer: internals.text(env, 'JWT_ISSUER'),
         audience: internals.text(env, 'JWT_AUDIENCE'),
-        clockSkewSec: internals.integer(env, 'JWT_CLOCK_SKEW_S', { min: 0, max: 600, fallback: 30 }),
-        jwks
+        jwks: parseJwksConfig(env)
     };
 }
 

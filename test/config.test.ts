@@ -74,3 +74,31 @@ test('an unknown log level', refused, { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
 test('a wildcard CORS origin', refused, { CORS_ORIGINS: '*' }, 'CORS_ORIGINS');
 test('a CORS origin with a path', refused, { CORS_ORIGINS: 'https://app.example.com/login' }, 'CORS_ORIGINS');
 test('a CORS origin that is not a URL', refused, { CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS');
+
+test('BETTER_AUTH_URL turns on the key set at /api/auth/jwks, with a normalised base URL', (t) => {
+
+    const config = parseConfig({ BETTER_AUTH_SECRET: secret, BETTER_AUTH_URL: 'https://app.example.com///' });
+    t.deepEqual(config.auth.jwks, { url: 'https://app.example.com/api/auth/jwks', baseUrl: 'https://app.example.com', refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 3000 });
+    t.true(config.auth.allowHs256);
+    t.is(config.auth.issuer, null, 'the base URL is the default for Better Auth\'s tokens only, not JWT_ISSUER');
+
+    const explicit = parseConfig({ BETTER_AUTH_SECRET: secret, BETTER_AUTH_JWKS_URL: 'https://auth.example.com/keys', JWKS_REFETCH_INTERVAL_S: '5' });
+    t.like(explicit.auth.jwks, { url: 'https://auth.example.com/keys', baseUrl: null, refetchIntervalSec: 5 });
+
+    const both = parseConfig({ BETTER_AUTH_SECRET: secret, BETTER_AUTH_URL: 'https://app.example.com', BETTER_AUTH_JWKS_URL: 'https://keys.example.com/jwks' });
+    t.like(both.auth.jwks, { url: 'https://keys.example.com/jwks', baseUrl: 'https://app.example.com' });
+
+    t.is(parseConfig({ BETTER_AUTH_SECRET: secret }).auth.jwks, null);
+});
+
+test('JWT_ALLOW_HS256=false needs a key set and no secret', (t) => {
+
+    const config = parseConfig({ JWT_ALLOW_HS256: 'false', BETTER_AUTH_URL: 'https://app.example.com' });
+    t.false(config.auth.allowHs256);
+    t.is(config.auth.secret, null);
+});
+
+test('HS256 off with no key set', refused, { JWT_ALLOW_HS256: 'false' }, 'JWT_ALLOW_HS256');
+test('JWT_ALLOW_HS256 that is not a boolean', refused, { JWT_ALLOW_HS256: 'maybe' }, 'JWT_ALLOW_HS256');
+test('a BETTER_AUTH_URL that is not http(s)', refused, { BETTER_AUTH_URL: 'ftp://app.example.com' }, 'BETTER_AUTH_URL');
+test('a BETTER_AUTH_JWKS_URL that is not a URL', refused, { BETTER_AUTH_JWKS_URL: 'jwks.json' }, 'BETTER_AUTH_JWKS_URL');

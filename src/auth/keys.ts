@@ -17,7 +17,11 @@ export type KeyLookup = (artifacts: HapiJwt.Artifacts) => Promise<TrustedKey[]>;
 
 
 const internals = {
-    asymmetric: new Set<string>(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])
+    asymmetric: new Set<string>(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
+
+    // JOSE ECDSA signatures are r || s at a fixed size. @hapi/jwt throws (a 500) converting any other size,
+    // so a signature that cannot be one is refused here, before it is handed over.
+    ecdsaSignatureBytes: { ES256: 64, ES384: 96, ES512: 132 } as Record<string, number>
 };
 
 
@@ -48,6 +52,11 @@ export function verificationKeys(config: AuthConfig, keySet: JwksKeySet | null):
 
             const { alg, kid } = artifacts.decoded.header as { alg: string; kid?: unknown };
             if (!isAsymmetric(alg) || typeof kid !== 'string' || !kid) {
+                return [];
+            }
+
+            const ecdsaBytes = internals.ecdsaSignatureBytes[alg];
+            if (ecdsaBytes && Buffer.from(artifacts.raw.signature, 'base64url').length !== ecdsaBytes) {
                 return [];
             }
 

@@ -41,9 +41,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 
-export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+/** A server on a fresh database of its own, or on one given (which it then leaves open when it stops). */
+export async function startTestApi(env: Record<string, string> = {}, shared?: TestDatabase): Promise<TestApi> {
 
-    const database = await createTestDatabase();
+    const database = shared ?? await createTestDatabase();
     const config = { ...testConfig(env), database: database.config };
     const server = await createServer({ config, db: database.db });
     await server.initialize();
@@ -84,7 +85,9 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
         async stop() {
 
             await server.stop();
-            await database.destroy();
+            if (!shared) {
+                await database.destroy();
+            }
         }
     };
 }
