@@ -19,7 +19,10 @@ interface GenerateOptions {
 export function keysCommand(program: Command, io: Io): void {
 
     const keys = program.command('keys')
-        .description('Signing keys for testing the JWKS setup');
+        .description('Signing keys for testing the JWKS setup')
+        .addHelpText('after', `
+Example:
+  todo-admin keys generate --out-dir ./keys`);
 
     keys.command('generate')
         .description('Write an Ed25519 key pair: a private JWK to sign with, and the public JWKS document to serve')
