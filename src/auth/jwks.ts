@@ -21,33 +21,36 @@ export interface JwksLog {
 
 
 const internals = {
-    asymmetric: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as HapiJwt.SupportedAlgorithm[],
-    curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>,
-
-    /** What a key may verify: its own alg (which must suit it), else every algorithm its type allows. */
-    algorithmsFor(jwk: Crypto.JsonWebKey & { alg?: string }): HapiJwt.SupportedAlgorithm[] | null {
-
-        let allowed: HapiJwt.SupportedAlgorithm[];
-        if (jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448')) {
-            allowed = ['EdDSA'];
-        }
-        else if (jwk.kty === 'RSA') {
-            allowed = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
-        }
-        else if (jwk.kty === 'EC' && internals.curves[jwk.crv ?? '']) {
-            allowed = [internals.curves[jwk.crv!]];
-        }
-        else {
-            return null;
-        }
-
-        if (jwk.alg === undefined) {
-            return allowed;
-        }
-
-        return allowed.includes(jwk.alg as HapiJwt.SupportedAlgorithm) ? [jwk.alg as HapiJwt.SupportedAlgorithm] : null;
-    }
+    curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>
 };
+
+
+/**
+ * The algorithms a JWK may sign or verify with: its own alg (which must suit the key), else every algorithm its
+ * type allows, RS256 first for RSA. Null for keys that are not asymmetric signature keys.
+ */
+export function jwkAlgorithms(jwk: Crypto.JsonWebKey & { alg?: string }): HapiJwt.SupportedAlgorithm[] | null {
+
+    let allowed: HapiJwt.SupportedAlgorithm[];
+    if (jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448')) {
+        allowed = ['EdDSA'];
+    }
+    else if (jwk.kty === 'RSA') {
+        allowed = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    }
+    else if (jwk.kty === 'EC' && internals.curves[jwk.crv ?? '']) {
+        allowed = [internals.curves[jwk.crv!]];
+    }
+    else {
+        return null;
+    }
+
+    if (jwk.alg === undefined) {
+        return allowed;
+    }
+
+    return allowed.includes(jwk.alg as HapiJwt.SupportedAlgorithm) ? [jwk.alg as HapiJwt.SupportedAlgorithm] : null;
+}
 
 
 /** Imports the usable signature keys of a JWKS document; entries that are not (no kid, unknown type, junk) are skipped. */
@@ -63,7 +66,7 @@ export function importJwks(document: unknown): { keys: Map<string, VerificationK
     for (const entry of entries) {
         const jwk = entry as Crypto.JsonWebKey & { kid?: unknown; use?: unknown; alg?: string };
         const algorithms = jwk && typeof jwk === 'object' && typeof jwk.kid === 'string' && jwk.kid && (jwk.use === undefined || jwk.use === 'sig') ?
-            internals.algorithmsFor(jwk) :
+            jwkAlgorithms(jwk) :
             null;
 
         if (!algorithms) {

@@ -4,6 +4,7 @@ import Jwt from '@hapi/jwt';
 import type { HapiJwt } from '@hapi/jwt';
 
 import type { AuthConfig } from '../config';
+import { jwkAlgorithms } from './jwks';
 
 
 export interface SigningKey {
@@ -34,11 +35,6 @@ export interface MintedToken {
 }
 
 
-const internals = {
-    curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>
-};
-
-
 /** A private JWK (OKP, RSA or EC) as a signing key; its alg and kid are used when it has them. */
 export function signingKeyFromJwk(jwk: Crypto.JsonWebKey & { alg?: string; kid?: string }): SigningKey {
 
@@ -46,14 +42,13 @@ export function signingKeyFromJwk(jwk: Crypto.JsonWebKey & { alg?: string; kid?:
         throw new Error('the key is not a private JWK (it has no "d")');
     }
 
-    const key = Crypto.createPrivateKey({ key: jwk, format: 'jwk' });
-    const derived: HapiJwt.SupportedAlgorithm | undefined = jwk.kty === 'OKP' ? 'EdDSA' : jwk.kty === 'RSA' ? 'RS256' : internals.curves[jwk.crv ?? ''];
-    const algorithm = (jwk.alg ?? derived) as HapiJwt.SupportedAlgorithm | undefined;
-    if (!algorithm) {
-        throw new Error(`keys of type ${jwk.kty}${jwk.crv ? ` (${jwk.crv})` : ''} are not supported`);
+    const algorithms = jwkAlgorithms(jwk);
+    if (!algorithms) {
+        throw new Error(`a ${jwk.kty}${jwk.crv ? ` (${jwk.crv})` : ''} key${jwk.alg ? ` with alg ${jwk.alg}` : ''} cannot sign tokens here`);
     }
 
-    return { key, algorithm, kid: typeof jwk.kid === 'string' ? jwk.kid : undefined };
+    const key = Crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+    return { key, algorithm: algorithms[0], kid: typeof jwk.kid === 'string' ? jwk.kid : undefined };
 }
 
 

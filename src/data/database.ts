@@ -92,6 +92,13 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
 }
 
 
+/** A timestamptz column as the API writes it (RFC 3339, UTC, microseconds, Z), formatted by the database. */
+export function timestampColumn(column: string): string {
+
+    return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
+}
+
+
 export function describeDatabase(config: DatabaseConfig): string {
 
     if (config.kind === 'pglite') {

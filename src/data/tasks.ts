@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 
 import type { components } from '../generated/openapi';
 import type { Database } from './database';
+import { timestampColumn } from './database';
 
 
 export type Task = components['schemas']['Task'];
@@ -30,16 +31,13 @@ export interface TaskPage {
 }
 
 
-// Timestamps leave the database already in the API's form (RFC 3339, UTC, microseconds, Z), so no Date round trip.
-const timestamp = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
-
-
 const internals = {
     uuidRx: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
 
+    // Timestamps leave the database already in the API's form, so no Date round trip per row.
     columns: [
         'id', 'user_id', 'title', 'description', 'completed', 'priority',
-        timestamp('due_date'), timestamp('created_at'), timestamp('updated_at')
+        timestampColumn('due_date'), timestampColumn('created_at'), timestampColumn('updated_at')
     ].join(', '),
 
     // Strictly later than the previous value even when two changes land within the same microsecond.

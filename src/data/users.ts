@@ -1,6 +1,7 @@
 import Crypto from 'node:crypto';
 
 import type { Database } from './database';
+import { timestampColumn } from './database';
 
 
 export interface User {
@@ -22,7 +23,7 @@ export class DuplicateUserError extends Error {
 
 
 const internals = {
-    columns: `id, email, name, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at`,
+    columns: `id, email, name, ${timestampColumn('created_at')}`,
     alphabet: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 };
 
