@@ -13,8 +13,7 @@ const test = anyTest.serial as TestFn<{ target: CliTarget; api: TestApi }>;
 
 test.before(async (t) => {
 
-    const target = await createCliTarget();
-    await target.cli(['migrate']);
+    const target = await createCliTarget({ migrate: true });
     await target.cli(['seed']);
     t.context = { target, api: await startTestApi({ JWT_CLOCK_SKEW_S: '0' }) };
 });

@@ -9,8 +9,7 @@ const test = anyTest.serial as TestFn<CliTarget>;
 
 test.before(async (t) => {
 
-    t.context = await createCliTarget();
-    await t.context.cli(['migrate']);
+    t.context = await createCliTarget({ migrate: true });
 });
 
 test.after.always(async (t) => {

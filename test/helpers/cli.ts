@@ -31,7 +31,8 @@ export interface CliTarget {
 }
 
 
-export async function createCliTarget(): Promise<CliTarget> {
+/** A database of the test file's own for the CLI; with migrate, brought up to date by `todo-admin migrate`. */
+export async function createCliTarget(options: { migrate?: boolean } = {}): Promise<CliTarget> {
 
     const config = await testDatabaseConfig();
     let env: Record<string, string>;
@@ -58,7 +59,7 @@ export async function createCliTarget(): Promise<CliTarget> {
 
     env.BETTER_AUTH_SECRET = testSecret;
 
-    return {
+    const target: CliTarget = {
         env,
         async cli(argv, extraEnv = {}) {
 
@@ -88,4 +89,13 @@ export async function createCliTarget(): Promise<CliTarget> {
         },
         destroy
     };
+
+    if (options.migrate) {
+        const migrated = await target.cli(['migrate']);
+        if (migrated.code !== 0) {
+            throw new Error(`todo-admin migrate failed: ${migrated.stderr}`);
+        }
+    }
+
+    return target;
 }
