@@ -1,6 +1,9 @@
+import { Writable } from 'node:stream';
+
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
+import { run } from '../../cli/main';
 import type { CliTarget } from '../helpers/cli';
 import { createCliTarget } from '../helpers/cli';
 
@@ -93,4 +96,26 @@ test('bulk options are checked before anything is written', async (t) => {
     }
 
     t.deepEqual(await snapshot(t.context), before);
+});
+
+test('on a terminal, bulk seeding draws a progress bar', async (t) => {
+
+    let drawn = '';
+    const terminal = Object.assign(new Writable({ write(chunk, _encoding, done) {
+
+        drawn += chunk;
+        done();
+    } }), { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+
+    let stdout = '';
+    const code = await run(['seed', '--users', '12', '--tasks-per-user', '2', '--batch', '4'], {
+        env: t.context.env,
+        out: (text) => (stdout += text),
+        err: () => undefined,
+        progressStream: terminal as unknown as NodeJS.WriteStream
+    });
+
+    t.is(code, 0);
+    t.regex(drawn, /seeding \|.*\| 12\/12 users \| \d+ rows/);
+    t.regex(stdout, /^Seeded .*: \d+ user\(s\) and \d+ task\(s\) in [\d.]+ s, \d+ rows\/s\./);
 });

@@ -1,0 +1,96 @@
+import Crypto from 'node:crypto';
+
+import test from 'ava';
+import nock from 'nock';
+
+import { JwksKeySet, importJwks } from '../../src/auth/jwks';
+import type { JwksConfig } from '../../src/config';
+
+
+const key = (kid: string) => ({ ...Crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA' });
+
+let hosts = 0;
+
+function keySet(answers: (() => [number, unknown])[], settings: Partial<JwksConfig> = {}) {
+
+    const base = `https://keyset-${++hosts}.example.test`;
+    const state = { fetches: 0, now: 1_000_000, logs: [] as { tags: string[]; data: object }[] };
+    nock(base).persist().get('/jwks').reply(() => answers[Math.min(state.fetches++, answers.length - 1)]());
+
+    const config: JwksConfig = { url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 1000, ...settings };
+    const set = new JwksKeySet(config, (tags, data) => state.logs.push({ tags, data }), () => state.now);
+    return { set, state };
+}
+
+
+test.after.always(() => {
+
+    nock.cleanAll();
+});
+
+
+test('state: unreachable before any key, ok after a fetch, stale when a refresh fails', async (t) => {
+
+    const a = key('a');
+    const { set, state } = keySet([() => [200, { keys: [a] }], () => [502, 'bad gateway']]);
+    t.is(set.state(), 'unreachable');
+
+    t.truthy(await set.find('a'));
+    t.is(set.state(), 'ok');
+
+    state.now += 31_000;
+    t.is(await set.find('b'), null);
+    t.is(state.fetches, 2);
+    t.is(set.state(), 'stale');
+    t.truthy(await set.find('a'), 'the known key is still served');
+
+    const failure = state.logs.find((entry) => entry.tags.includes('jwks') && entry.tags.includes('error'));
+    t.like(failure?.data, { msg: 'could not fetch the key set; known keys stay in use', reason: 'HTTP 502' });
+});
+
+test('a known key older than the max age is served at once and refreshed in the background', async (t) => {
+
+    const a = key('a');
+    const { set, state } = keySet([() => [200, { keys: [a] }], () => [200, { keys: [] }]]);
+    t.truthy(await set.find('a'));
+
+    state.now += 601_000;
+    t.truthy(await set.find('a'), 'served from the cache while the refresh runs');
+    await set.refresh();                                // waits for the refresh under way
+    t.is(state.fetches, 2);
+
+    t.is(await set.find('a'), null, 'a key removed from the set (revoked) stops working');
+});
+
+test('keys not refreshed for twice the max age are stale even without a failure', async (t) => {
+
+    const { set, state } = keySet([() => [200, { keys: [key('a')] }]], { refetchIntervalSec: 3600 });
+    await set.refresh();
+    t.is(set.state(), 'ok');
+
+    state.now += 1_201_000;
+    t.is(set.state(), 'stale');
+});
+
+test('a fetch that takes too long fails, and is logged as such', async (t) => {
+
+    const base = `https://keyset-slow.example.test`;
+    nock(base).get('/jwks').delay(2000).reply(200, { keys: [] });
+    const logs: object[] = [];
+    const set = new JwksKeySet({ url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 200 }, (_tags, data) => logs.push(data));
+
+    t.is(await set.find('a'), null);
+    t.is(set.state(), 'unreachable');
+    t.like(logs[0], { reason: 'no answer within 200 ms' });
+});
+
+test('importJwks keeps signature keys with a kid and skips the rest', (t) => {
+
+    const good = key('good');
+    const { keys, skipped } = importJwks({ keys: [good, { kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' }, { ...key('enc'), use: 'enc' }, { ...key('x'), kid: undefined }, 42] });
+    t.deepEqual([...keys.keys()], ['good']);
+    t.deepEqual(keys.get('good')!.algorithms, ['EdDSA']);
+    t.is(skipped, 4);
+
+    t.throws(() => importJwks({ nope: [] }), { message: 'the document has no "keys" array' });
+});
