@@ -1,7 +1,7 @@
 import { parseDatabaseConfig } from '../src/config';
 import type { Database } from '../src/data/database';
 import { createDatabase, describeDatabase } from '../src/data/database';
-import { createLogger, knexLogger } from '../src/logger';
+import { silentKnexLogger } from '../src/logger';
 import type { Io } from './io';
 import { configured } from './io';
 
@@ -10,7 +10,7 @@ import { configured } from './io';
 export async function withDatabase<T>(io: Io, fn: (db: Database, description: string) => Promise<T>): Promise<T> {
 
     const config = configured(() => parseDatabaseConfig(io.env));
-    const db = await createDatabase(config, { log: knexLogger(createLogger('silent')) });
+    const db = await createDatabase(config, { log: silentKnexLogger() });
     try {
         return await fn(db, describeDatabase(config));
     }

@@ -11,7 +11,7 @@ export type Logger = Pino.Logger;
 /**
  * The process's one logger: JSON lines, credentials removed before anything is written.
  */
-export function createLogger(level: string, destination?: Pino.DestinationStream): Logger {
+export function createLogger(level: string): Logger {
 
     return Pino({
         level,
@@ -19,7 +19,7 @@ export function createLogger(level: string, destination?: Pino.DestinationStream
             paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization'],
             remove: true
         }
-    }, destination);
+    });
 }
 
 
@@ -47,4 +47,11 @@ export function knexLogger(logger: Logger): Knex.Logger {
         deprecate: (method: string, alternative: string) => log.warn(`${method} is deprecated; use ${alternative}`),
         debug: (message: unknown) => log.debug(String(message))
     };
+}
+
+
+/** For knex where nothing should be printed: the CLI, which reports failures itself, and the tests. */
+export function silentKnexLogger(): Knex.Logger {
+
+    return knexLogger(createLogger('silent'));
 }

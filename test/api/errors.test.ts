@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import test from 'ava';
 
 import { createDatabase } from '../../src/data/database';
-import { createLogger, knexLogger } from '../../src/logger';
+import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { contractViolations } from '../helpers/contract';
 import { startTestApi, testConfig } from '../helpers/api';
@@ -15,7 +15,7 @@ test('an unreachable database answers 503 quickly, on /health and on the API', a
     // Nothing listens on port 1: connections are refused at once.
     const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 2, timeoutMs: 500 };
     const config = { ...testConfig(), database };
-    const db = await createDatabase(database, { log: knexLogger(createLogger('silent')) });
+    const db = await createDatabase(database, { log: silentKnexLogger() });
     const server = await createServer({ config, db });
     await server.initialize();
     t.teardown(async () => {

@@ -8,7 +8,7 @@ import Knex from 'knex';
 import { run } from '../../cli/main';
 import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/database';
-import { createLogger, knexLogger } from '../../src/logger';
+import { silentKnexLogger } from '../../src/logger';
 import { testSecret } from './api';
 import { testDatabaseConfig } from './database';
 
@@ -78,7 +78,7 @@ export async function createCliTarget(options: { migrate?: boolean } = {}): Prom
 
             const db = await createDatabase(
                 env.DATABASE_URL.startsWith('pglite://') ? { kind: 'pglite', dataDir: env.DATABASE_URL.slice('pglite://'.length) } : { kind: 'postgres', url: env.DATABASE_URL, poolMax: 2, timeoutMs: 5000 },
-                { log: knexLogger(createLogger('silent')) });
+                { log: silentKnexLogger() });
 
             try {
                 return await fn(db);

@@ -5,7 +5,7 @@ import Knex from 'knex';
 import type { DatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/database';
-import { createLogger, knexLogger } from '../../src/logger';
+import { silentKnexLogger } from '../../src/logger';
 
 
 export interface TestDatabase {
@@ -75,7 +75,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
 
     const config = await testDatabaseConfig();
     const schema = config.kind === 'postgres' ? `test_${Crypto.randomBytes(6).toString('hex')}` : undefined;
-    const db = await createDatabase(config, { schema, log: knexLogger(createLogger('silent')) });
+    const db = await createDatabase(config, { schema, log: silentKnexLogger() });
 
     if (options.migrate !== false) {
         await db.migrate.latest();
