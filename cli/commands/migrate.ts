@@ -3,6 +3,7 @@ import Path from 'node:path';
 import type { Command } from 'commander';
 
 import type { Database } from '../../src/data/database';
+import { migrationsDirectory } from '../../src/data/database';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
 import { CliError, exitCodes } from '../io';
@@ -118,7 +119,7 @@ Examples:
                     return;
                 }
 
-                const file = await db.migrate.make(name!);
+                const file = await db.migrate.make(name!, { directory: migrationsDirectory, extension: 'ts' });
                 report(`Created ${Path.relative(process.cwd(), file)}`, [], { file });
             });
         });

@@ -19,7 +19,8 @@ export interface DatabaseOptions {
 
 
 const internals = {
-    root: Path.resolve(__dirname, '..', '..'),
+    // The tree this module runs from: the repository under tsx, dist/ once compiled.
+    codeRoot: Path.resolve(__dirname, '..', '..'),
 
     // Connection-level failures: the database is down or unreachable, not the query at fault.
     unavailableCodes: new Set([
@@ -31,17 +32,39 @@ const internals = {
 };
 
 
+export const migrationsDirectory = Path.join(internals.codeRoot, 'migrations');
+
+
+/**
+ * The migrations as the TypeScript sources (under tsx) or their compiled JavaScript (dist/), both recorded under
+ * the source's name: a database migrated by one runs as up to date under the other.
+ */
+export const migrationSource: Knex.Knex.MigrationSource<string> = {
+    getMigrations() {
+
+        const files = Fs.readdirSync(migrationsDirectory).filter((file) => /^[^.]+\.(ts|js)$/.test(file));
+        return Promise.resolve(files.sort());
+    },
+    getMigrationName(file) {
+
+        return file.replace(/\.js$/, '.ts');
+    },
+    getMigration(file) {
+
+        return Promise.resolve(require(Path.join(migrationsDirectory, file)));
+    }
+};
+
+
 export const migrationConfig: Knex.Knex.MigratorConfig = {
-    directory: Path.join(internals.root, 'migrations'),
-    tableName: 'knex_migrations',
-    loadExtensions: ['.ts'],
-    extension: 'ts'
+    migrationSource,
+    tableName: 'knex_migrations'
 };
 
 
 export const seedConfig: Knex.Knex.SeederConfig = {
-    directory: Path.join(internals.root, 'seeds'),
-    loadExtensions: ['.ts'],
+    directory: Path.join(internals.codeRoot, 'seeds'),
+    loadExtensions: ['.ts', '.js'],
     extension: 'ts'
 };
 

@@ -4,12 +4,24 @@ import Path from 'node:path';
 import type { ServerRoute } from '@hapi/hapi';
 
 
-export const contractPath = Path.resolve(__dirname, '..', '..', '..', 'openapi.yaml');
-
-
 const internals = {
-    contract: Fs.readFileSync(contractPath, 'utf8')
+    // The repository's openapi.yaml, whether this module runs from src/ or from the compiled dist/src/.
+    find(dir: string): string {
+
+        const candidate = Path.join(dir, 'openapi.yaml');
+        if (Fs.existsSync(candidate) || Path.dirname(dir) === dir) {
+            return candidate;
+        }
+
+        return internals.find(Path.dirname(dir));
+    }
 };
+
+
+export const contractPath = internals.find(__dirname);
+
+
+const contractText = Fs.readFileSync(contractPath, 'utf8');
 
 
 export const contract: ServerRoute = {
@@ -21,7 +33,7 @@ export const contract: ServerRoute = {
         description: 'The API contract (OpenAPI 3.1), as written',
         handler(_request, h) {
 
-            return h.response(internals.contract).type('application/yaml; charset=utf-8');
+            return h.response(contractText).type('application/yaml; charset=utf-8');
         }
     }
 };
