@@ -34,9 +34,21 @@ export interface AuthConfig {
 }
 
 
+/** How long a client may take: slow or idle connections are closed rather than held. */
+export interface HttpTimeouts {
+    /** The request line and headers must have arrived within this. */
+    headersTimeoutMs: number;
+    /** The whole request, body included, must have arrived within this; also the longest a socket may sit idle mid-request. */
+    requestTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: number;
+}
+
+
 export interface Config {
     host: string;
     port: number;
+    http: HttpTimeouts;
     database: DatabaseConfig;
     auth: AuthConfig;
     corsOrigins: string[];
@@ -193,11 +205,22 @@ export function parseConfig(env: Env): Config {
 }
 
 
-export function parseListenConfig(env: Env): Pick<Config, 'host' | 'port'> {
+export function parseListenConfig(env: Env): Pick<Config, 'host' | 'port' | 'http'> {
+
+    const headersTimeoutMs = internals.integer(env, 'HTTP_HEADERS_TIMEOUT_MS', { min: 100, max: 600_000, fallback: 10_000 });
+    const requestTimeoutMs = internals.integer(env, 'HTTP_REQUEST_TIMEOUT_MS', { min: 100, max: 600_000, fallback: 30_000 });
+    if (requestTimeoutMs < headersTimeoutMs) {
+        throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS', `(${requestTimeoutMs}) must not be shorter than HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}): the headers are part of the request`);
+    }
 
     return {
         host: internals.text(env, 'HOST') ?? '127.0.0.1',
-        port: internals.integer(env, 'PORT', { min: 0, max: 65535, fallback: 8000 })
+        port: internals.integer(env, 'PORT', { min: 0, max: 65535, fallback: 8000 }),
+        http: {
+            headersTimeoutMs,
+            requestTimeoutMs,
+            keepAliveTimeoutMs: internals.integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', { min: 100, max: 600_000, fallback: 5000 })
+        }
     };
 }
 

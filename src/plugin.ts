@@ -5,6 +5,7 @@ import type { Database } from './data/database';
 import type { TaskStore } from './data/tasks';
 import { taskStore } from './data/tasks';
 import { authPlugin } from './auth/jwt';
+import { authorizationSizeLimit } from './extensions/authorization-size';
 import { errorResponses } from './extensions/errors';
 import { requestIdHeader } from './extensions/request-id';
 import { contract } from './routes/docs/contract';
@@ -50,6 +51,7 @@ export const appPlugin: Plugin<AppOptions> = {
 
         await server.register({ plugin: authPlugin, options: config.auth });
 
+        server.ext(authorizationSizeLimit);
         server.ext(errorResponses);
         server.ext(requestIdHeader);
 

@@ -1,3 +1,5 @@
+import Http from 'node:http';
+
 import Hapi from '@hapi/hapi';
 import Inert from '@hapi/inert';
 import Jwt from '@hapi/jwt';
@@ -7,6 +9,7 @@ import HapiSwagger from 'hapi-swagger';
 
 import type { Config } from './config';
 import type { Database } from './data/database';
+import { answerClientErrors } from './extensions/client-errors';
 import { validationFailAction } from './extensions/errors';
 import type { Logger } from './logger';
 import { createLogger, requestLogging } from './logger';
@@ -23,7 +26,24 @@ export interface ServerOptions {
 
 const internals = {
     // Tasks are small (200 + 4000 characters); anything near this is not a task.
-    maxPayloadBytes: 64 * 1024
+    maxPayloadBytes: 64 * 1024,
+    // The request line and all headers together (Node's default, stated so the README can rely on it).
+    maxHeaderBytes: 16 * 1024,
+
+    listener(config: Config): Http.Server {
+
+        const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.http;
+        const listener = Http.createServer({
+            maxHeaderSize: internals.maxHeaderBytes,
+            headersTimeout: headersTimeoutMs,
+            requestTimeout: requestTimeoutMs,
+            // How often Node looks for requests past those timeouts (30 s by default, which would let them overstay).
+            connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeoutMs / 4))
+        });
+
+        listener.keepAliveTimeout = keepAliveTimeoutMs;
+        return listener;
+    }
 };
 
 
@@ -35,6 +55,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
     const server = Hapi.server({
         host: config.host,
         port: config.port,
+        listener: internals.listener(config),
+        autoListen: true,
         debug: false,                                   // Errors are logged by hapi-pino, never printed raw.
         router: {
             stripTrailingSlash: true
@@ -53,6 +75,9 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             },
             cache: {
                 otherwise: 'no-store'
+            },
+            timeout: {
+                socket: config.http.requestTimeoutMs     // A connection idle this long in the middle of a request is closed.
             },
             payload: {
                 maxBytes: internals.maxPayloadBytes,
@@ -96,6 +121,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             } satisfies HapiSwagger.RegisterOptions
         }
     ]);
+
+    answerClientErrors(server.listener, (err) => server.log(['connection', 'client', 'error'], err));
 
     await server.register({ plugin: appPlugin, options: { config, db } });
 

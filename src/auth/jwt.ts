@@ -22,9 +22,20 @@ export const authStrategy = 'jwt';
 
 
 const internals = {
+    // A user id is stored and indexed with every task: it must be text PostgreSQL keeps exactly as sent (no NUL,
+    // no lone surrogate, which would become U+FFFD and could alias another id) and short enough for an index entry.
+    maxUserIdLength: 255,
+    unstorableRx: /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
+
     claim(value: unknown): string | null {
 
         return typeof value === 'string' && value.length > 0 ? value : null;
+    },
+
+    userId(value: unknown): string | null {
+
+        const id = internals.claim(value);
+        return id !== null && id.length <= internals.maxUserIdLength && !internals.unstorableRx.test(id) ? id : null;
     },
 
     normalize(value: unknown): string | null {
@@ -39,6 +50,11 @@ const internals = {
  * expected issuer and audience depend on which key verified the token.
  */
 export function validateClaims(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, nowSec = Math.floor(Date.now() / 1000)): HapiJwt.ValidationResult {
+
+    // RFC 7515 §4.1.11: a token that names critical extensions must be refused by a recipient that knows none.
+    if ((artifacts.decoded.header as { crit?: unknown }).crit !== undefined) {
+        return { isValid: false };
+    }
 
     const payload = artifacts.decoded.payload as HapiJwt.Payload;
     if (typeof payload.exp !== 'number') {
@@ -67,7 +83,8 @@ export function validateClaims(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, co
         }
     }
 
-    const userId = internals.claim(payload.user_id) ?? internals.claim(payload.sub);
+    // A user_id claim that is present but unusable refuses the token rather than falling back to sub.
+    const userId = payload.user_id !== undefined ? internals.userId(payload.user_id) : internals.userId(payload.sub);
     if (!userId) {
         return { isValid: false };
     }

@@ -240,7 +240,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description The body is not valid JSON */
+        /** @description The request is malformed (a body that is not valid JSON, a path that is not valid percent-encoded UTF-8) */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -393,6 +393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"][];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["Unavailable"];
@@ -451,6 +452,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
@@ -509,6 +511,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];

@@ -16,6 +16,28 @@ export type TaskListQuery = Omit<NonNullable<operations['listTasks']['parameters
 
 
 const internals = {
+    // PostgreSQL's text cannot hold U+0000; a lone surrogate has no UTF-8 form and would be stored as U+FFFD.
+    nulRx: /\u0000/,
+    loneSurrogateRx: /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
+
+    // Characters as people and the database count them (code points): a pair of surrogates is one.
+    charCount(value: string): number {
+
+        let count = value.length;
+        for (let i = 0; i < value.length; ++i) {
+            const unit = value.charCodeAt(i);
+            if (unit >= 0xdc00 && unit <= 0xdfff) {
+                --count;
+            }
+        }
+
+        return count;
+    },
+
+    // The years PostgreSQL's timestamptz and the API's four-digit years share (PostgreSQL has no year 0).
+    minYear: 1,
+    maxYear: 9999,
+
     // RFC 3339 date-time; an offset-less date-time or a bare date is read as UTC, as the frontend's form inputs send them.
     dateTimeRx: /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?)?$/,
     timestampRx: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/,
@@ -39,16 +61,55 @@ const internals = {
             return null;
         }
 
+        // An offset can carry 0001-01-01 into year 0, or 9999-12-31 into year 10000, once in UTC.
+        const utcYear = date.getUTCFullYear();
+        if (utcYear < internals.minYear || utcYear > internals.maxYear) {
+            return null;
+        }
+
         return date.toISOString();
     }
 };
 
 
-const title = Joi.string().trim().min(1).max(200);
-const description = Joi.string().max(4000).allow('', null);
+/**
+ * Joi whose every string refuses what PostgreSQL cannot store as it was sent: NUL characters and lone surrogates.
+ * Request schemas build their strings from it; lengths are counted in characters with maxChars.
+ */
+const Text = Joi.extend((joi) => ({
+    type: 'string',
+    base: joi.string(),
+    messages: {
+        'string.nul': '{{#label}} must not contain the NUL character (U+0000)',
+        'string.surrogate': '{{#label}} must be valid Unicode: it holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape)',
+        'string.maxChars': '{{#label}} must be at most {{#limit}} characters long'
+    },
+    validate(value: string, helpers) {
+
+        if (internals.nulRx.test(value)) {
+            return { value, errors: [helpers.error('string.nul')] };
+        }
+
+        if (internals.loneSurrogateRx.test(value)) {
+            return { value, errors: [helpers.error('string.surrogate')] };
+        }
+
+        return { value };
+    }
+})) as Joi.Root;
+
+
+function maxChars(limit: number): Joi.CustomValidator<string> {
+
+    return (value, helpers) => (internals.charCount(value) <= limit ? value : helpers.error('string.maxChars', { limit }));
+}
+
+
+const title = Text.string().trim().min(1).custom(maxChars(200));
+const description = Text.string().custom(maxChars(4000)).allow('', null);
 const completed = Joi.boolean();
-const priority = Joi.string().valid('low', 'medium', 'high');
-const dueDate = Joi.string()
+const priority = Text.string().valid('low', 'medium', 'high');
+const dueDate = Text.string()
     .allow(null)
     .custom((value: string, helpers) => internals.toUtc(value) ?? helpers.error('date.format'))
     .messages({ 'date.format': '{{#label}} must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z' });
@@ -85,18 +146,19 @@ export const taskCompletionSchema = Joi.object<Schemas['TaskCompletion'], true>(
 
 
 export const taskParamsSchema = Joi.object({
-    // Any string: an id that is not a UUID is simply a task that does not exist (404), not a malformed request.
+    // Any string: an id that is not a UUID (a NUL character included) is simply a task that does not exist (404),
+    // not a malformed request; it never reaches the database.
     id: Joi.string().required()
 });
 
 
-export const cursorSchema = Joi.string()
+export const cursorSchema = Text.string()
     .custom((value: string, helpers) => decodeCursor(value) ?? helpers.error('cursor.invalid'))
     .messages({ 'cursor.invalid': '{{#label}} is not a cursor this service issued' });
 
 
 export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
-    status: Joi.string().valid('all', 'pending', 'completed').default('all'),
+    status: Text.string().valid('all', 'pending', 'completed').default('all'),
     completed: Joi.boolean(),
     limit: Joi.number().integer().min(1).max(100).default(100),
     cursor: cursorSchema
@@ -124,7 +186,8 @@ export function encodeCursor(position: TaskPosition): string {
 export function decodeCursor(cursor: string): TaskPosition | null {
 
     const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-    if (rest.length || !id || !internals.timestampRx.test(createdAt) || !isTaskId(id)) {
+    // A well-formed cursor can still name a day that does not exist, or year 0: the database would refuse it.
+    if (rest.length || !id || !internals.timestampRx.test(createdAt) || !internals.toUtc(createdAt) || !isTaskId(id)) {
         return null;
     }
 

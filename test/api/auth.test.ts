@@ -77,6 +77,14 @@ test('an empty user_id and no sub', refused, `Bearer ${signHs256(header, { user_
 test('a non-string user_id and no sub', refused, `Bearer ${signHs256(header, { user_id: { id: 1 }, exp: nowSec() + 300 }, testSecret)}`);
 
 test('a valid token is accepted', accepted, `Bearer ${signHs256(header, valid(), testSecret)}`, 'auth-user');
+test('a NUL character in user_id', refused, `Bearer ${signHs256(header, { ...valid(), user_id: 'a\u0000b' }, testSecret)}`);
+test('a NUL character in sub', refused, `Bearer ${signHs256(header, { sub: '\u0000', exp: nowSec() + 300 }, testSecret)}`);
+test('a lone surrogate in user_id (it would be stored as U+FFFD, another user)', refused, `Bearer ${signHs256(header, { ...valid(), user_id: 'a\ud800' }, testSecret)}`);
+test('a user_id longer than 255 characters', refused, `Bearer ${signHs256(header, { ...valid(), user_id: 'u'.repeat(256) }, testSecret)}`);
+test('an unusable user_id does not fall back to sub', refused, `Bearer ${signHs256(header, { ...valid(), user_id: 'a\u0000', sub: 'someone' }, testSecret)}`);
+test('an unknown critical header extension (RFC 7515 crit)', refused, `Bearer ${signHs256({ ...header, crit: ['x-unknown'], 'x-unknown': 1 }, valid(), testSecret)}`);
+test('an empty crit list', refused, `Bearer ${signHs256({ ...header, crit: [] }, valid(), testSecret)}`);
+test('a 255-character user_id is a user', accepted, `Bearer ${signHs256(header, { ...valid(), user_id: 'u'.repeat(255) }, testSecret)}`, 'u'.repeat(255));
 test('sub is the user when user_id is absent', accepted, `Bearer ${signHs256(header, { sub: 'sub-user', exp: nowSec() + 300 }, testSecret)}`, 'sub-user');
 test('user_id wins over sub', accepted, `Bearer ${signHs256(header, { user_id: 'claim-user', sub: 'sub-user', exp: nowSec() + 300 }, testSecret)}`, 'claim-user');
 test('the scheme is case-insensitive (lowercase bearer)', accepted, `bearer ${signHs256(header, valid(), testSecret)}`, 'auth-user');

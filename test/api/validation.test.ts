@@ -47,10 +47,19 @@ const invalidBody = test.macro({
 test('missing title', invalidBody, { description: 'x' }, 'body.title', 'any.required');
 test('empty title', invalidBody, { title: '' }, 'body.title', 'string.empty');
 test('whitespace-only title', invalidBody, { title: ' \t\n ' }, 'body.title');
-test('201-character title', invalidBody, { title: 'x'.repeat(201) }, 'body.title', 'string.max');
+test('201-character title', invalidBody, { title: 'x'.repeat(201) }, 'body.title', 'string.maxChars');
+test('201-emoji title', invalidBody, { title: '😀'.repeat(201) }, 'body.title', 'string.maxChars');
+test('a NUL character in the title', invalidBody, { title: 'a\u0000b' }, 'body.title', 'string.nul');
+test('a NUL character in the description', invalidBody, { title: 'ok', description: '\u0000' }, 'body.description', 'string.nul');
+test('a NUL character in priority', invalidBody, { title: 'ok', priority: 'low\u0000' }, 'body.priority', 'any.only');
+test('a NUL character in due_date', invalidBody, { title: 'ok', due_date: '2026-01-01\u0000' }, 'body.due_date', 'string.nul');
+test('a lone high surrogate in the title', invalidBody, '{"title":"a\\ud800b"}', 'body.title', 'string.surrogate');
+test('a lone low surrogate in the description', invalidBody, '{"title":"ok","description":"\\udc00"}', 'body.description', 'string.surrogate');
+test('surrogates in the wrong order', invalidBody, '{"title":"\\ude00\\ud83d"}', 'body.title', 'string.surrogate');
 test('numeric title', invalidBody, { title: 42 }, 'body.title', 'string.base');
 test('null title', invalidBody, { title: null }, 'body.title');
-test('4001-character description', invalidBody, { title: 'ok', description: 'd'.repeat(4001) }, 'body.description', 'string.max');
+test('4001-character description', invalidBody, { title: 'ok', description: 'd'.repeat(4001) }, 'body.description', 'string.maxChars');
+test('4001-emoji description', invalidBody, { title: 'ok', description: '🙂'.repeat(4001) }, 'body.description', 'string.maxChars');
 test('non-string description', invalidBody, { title: 'ok', description: ['a'] }, 'body.description');
 test('unknown priority', invalidBody, { title: 'ok', priority: 'urgent' }, 'body.priority', 'any.only');
 test('non-boolean completed', invalidBody, { title: 'ok', completed: 'maybe' }, 'body.completed', 'boolean.base');
@@ -58,9 +67,64 @@ test('free-text due_date', invalidBody, { title: 'ok', due_date: 'tomorrow' }, '
 test('impossible calendar date', invalidBody, { title: 'ok', due_date: '2026-02-30T10:00:00Z' }, 'body.due_date', 'date.format');
 test('month 13', invalidBody, { title: 'ok', due_date: '2026-13-01' }, 'body.due_date', 'date.format');
 test('hour 24', invalidBody, { title: 'ok', due_date: '2026-01-01T24:00:00Z' }, 'body.due_date', 'date.format');
+test('due_date in year 0000 (PostgreSQL has no year 0)', invalidBody, { title: 'ok', due_date: '0000-06-01T00:00:00Z' }, 'body.due_date', 'date.format');
+test('due_date that an offset carries into year 0', invalidBody, { title: 'ok', due_date: '0001-01-01T00:30:00+01:00' }, 'body.due_date', 'date.format');
+test('due_date that an offset carries into year 10000', invalidBody, { title: 'ok', due_date: '9999-12-31T23:30:00-01:00' }, 'body.due_date', 'date.format');
+test('due_date in year 10000', invalidBody, { title: 'ok', due_date: '10000-01-01T00:00:00Z' }, 'body.due_date', 'date.format');
 test('numeric due_date', invalidBody, { title: 'ok', due_date: 1767225600 }, 'body.due_date');
 test('a JSON array body', invalidBody, [{ title: 'ok' }], 'body');
 test('a JSON string body', invalidBody, JSON.stringify('a title'), 'body');
+
+test('lengths count characters: a 200-emoji title and a 4000-emoji description are stored as sent', async (t) => {
+
+    const owner = `${user}-emoji`;
+    const payload = { title: '😀'.repeat(200), description: '🙂'.repeat(4000) };
+    const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: owner, payload });
+    t.is(res.statusCode, 201);
+    const stored = await t.context.tasks.getTaskForUser(owner, (res.result as { id: string }).id);
+    t.is(stored?.title, payload.title);
+    t.is(stored?.description, payload.description);
+});
+
+test('due dates at the first and last instants PostgreSQL and the API share are stored', async (t) => {
+
+    for (const [sent, stored] of [['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000000Z'], ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999000Z']]) {
+        const res = await t.context.request({ method: 'POST', url: '/api/tasks', as: `${user}-bounds`, payload: { title: 'edge', due_date: sent } });
+        t.is(res.statusCode, 201, sent);
+        t.is((res.result as { due_date: string }).due_date, stored);
+    }
+});
+
+test('a NUL or lone surrogate in PATCH and PUT bodies is a 422 that changes nothing', async (t) => {
+
+    const owner = `${user}-edits`;
+    const task = await t.context.createTask(owner, { title: 'unchanged' });
+    for (const [method, payload] of [['PATCH', '{"title":"a\\u0000"}'], ['PUT', '{"title":"b\\ud800"}'], ['PATCH', '{"description":"\\udfff"}']]) {
+        const res = await t.context.request({ method, url: `/api/tasks/${task.id}`, as: owner, payload, headers: { 'content-type': 'application/json' } });
+        t.is(res.statusCode, 422, `${method} ${payload}`);
+    }
+
+    t.is((await t.context.tasks.getTaskForUser(owner, task.id))?.title, 'unchanged');
+});
+
+test('a path id holding a NUL character or a lone surrogate is a task that does not exist', async (t) => {
+
+    for (const id of ['a%00b', `${Crypto.randomUUID()}%00`, '%EF%BF%BD']) {
+        for (const method of ['GET', 'PATCH', 'DELETE']) {
+            const res = await t.context.request({ method, url: `/api/tasks/${id}`, as: user, ...(method === 'PATCH' ? { payload: {} } : {}) });
+            t.is(res.statusCode, 404, `${method} ${id}`);
+        }
+    }
+});
+
+test('a path that is not valid percent-encoded UTF-8 is a 400 with a detail', async (t) => {
+
+    for (const method of ['GET', 'DELETE']) {
+        const res = await t.context.request({ method, url: '/api/tasks/%ED%A0%80', as: user });
+        t.is(res.statusCode, 400, method);
+        t.is(typeof (res.result as { detail: string }).detail, 'string');
+    }
+});
 
 test('limits are inclusive: 200-character title and 4000-character description are stored', async (t) => {
 
@@ -110,6 +174,10 @@ test(invalidQuery, 'limit=2.5', 'query.limit');
 test(invalidQuery, 'cursor=not-a-cursor', 'query.cursor');
 test(invalidQuery, `cursor=${Buffer.from('2026-01-01|x').toString('base64url')}`, 'query.cursor');
 test('conflicting status and completed', invalidQuery, 'status=pending&completed=true', 'query');
+test(invalidQuery, 'status=all%00', 'query.status');
+test(invalidQuery, 'cursor=%00', 'query.cursor');
+test('a cursor in year 0000', invalidQuery, `cursor=${Buffer.from(`0000-01-01T00:00:00.000000Z|${Crypto.randomUUID()}`).toString('base64url')}`, 'query.cursor');
+test('a cursor on a day that does not exist', invalidQuery, `cursor=${Buffer.from(`2026-02-30T00:00:00.000000Z|${Crypto.randomUUID()}`).toString('base64url')}`, 'query.cursor');
 
 test('malformed JSON is a 400 with a detail', async (t) => {
 
