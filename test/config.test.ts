@@ -16,6 +16,7 @@ test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3
     t.deepEqual(config.database, { kind: 'pglite', dataDir: Path.resolve('.data') });
     t.deepEqual(config.corsOrigins, ['http://localhost:3000']);
     t.is(config.logLevel, 'info');
+    t.deepEqual(config.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 });
     t.deepEqual(config.auth.secret, Buffer.from(secret, 'utf8'));
     t.is(config.auth.issuer, null);
     t.is(config.auth.audience, null);
@@ -34,7 +35,10 @@ test('every variable is read', (t) => {
         JWT_AUDIENCE: 'todo',
         JWT_CLOCK_SKEW_S: '5',
         CORS_ORIGINS: 'https://a.example.com, https://b.example.com/',
-        LOG_LEVEL: 'warn'
+        LOG_LEVEL: 'warn',
+        HTTP_HEADERS_TIMEOUT_MS: '2000',
+        HTTP_REQUEST_TIMEOUT_MS: '4000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000'
     });
 
     t.is(config.host, '0.0.0.0');
@@ -43,6 +47,7 @@ test('every variable is read', (t) => {
     t.like(config.auth, { issuer: 'https://auth.example.com', audience: 'todo', clockSkewSec: 5 });
     t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
     t.is(config.logLevel, 'warn');
+    t.deepEqual(config.http, { headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 65_000 });
 });
 
 test('pglite:// URLs choose the embedded database', (t) => {
@@ -69,6 +74,8 @@ test('a DATABASE_URL of another database', refused, { DATABASE_URL: 'mysql://roo
 test('pglite:// with nothing after it', refused, { DATABASE_URL: 'pglite://' }, 'DATABASE_URL');
 test('a port out of range', refused, { PORT: '70000' }, 'PORT');
 test('a port that is not a number', refused, { PORT: 'eighty' }, 'PORT');
+test('a request timeout shorter than the headers timeout', refused, { HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '4000' }, 'HTTP_REQUEST_TIMEOUT_MS');
+test('a headers timeout that is not a number', refused, { HTTP_HEADERS_TIMEOUT_MS: '10s' }, 'HTTP_HEADERS_TIMEOUT_MS');
 test('a pool of zero', refused, { DATABASE_URL: 'postgres://localhost/todo', DB_POOL_MAX: '0' }, 'DB_POOL_MAX');
 test('an unknown log level', refused, { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
 test('a wildcard CORS origin', refused, { CORS_ORIGINS: '*' }, 'CORS_ORIGINS');

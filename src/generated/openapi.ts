@@ -171,8 +171,9 @@ export interface components {
         };
         /**
          * @description The editable fields. Other fields (`id`, `user_id`, `created_at`, `updated_at`, or unknown ones) are
-         *     ignored. `title` is trimmed; it must keep 1 to 200 characters. `due_date` takes an RFC 3339 date-time
-         *     (a date-time without an offset, or a bare date, is read as UTC).
+         *     ignored. `title` is trimmed; it must keep 1 to 200 characters; `description` holds at most 4000 (both counted
+         *     in Unicode code points). Neither may hold U+0000 or a lone surrogate. `due_date` takes an RFC 3339 date-time
+         *     from year 0001 to 9999 in UTC (a date-time without an offset, or a bare date, is read as UTC).
          */
         TaskCreate: {
             title: string;
