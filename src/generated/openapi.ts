@@ -241,7 +241,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description The request is malformed (a body that is not valid JSON, a path that is not valid percent-encoded UTF-8) */
+        /** @description The request is malformed (a body that is not valid JSON or holds a prototype key such as `__proto__`, a path that is not valid percent-encoded UTF-8) */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -278,7 +278,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The body is not JSON */
+        /** @description A body was sent that is not `application/json` */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -515,6 +515,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -580,6 +582,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["Unavailable"];

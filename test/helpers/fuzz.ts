@@ -1,0 +1,286 @@
+import { fc } from '@fast-check/ava';
+
+import { contract } from './contract';
+
+
+interface JsonSchema {
+    $ref?: string;
+    type?: string | string[];
+    enum?: unknown[];
+    const?: unknown;
+    minimum?: number;
+    maximum?: number;
+    minLength?: number;
+    maxLength?: number;
+    format?: string;
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+    items?: JsonSchema;
+}
+
+interface Parameter {
+    name: string;
+    in: 'query' | 'path' | 'header';
+    schema: JsonSchema;
+}
+
+export interface Operation {
+    method: string;
+    /** The path template, e.g. /api/tasks/{id}. */
+    path: string;
+    query: Parameter[];
+    body: JsonSchema | null;
+}
+
+/** One generated request, before it is aimed at a user and a task. */
+export interface FuzzRequest {
+    method: string;
+    path: string;
+    /**
+     * What stands for {id}: one of the token's user's tasks, the other user's, a fresh UUID, hostile text (encoded),
+     * or a literal path segment (encodings a client should not send); `pick` chooses among the tasks.
+     */
+    id: { kind: 'own' | 'foreign' | 'fresh'; pick: number } | { kind: 'raw' | 'literal'; value: string };
+    /** Which of the two users sends it (when the token is a valid one). */
+    actor: 0 | 1;
+    query: [string, string][];
+    /** A JSON value to send, or the exact text of a body that is not JSON or is JSON no serializer would write. */
+    body: { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; value: string };
+    contentType: string | null;
+    /** The actor's valid token, none, an Authorization header of noise, or a correctly signed token with hostile claims or header. */
+    auth: 'owner' | 'none' | { kind: 'raw'; value: string } | { kind: 'signed'; header: Record<string, unknown>; payload: Record<string, unknown> };
+}
+
+
+const internals = {
+    // Characters that break storage, encodings or parsers, mixed into otherwise ordinary text.
+    nastyUnit: fc.oneof(
+        { weight: 6, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+        { weight: 1, arbitrary: fc.constantFrom('\u0000', '\u0001', '\u001f', '\u007f', '\u0085', '\u00a0', '\u2028', '\u202e', '\ufeff', '\ufffd', '\uffff') },
+        { weight: 1, arbitrary: fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff') },
+        { weight: 1, arbitrary: fc.constantFrom('😀', '👩‍👩‍👧', '𝕏', '\u{10ffff}') },
+        { weight: 1, arbitrary: fc.constantFrom('%', '%00', '%zz', '\\', '"', '\'', '<', '&', '|', '..', '/', ' ', '\t', '\n') }
+    ),
+
+    deref(schema: JsonSchema): JsonSchema {
+
+        if (!schema.$ref) {
+            return schema;
+        }
+
+        const [, , section, name] = schema.$ref.split('/');
+        return internals.deref(contract.components[section][name]);
+    }
+};
+
+
+/** Text of any kind: ordinary, control characters, lone surrogates, astral characters, URL and JSON specials, very long. */
+export const hostileText: fc.Arbitrary<string> = fc.oneof(
+    { weight: 8, arbitrary: fc.string({ unit: internals.nastyUnit, maxLength: 40 }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+    { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', 'true', '-1', '1e400', 'NaN', '0000-01-01T00:00:00Z', '2026-02-30', '__proto__') },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('x', '😀', '\u0000', 'é'), fc.integer({ min: 190, max: 5000 })).map(([unit, count]) => unit.repeat(count)) }
+);
+
+
+/** Any JSON value, with the numbers and strings parsers and databases trip on. */
+export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+    hostileText,
+    fc.constantFrom(null, true, false, 0, -1, -0, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 2 ** 31, -(2 ** 63)),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 })
+);
+
+
+/** A value the schema allows (dates and UUIDs in their formats, enums, lengths in characters). */
+export function validValue(raw: JsonSchema): fc.Arbitrary<unknown> {
+
+    const schema = internals.deref(raw);
+    if (schema.enum) {
+        return fc.constantFrom(...schema.enum);
+    }
+
+    if (schema.const !== undefined) {
+        return fc.constant(schema.const);
+    }
+
+    const types = Array.isArray(schema.type) ? schema.type : [schema.type ?? 'string'];
+    return fc.oneof(...types.map((type): fc.Arbitrary<unknown> => {
+
+        switch (type) {
+            case 'null':
+                return fc.constant(null);
+            case 'boolean':
+                return fc.boolean();
+            case 'integer':
+                return fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000 });
+            case 'object':
+                return validObject(schema);
+            default:
+                if (schema.format === 'date-time') {
+                    return fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((date) => date.toISOString());
+                }
+
+                if (schema.format === 'uuid') {
+                    return fc.uuid();
+                }
+
+                // Starts with a letter so a trimmed title keeps its minimum length.
+                return fc.tuple(fc.constantFrom('a', 'Ж', '😀'), fc.string({ unit: 'grapheme', maxLength: Math.max(0, (schema.maxLength ?? 50) - 1) }))
+                    .map(([first, rest]) => [...`${first}${rest}`].slice(0, schema.maxLength ?? 50).join(''));
+        }
+    }));
+}
+
+
+export function validObject(schema: JsonSchema): fc.Arbitrary<Record<string, unknown>> {
+
+    const properties = Object.entries(schema.properties ?? {});
+    const required = new Set(schema.required ?? []);
+    return fc.record(Object.fromEntries(properties.map(([name, property]) => [name, validValue(property)])),
+        { requiredKeys: [...required] as never[] }) as fc.Arbitrary<Record<string, unknown>>;
+}
+
+
+/** Every operation of openapi.yaml, with its query parameters and body schema. */
+export function documentedOperations(): Operation[] {
+
+    const operations: Operation[] = [];
+    for (const [path, item] of Object.entries<Record<string, any>>(contract.paths)) {
+        for (const method of ['get', 'put', 'post', 'patch', 'delete']) {
+            const operation = item[method];
+            if (!operation) {
+                continue;
+            }
+
+            const parameters: Parameter[] = [...(item.parameters ?? []), ...(operation.parameters ?? [])].map((parameter) => internals.deref(parameter) as unknown as Parameter);
+            operations.push({
+                method: method.toUpperCase(),
+                path,
+                query: parameters.filter((parameter) => parameter.in === 'query'),
+                body: operation.requestBody?.content?.['application/json']?.schema ?? null
+            });
+        }
+    }
+
+    return operations;
+}
+
+
+/** A request body: mostly valid, or valid with one field made hostile, or not a valid body at all. */
+function bodyFor(schema: JsonSchema | null): fc.Arbitrary<FuzzRequest['body']> {
+
+    const broken: fc.Arbitrary<FuzzRequest['body']> = fc.oneof(
+        hostileValue.map((value) => ({ kind: 'json' as const, value })),
+        fc.constantFrom(
+            '', '{', '{"title":', 'null', '[]', '"text"', '{"title":"a","title":"\\u0000"}', '{"__proto__":{"admin":true},"title":"a"}',
+            '{"constructor":{"prototype":{"x":1}},"title":"a"}', '{"title":"\\ud800"}', '{"title":"a"} trailing', '\u0000', '\ufeff{"title":"bom"}'
+        ).map((value) => ({ kind: 'raw' as const, value })),
+        fc.integer({ min: 1, max: 30_000 }).map((depth) => ({ kind: 'raw' as const, value: `${'['.repeat(depth)}${']'.repeat(depth)}` })),
+        fc.integer({ min: 1, max: 20_000 }).map((depth) => ({ kind: 'raw' as const, value: `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` }))
+    );
+
+    if (!schema) {
+        return fc.oneof({ weight: 4, arbitrary: fc.constant({ kind: 'none' as const }) }, { weight: 1, arbitrary: broken });
+    }
+
+    const resolved = internals.deref(schema);
+    const valid = validObject(resolved);
+    const fields = Object.keys(resolved.properties ?? {});
+    const oneFieldHostile = fc.tuple(valid, fc.constantFrom(...fields), hostileValue)
+        .map(([body, field, value]) => ({ kind: 'json' as const, value: { ...body, [field]: value } }));
+
+    return fc.oneof(
+        { weight: 3, arbitrary: valid.map((value) => ({ kind: 'json' as const, value })) },
+        { weight: 4, arbitrary: oneFieldHostile },
+        { weight: 2, arbitrary: broken },
+        { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) }
+    );
+}
+
+
+function queryFor(parameters: Parameter[]): fc.Arbitrary<[string, string][]> {
+
+    const names = [...parameters.map((parameter) => parameter.name), 'unknown', '__proto__'];
+    const pair = fc.oneof(
+        { weight: 3, arbitrary: parameters.length ? fc.constantFrom(...parameters).chain((parameter) => validValue(parameter.schema).map((value): [string, string] => [parameter.name, String(value)])) : fc.constant<[string, string]>(['unknown', '1']) },
+        { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...names), hostileText) }
+    );
+
+    return fc.array(pair, { maxLength: 4 });
+}
+
+
+const tokenNoise = fc.oneof(
+    hostileText.filter((text) => /^[\x21-\x7e]*$/.test(text)).map((text) => `Bearer ${text}`),
+    fc.tuple(fc.base64String(), fc.base64String(), fc.base64String()).map(([a, b, c]) => `Bearer ${a}.${b}.${c}`),
+    fc.constantFrom('', 'Bearer', 'Bearer  ', 'Basic dXNlcjpwYXNz', 'bearer x.y.z', `Bearer ${'a'.repeat(9000)}`, `Bearer ${'e30.'.repeat(3000)}`)
+);
+
+
+// Signed with the right secret, so only the claims and header decide: one of them hostile, the rest valid.
+const signedToken = fc.record({
+    header: fc.record({
+        alg: fc.constantFrom('HS256', 'HS256', 'HS512', 'none', 'ES256', 'EdDSA'),
+        typ: fc.constantFrom('JWT', 'at+jwt', undefined),
+        kid: fc.option(hostileValue),
+        crit: fc.option(fc.array(hostileText, { maxLength: 2 }))
+    }, { requiredKeys: ['alg'] }),
+    claim: fc.constantFrom('user_id', 'sub', 'exp', 'iat', 'nbf', 'iss', 'aud'),
+    value: hostileValue
+}).map(({ header, claim, value }) => {
+
+    const now = Math.floor(Date.now() / 1000);
+    return { kind: 'signed' as const, header, payload: { user_id: 'fuzz-signed', iat: now, exp: now + 600, [claim]: value } };
+});
+
+
+/** Requests for every documented operation, and for methods and paths the contract does not have. */
+export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest> {
+
+    const id: fc.Arbitrary<FuzzRequest['id']> = fc.oneof(
+        { weight: 8, arbitrary: fc.record({ kind: fc.constantFrom('own' as const, 'foreign' as const, 'fresh' as const), pick: fc.nat() }) },
+        { weight: 2, arbitrary: hostileText.map((value) => ({ kind: 'raw' as const, value })) },
+        { weight: 1, arbitrary: fc.constantFrom('%zz', '%ED%A0%80', '%00', '..%2F..', '%E2%80%AE', '%C0%AF', '%', '%%', '%F4%90%80%80').map((value) => ({ kind: 'literal' as const, value })) }
+    );
+
+    const auth: fc.Arbitrary<FuzzRequest['auth']> = fc.oneof(
+        { weight: 16, arbitrary: fc.constant('owner' as const) },
+        { weight: 1, arbitrary: fc.constant('none' as const) },
+        { weight: 2, arbitrary: tokenNoise.map((value) => ({ kind: 'raw' as const, value })) },
+        { weight: 2, arbitrary: signedToken }
+    );
+
+    const actor = fc.constantFrom(0 as const, 1 as const);
+
+    const contentType = fc.oneof(
+        { weight: 8, arbitrary: fc.constant('application/json') },
+        { weight: 1, arbitrary: fc.constantFrom(null, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'application/merge-patch+json', '*/*', 'garbage') }
+    );
+
+    const documented = fc.constantFrom(...operations).chain((operation) => fc.record({
+        method: fc.constant(operation.method),
+        path: fc.constant(operation.path),
+        id,
+        actor,
+        query: queryFor(operation.query),
+        body: bodyFor(operation.body),
+        contentType,
+        auth
+    }));
+
+    const undocumented = fc.record({
+        method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND'),
+        path: fc.constantFrom('/api/tasks', '/api/tasks/{id}', '/api/tasks/{id}/complete', '/api', '/api/tasks/{id}/x', '/health', '/'),
+        id,
+        actor,
+        query: queryFor([]),
+        body: bodyFor(null),
+        contentType,
+        auth
+    });
+
+    return fc.oneof({ weight: 9, arbitrary: documented }, { weight: 1, arbitrary: undocumented });
+}
