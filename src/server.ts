@@ -76,6 +76,9 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             cache: {
                 otherwise: 'no-store'
             },
+            state: {
+                parse: false                            // The API reads no cookies: a malformed one must not fail a request.
+            },
             timeout: {
                 socket: config.http.requestTimeoutMs     // A connection idle this long in the middle of a request is closed.
             },

@@ -115,3 +115,16 @@ test('CORS answers the configured origins only, with credentials', async (t) => 
     t.is(list.headers['access-control-allow-origin'], 'http://localhost:3000');
     t.regex(String(list.headers['access-control-expose-headers']), /X-Next-Cursor/);
 });
+
+test('a malformed cookie changes nothing: the API reads no cookies', async (t) => {
+
+    const api = await startTestApi();
+    t.teardown(() => api.stop());
+    for (const url of ['/health/live', '/openapi.yaml']) {
+        const res = await api.request({ method: 'GET', url, headers: { cookie: 'a=b; =; ;;c="unterminated' } });
+        t.is(res.statusCode, 200, url);
+    }
+
+    const task = await api.request({ method: 'POST', url: '/api/tasks', as: 'cookie-user', headers: { cookie: 'x=1; x=2; =%zz' }, payload: { title: 'cookies ignored' } });
+    t.is(task.statusCode, 201);
+});

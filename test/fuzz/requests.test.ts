@@ -136,7 +136,7 @@ async function send(t: ExecutionContext, request: FuzzRequest): Promise<void> {
     const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(value)}`).join('&');
     const url = query ? `${path}?${query}` : path;
 
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = Object.fromEntries(request.headers);
     const authorization = internals.authorization(request);
     if (authorization !== undefined) {
         headers.authorization = authorization;

@@ -43,6 +43,8 @@ export interface FuzzRequest {
     id: { kind: 'own' | 'foreign' | 'fresh'; pick: number } | { kind: 'raw' | 'literal'; value: string };
     /** Which of the two users sends it (when the token is a valid one). */
     actor: 0 | 1;
+    /** Headers a client may add: CORS, conditional requests, retries, content negotiation; values printable ASCII. */
+    headers: [string, string][];
     query: [string, string][];
     /** A JSON value to send, or the exact text of a body that is not JSON or is JSON no serializer would write. */
     body: { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; value: string };
@@ -220,6 +222,19 @@ const tokenNoise = fc.oneof(
 );
 
 
+const headerNames = ['origin', 'access-control-request-method', 'access-control-request-headers', 'if-match', 'if-none-match',
+    'idempotency-key', 'accept', 'accept-encoding', 'accept-language', 'x-request-id', 'cookie', 'content-encoding', 'x-forwarded-for'];
+
+const headerValue = fc.oneof(
+    fc.constantFrom('http://localhost:3000', 'null', '*', '"abc"', 'W/"abc"', '*, "x"', 'gzip, br', 'identity', 'text/html', '*/*;q=0', 'POST', 'authorization, x-evil'),
+    fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 300 }),
+    fc.integer({ min: 256, max: 4000 }).map((length) => 'k'.repeat(length))
+);
+
+const extraHeaders = fc.array(fc.tuple(fc.constantFrom(...headerNames), headerValue), { maxLength: 3 })
+    .map((pairs) => [...new Map(pairs)]);
+
+
 // Signed with the right secret, so only the claims and header decide: one of them hostile, the rest valid.
 const signedToken = fc.record({
     header: fc.record({
@@ -265,6 +280,7 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
         path: fc.constant(operation.path),
         id,
         actor,
+        headers: extraHeaders,
         query: queryFor(operation.query),
         body: bodyFor(operation.body),
         contentType,
@@ -276,6 +292,7 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
         path: fc.constantFrom('/api/tasks', '/api/tasks/{id}', '/api/tasks/{id}/complete', '/api', '/api/tasks/{id}/x', '/health', '/'),
         id,
         actor,
+        headers: extraHeaders,
         query: queryFor([]),
         body: bodyFor(null),
         contentType,
