@@ -3,13 +3,15 @@ import Crypto from 'node:crypto';
 import { fc, test, testProp } from '@fast-check/ava';
 import type { ExecutionContext } from 'ava';
 import Ajv2020 from 'ajv/dist/2020';
+import nock from 'nock';
 
+import { mintToken, signingKeyFromJwk } from '../../src/auth/tokens';
 import type { Task } from '../../src/data/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testSecret } from '../helpers/api';
 import { contract, contractViolations } from '../helpers/contract';
 import type { FuzzRequest } from '../helpers/fuzz';
-import { documentedOperations, fuzzRequests } from '../helpers/fuzz';
+import { documentedOperations, fuzzRequests, keySetKids } from '../helpers/fuzz';
 import { signHs256 } from '../helpers/tokens';
 
 
@@ -19,11 +21,20 @@ const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 
 const users = [`fuzz-a-${Crypto.randomUUID()}`, `fuzz-b-${Crypto.randomUUID()}`] as const;
 
+// Better Auth's key set, served by nock: an Ed25519 key to sign with, and an EC key.
+const authBase = 'https://auth.fuzz.test';
+const [edKid, ecKid] = keySetKids;
+const edPair = Crypto.generateKeyPairSync('ed25519');
+const ecPair = Crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const edSigning = signingKeyFromJwk({ ...edPair.privateKey.export({ format: 'jwk' }), kid: edKid, alg: 'EdDSA' });
+
 const internals = {
     api: null as unknown as TestApi,
     // What each user created and did not delete: all of it must still be there at the end, and nothing else.
     owned: new Map<string, string[]>(users.map((user) => [user, []])),
     statuses: new Map<number, number>(),
+    // Guards the generator: without accepted requests of both kinds the fuzzer would only be testing refusals.
+    accepted: { secret: 0, keySet: 0 },
 
     errorShape: new Ajv2020({ strict: false }).compile({
         oneOf: [contract.components.schemas.Error, {
@@ -54,7 +65,7 @@ const internals = {
     /** The token's user, when the request carries a token that names one. */
     tokenUser(request: FuzzRequest): string | null {
 
-        if (request.auth === 'owner') {
+        if (request.auth === 'owner' || request.auth === 'owner-keyset') {
             return users[request.actor];
         }
 
@@ -89,6 +100,11 @@ const internals = {
             return `Bearer ${internals.api.token(users[request.actor])}`;
         }
 
+        if (auth === 'owner-keyset') {
+            const { token } = mintToken(internals.api.config.auth, { userId: users[request.actor], ttlSec: 600, claim: 'sub', signingKey: edSigning });
+            return `Bearer ${token}`;
+        }
+
         return auth.kind === 'raw' ? auth.value : `Bearer ${signHs256(auth.header, auth.payload, testSecret)}`;
     },
 
@@ -115,7 +131,14 @@ const internals = {
 
 test.before(async () => {
 
-    internals.api = await startTestApi();
+    nock(authBase).persist().get('/api/auth/jwks').reply(200, {
+        keys: [
+            { ...edPair.publicKey.export({ format: 'jwk' }), kid: edKid, alg: 'EdDSA' },
+            { ...ecPair.publicKey.export({ format: 'jwk' }), kid: ecKid, alg: 'ES256' }
+        ]
+    });
+
+    internals.api = await startTestApi({ BETTER_AUTH_URL: authBase });
     for (const user of users) {
         for (let i = 0; i < 3; ++i) {
             internals.owned.get(user)!.push((await internals.api.createTask(user, { title: `seeded ${i}` })).id);
@@ -126,6 +149,7 @@ test.before(async () => {
 test.after.always(async () => {
 
     await internals.api?.stop();
+    nock.cleanAll();
 });
 
 
@@ -150,6 +174,10 @@ async function send(t: ExecutionContext, request: FuzzRequest): Promise<void> {
     const response = await internals.api.server.inject({ method: request.method, url, headers, payload });
     const status = response.statusCode;
     internals.statuses.set(status, (internals.statuses.get(status) ?? 0) + 1);
+
+    if (status < 300 && (request.auth === 'owner' || request.auth === 'owner-keyset')) {
+        ++internals.accepted[request.auth === 'owner' ? 'secret' : 'keySet'];
+    }
 
     const described = `${request.method} ${url} -> ${status} ${response.payload.slice(0, 300)}`;
     t.true(status < 500, `a 5xx: ${described}`);
@@ -212,6 +240,8 @@ test.serial('nothing a user created and did not delete disappeared, and nothing 
     const total = [...internals.statuses.values()].reduce((sum, count) => sum + count, 0);
     t.log(`${total} requests; statuses: ${[...internals.statuses.entries()].sort().map(([status, count]) => `${status}×${count}`).join(' ')}`);
     t.true(total >= runs, 'every generated request was sent');
+    t.log(`accepted: ${internals.accepted.secret} with HS256 tokens, ${internals.accepted.keySet} with key-set tokens`);
+    t.true(internals.accepted.secret > runs / 10 && internals.accepted.keySet > runs / 40, 'both kinds of token were accepted often');
 });
 
 

@@ -49,8 +49,8 @@ export interface FuzzRequest {
     /** A JSON value to send, or the exact text of a body that is not JSON or is JSON no serializer would write. */
     body: { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; value: string };
     contentType: string | null;
-    /** The actor's valid token, none, an Authorization header of noise, or a correctly signed token with hostile claims or header. */
-    auth: 'owner' | 'none' | { kind: 'raw'; value: string } | { kind: 'signed'; header: Record<string, unknown>; payload: Record<string, unknown> };
+    /** The actor's valid token (HS256, or signed with the key set's key), none, an Authorization header of noise, or a correctly signed token with hostile claims or header. */
+    auth: 'owner' | 'owner-keyset' | 'none' | { kind: 'raw'; value: string } | { kind: 'signed'; header: Record<string, unknown>; payload: Record<string, unknown> };
 }
 
 
@@ -235,12 +235,16 @@ const extraHeaders = fc.array(fc.tuple(fc.constantFrom(...headerNames), headerVa
     .map((pairs) => [...new Map(pairs)]);
 
 
+/** The kids of the key set the fuzzed server trusts. */
+export const keySetKids = ['fuzz-ed', 'fuzz-ec'];
+
+
 // Signed with the right secret, so only the claims and header decide: one of them hostile, the rest valid.
 const signedToken = fc.record({
     header: fc.record({
         alg: fc.constantFrom('HS256', 'HS256', 'HS512', 'none', 'ES256', 'EdDSA'),
         typ: fc.constantFrom('JWT', 'at+jwt', undefined),
-        kid: fc.option(hostileValue),
+        kid: fc.option(fc.oneof(hostileValue, fc.constantFrom(...keySetKids))),
         crit: fc.option(fc.array(hostileText, { maxLength: 2 }))
     }, { requiredKeys: ['alg'] }),
     claim: fc.constantFrom('user_id', 'sub', 'exp', 'iat', 'nbf', 'iss', 'aud'),
@@ -262,7 +266,8 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
     );
 
     const auth: fc.Arbitrary<FuzzRequest['auth']> = fc.oneof(
-        { weight: 16, arbitrary: fc.constant('owner' as const) },
+        { weight: 12, arbitrary: fc.constant('owner' as const) },
+        { weight: 4, arbitrary: fc.constant('owner-keyset' as const) },
         { weight: 1, arbitrary: fc.constant('none' as const) },
         { weight: 2, arbitrary: tokenNoise.map((value) => ({ kind: 'raw' as const, value })) },
         { weight: 2, arbitrary: signedToken }
