@@ -1,4 +1,5 @@
 import Crypto from 'node:crypto';
+import Zlib from 'node:zlib';
 
 import { fc, test, testProp } from '@fast-check/ava';
 import type { ExecutionContext } from 'ava';
@@ -42,6 +43,21 @@ const internals = {
             properties: { detail: { type: 'array', minItems: 1, items: contract.components.schemas.ValidationIssue } }
         }]
     }),
+
+    // Responses are compressed when the client asks (Accept-Encoding); the oracles read what the client would.
+    decoded(raw: Buffer, encoding: unknown): string {
+
+        switch (encoding) {
+            case 'gzip':
+                return Zlib.gunzipSync(raw).toString('utf8');
+            case 'deflate':
+                return Zlib.inflateSync(raw).toString('utf8');
+            case 'br':
+                return Zlib.brotliDecompressSync(raw).toString('utf8');
+            default:
+                return raw.toString('utf8');
+        }
+    },
 
     segment(value: string): string {
 
@@ -171,7 +187,8 @@ async function send(t: ExecutionContext, request: FuzzRequest): Promise<void> {
     }
 
     const payload = request.body.kind === 'none' ? undefined : request.body.kind === 'raw' ? request.body.value : JSON.stringify(request.body.value);
-    const response = await internals.api.server.inject({ method: request.method, url, headers, payload });
+    const injected = await internals.api.server.inject({ method: request.method, url, headers, payload });
+    const response = { ...injected, payload: internals.decoded(injected.rawPayload, injected.headers['content-encoding']) };
     const status = response.statusCode;
     internals.statuses.set(status, (internals.statuses.get(status) ?? 0) + 1);
 
