@@ -2,6 +2,7 @@ import type { AuthCredentials, Plugin } from '@hapi/hapi';
 import type { HapiJwt } from '@hapi/jwt';
 
 import type { AuthConfig } from '../config';
+import { unstorableText } from '../data/text';
 import { JwksKeySet } from './jwks';
 import { isAsymmetric, verificationKeys } from './keys';
 
@@ -22,10 +23,9 @@ export const authStrategy = 'jwt';
 
 
 const internals = {
-    // A user id is stored and indexed with every task: it must be text PostgreSQL keeps exactly as sent (no NUL,
-    // no lone surrogate, which would become U+FFFD and could alias another id) and short enough for an index entry.
+    // A user id is stored and indexed with every task: it must be text PostgreSQL keeps exactly as sent (a lone
+    // surrogate would become U+FFFD and could alias another id) and short enough for an index entry.
     maxUserIdLength: 255,
-    unstorableRx: /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
 
     claim(value: unknown): string | null {
 
@@ -35,7 +35,7 @@ const internals = {
     userId(value: unknown): string | null {
 
         const id = internals.claim(value);
-        return id !== null && id.length <= internals.maxUserIdLength && !internals.unstorableRx.test(id) ? id : null;
+        return id !== null && id.length <= internals.maxUserIdLength && unstorableText(id) === null ? id : null;
     },
 
     normalize(value: unknown): string | null {

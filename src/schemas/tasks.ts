@@ -3,6 +3,7 @@ import Joi from 'joi';
 import type { components, operations } from '../generated/openapi';
 import type { TaskPosition } from '../data/tasks';
 import { isTaskId } from '../data/tasks';
+import { charCount, unstorableText } from '../data/text';
 
 
 type Schemas = components['schemas'];
@@ -16,24 +17,6 @@ export type TaskListQuery = Omit<NonNullable<operations['listTasks']['parameters
 
 
 const internals = {
-    // PostgreSQL's text cannot hold U+0000; a lone surrogate has no UTF-8 form and would be stored as U+FFFD.
-    nulRx: /\u0000/,
-    loneSurrogateRx: /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/,
-
-    // Characters as people and the database count them (code points): a pair of surrogates is one.
-    charCount(value: string): number {
-
-        let count = value.length;
-        for (let i = 0; i < value.length; ++i) {
-            const unit = value.charCodeAt(i);
-            if (unit >= 0xdc00 && unit <= 0xdfff) {
-                --count;
-            }
-        }
-
-        return count;
-    },
-
     // The years PostgreSQL's timestamptz and the API's four-digit years share (PostgreSQL has no year 0).
     minYear: 1,
     maxYear: 9999,
@@ -86,22 +69,15 @@ const Text = Joi.extend((joi) => ({
     },
     validate(value: string, helpers) {
 
-        if (internals.nulRx.test(value)) {
-            return { value, errors: [helpers.error('string.nul')] };
-        }
-
-        if (internals.loneSurrogateRx.test(value)) {
-            return { value, errors: [helpers.error('string.surrogate')] };
-        }
-
-        return { value };
+        const problem = unstorableText(value);
+        return problem ? { value, errors: [helpers.error(`string.${problem}`)] } : { value };
     }
 })) as Joi.Root;
 
 
 function maxChars(limit: number): Joi.CustomValidator<string> {
 
-    return (value, helpers) => (internals.charCount(value) <= limit ? value : helpers.error('string.maxChars', { limit }));
+    return (value, helpers) => (charCount(value) <= limit ? value : helpers.error('string.maxChars', { limit }));
 }
 
 
