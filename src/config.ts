@@ -5,9 +5,18 @@ import Dotenv from 'dotenv';
 import Package from '../package.json';
 
 
+/** How long the service waits on its database before answering 503. */
+export interface DatabaseTimeouts {
+    /** For a connection: a free one from the pool, or a new one to be opened (DB_TIMEOUT_MS). */
+    timeoutMs: number;
+    /** For the answer to one statement (DB_QUERY_TIMEOUT_MS); 0: no limit, as todo-admin's long batches need. */
+    queryTimeoutMs: number;
+}
+
+
 export type DatabaseConfig =
-    | { kind: 'postgres'; url: string; poolMax: number; timeoutMs: number }
-    | { kind: 'pglite'; dataDir: string | null };     // null: in memory, gone when the process ends
+    | { kind: 'postgres'; url: string; poolMax: number } & DatabaseTimeouts
+    | { kind: 'pglite'; dataDir: string | null } & DatabaseTimeouts;     // null: in memory, gone when the process ends
 
 
 export interface JwksConfig {
@@ -227,9 +236,14 @@ export function parseListenConfig(env: Env): Pick<Config, 'host' | 'port' | 'htt
 
 export function parseDatabaseConfig(env: Env): DatabaseConfig {
 
+    const timeouts: DatabaseTimeouts = {
+        timeoutMs: internals.integer(env, 'DB_TIMEOUT_MS', { min: 100, max: 60_000, fallback: 2000 }),
+        queryTimeoutMs: internals.integer(env, 'DB_QUERY_TIMEOUT_MS', { min: 100, max: 600_000, fallback: 5000 })
+    };
+
     const url = internals.text(env, 'DATABASE_URL');
     if (url === null) {
-        return { kind: 'pglite', dataDir: Path.resolve('.data') };
+        return { kind: 'pglite', dataDir: Path.resolve('.data'), ...timeouts };
     }
 
     if (url.startsWith('pglite://')) {
@@ -238,7 +252,7 @@ export function parseDatabaseConfig(env: Env): DatabaseConfig {
             throw new ConfigError('DATABASE_URL', 'must name a directory after pglite:// (or be pglite://memory)');
         }
 
-        return { kind: 'pglite', dataDir: location === 'memory' ? null : Path.resolve(location) };
+        return { kind: 'pglite', dataDir: location === 'memory' ? null : Path.resolve(location), ...timeouts };
     }
 
     let parsed: URL;
@@ -261,7 +275,7 @@ export function parseDatabaseConfig(env: Env): DatabaseConfig {
         kind: 'postgres',
         url,
         poolMax: internals.integer(env, 'DB_POOL_MAX', { min: 1, max: 1000, fallback: 10 }),
-        timeoutMs: internals.integer(env, 'DB_TIMEOUT_MS', { min: 100, max: 60_000, fallback: 2000 })
+        ...timeouts
     };
 }
 

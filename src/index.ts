@@ -1,5 +1,6 @@
 import { ConfigError, readConfig } from './config';
 import { createDatabase, describeDatabase } from './data/database';
+import { EmbeddedDatabaseInUse } from './data/embedded';
 import { createLogger, knexLogger } from './logger';
 import { createServer } from './server';
 
@@ -13,9 +14,9 @@ async function main(): Promise<void> {
 
     const config = readConfig();
     const logger = createLogger(config.logLevel);
-    const db = await createDatabase(config.database, { log: knexLogger(logger) });
+    const db = await createDatabase(config.database, { log: knexLogger(logger), role: 'todo-api' });
 
-    // The embedded database belongs to this process alone, so it is brought up to date here;
+    // The embedded database belongs to this process, so it is brought up to date here;
     // a shared PostgreSQL is migrated by the operator (`todo-admin migrate`), once per deploy.
     if (config.database.kind === 'pglite') {
         await db.migrate.latest();
@@ -54,6 +55,9 @@ main().catch((err: unknown) => {
 
     if (err instanceof ConfigError) {
         console.error(`todo-api: configuration error: ${err.message}`);
+    }
+    else if (err instanceof EmbeddedDatabaseInUse) {
+        console.error(`todo-api: ${err.message}: stop it first, or give this server another DATABASE_URL`);
     }
     else {
         console.error('todo-api: failed to start:', err instanceof Error ? err.message : err);

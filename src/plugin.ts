@@ -47,7 +47,7 @@ export const appPlugin: Plugin<AppOptions> = {
         server.app.db = db;
         server.app.tasks = taskStore(db);
         server.app.version = config.version;
-        server.app.probeTimeoutMs = config.database.kind === 'postgres' ? config.database.timeoutMs : 2000;
+        server.app.probeTimeoutMs = config.database.timeoutMs;
 
         await server.register({ plugin: authPlugin, options: config.auth });
 

@@ -13,7 +13,7 @@ test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3
     const config = parseConfig({ BETTER_AUTH_SECRET: secret });
     t.is(config.host, '127.0.0.1');
     t.is(config.port, 8000);
-    t.deepEqual(config.database, { kind: 'pglite', dataDir: Path.resolve('.data') });
+    t.deepEqual(config.database, { kind: 'pglite', dataDir: Path.resolve('.data'), timeoutMs: 2000, queryTimeoutMs: 5000 });
     t.deepEqual(config.corsOrigins, ['http://localhost:3000']);
     t.is(config.logLevel, 'info');
     t.deepEqual(config.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 });
@@ -31,6 +31,7 @@ test('every variable is read', (t) => {
         DATABASE_URL: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require',
         DB_POOL_MAX: '25',
         DB_TIMEOUT_MS: '1500',
+        DB_QUERY_TIMEOUT_MS: '3000',
         JWT_ISSUER: 'https://auth.example.com',
         JWT_AUDIENCE: 'todo',
         JWT_CLOCK_SKEW_S: '5',
@@ -43,7 +44,7 @@ test('every variable is read', (t) => {
 
     t.is(config.host, '0.0.0.0');
     t.is(config.port, 9000);
-    t.deepEqual(config.database, { kind: 'postgres', url: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require', poolMax: 25, timeoutMs: 1500 });
+    t.deepEqual(config.database, { kind: 'postgres', url: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require', poolMax: 25, timeoutMs: 1500, queryTimeoutMs: 3000 });
     t.like(config.auth, { issuer: 'https://auth.example.com', audience: 'todo', clockSkewSec: 5 });
     t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
     t.is(config.logLevel, 'warn');
@@ -52,8 +53,8 @@ test('every variable is read', (t) => {
 
 test('pglite:// URLs choose the embedded database', (t) => {
 
-    t.deepEqual(parseConfig({ BETTER_AUTH_SECRET: secret, DATABASE_URL: 'pglite://memory' }).database, { kind: 'pglite', dataDir: null });
-    t.deepEqual(parseConfig({ BETTER_AUTH_SECRET: secret, DATABASE_URL: 'pglite://./tmp/db' }).database, { kind: 'pglite', dataDir: Path.resolve('tmp/db') });
+    t.like(parseConfig({ BETTER_AUTH_SECRET: secret, DATABASE_URL: 'pglite://memory' }).database, { kind: 'pglite', dataDir: null });
+    t.like(parseConfig({ BETTER_AUTH_SECRET: secret, DATABASE_URL: 'pglite://./tmp/db', DB_QUERY_TIMEOUT_MS: '800' }).database, { kind: 'pglite', dataDir: Path.resolve('tmp/db'), queryTimeoutMs: 800 });
 });
 
 const refused = test.macro({
@@ -76,6 +77,7 @@ test('a port out of range', refused, { PORT: '70000' }, 'PORT');
 test('a port that is not a number', refused, { PORT: 'eighty' }, 'PORT');
 test('a request timeout shorter than the headers timeout', refused, { HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '4000' }, 'HTTP_REQUEST_TIMEOUT_MS');
 test('a headers timeout that is not a number', refused, { HTTP_HEADERS_TIMEOUT_MS: '10s' }, 'HTTP_HEADERS_TIMEOUT_MS');
+test('a query timeout under 100 ms', refused, { DB_QUERY_TIMEOUT_MS: '50' }, 'DB_QUERY_TIMEOUT_MS');
 test('a pool of zero', refused, { DATABASE_URL: 'postgres://localhost/todo', DB_POOL_MAX: '0' }, 'DB_POOL_MAX');
 test('an unknown log level', refused, { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
 test('a wildcard CORS origin', refused, { CORS_ORIGINS: '*' }, 'CORS_ORIGINS');

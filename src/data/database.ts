@@ -3,18 +3,24 @@ import Path from 'node:path';
 
 import Knex from 'knex';
 import ClientPgLite from 'knex-pglite';
+import type Pg from 'pg';
 
 import type { DatabaseConfig } from '../config';
+import type { EmbeddedRole, EmbeddedSocket } from './embedded';
+import { EmbeddedDatabaseInUse, embeddedOwner, ownEmbeddedDatabase } from './embedded';
 
 
 export type Database = Knex.Knex;
 
 
 export interface DatabaseOptions {
-    /** Use this schema instead of `public` (created when missing): lets test files share one database. */
-    schema?: string;
     /** Where knex's own warnings go (it prints them to the console otherwise). */
     log?: Knex.Knex.Logger;
+    /**
+     * Who opens an embedded data directory. The server owns it and serves it to other processes; todo-admin (the
+     * default) goes through the running server, or owns the directory for as long as the command runs.
+     */
+    role?: EmbeddedRole;
 }
 
 
@@ -22,13 +28,23 @@ const internals = {
     // The tree this module runs from: the repository under tsx, dist/ once compiled.
     codeRoot: Path.resolve(__dirname, '..', '..'),
 
-    // Connection-level failures: the database is down or unreachable, not the query at fault.
+    // The database is down, unreachable, overloaded or failing over: the statement was fine, and trying again later
+    // is the answer (503). Everything else a statement can fail with is a bug of ours (500).
     unavailableCodes: new Set([
-        'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
-        '57P01', '57P02', '57P03',                                  // admin / crash shutdown, cannot connect now
-        '53300',                                                    // too many connections
-        '08000', '08001', '08003', '08004', '08006'                 // connection exceptions
-    ])
+        'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH',
+        'ENETUNREACH', 'ENETDOWN', 'EPIPE', 'ENOENT',               // ENOENT: the embedded server's socket is gone
+        '57014',                                                    // canceled: statement_timeout
+        '25006',                                                    // read-only: a standby after a failover
+        '40001', '40P01'                                            // serialization failure, deadlock
+    ]),
+
+    // SQLSTATE classes: 08 connection exception, 53 insufficient resources, 57P operator intervention (shutdown,
+    // crash, cannot connect now), 58 system error (I/O).
+    unavailableSqlState: /^(08|53|57P|58)/,
+
+    // What pg, knex and its pool say, without a code, when a connection dies, never answers, or is being closed with
+    // the pool (a stop). knex puts the SQL in front of the driver's message, so these are searched anywhere in it.
+    unavailableMessages: /Connection terminated|Connection ended unexpectedly|connection error|not queryable|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client was closed|socket hang up|^aborted$/i
 };
 
 
@@ -69,46 +85,125 @@ export const seedConfig: Knex.Knex.SeederConfig = {
 };
 
 
-export function knexConfig(config: DatabaseConfig, options: DatabaseOptions = {}): Knex.Knex.Config {
+/** What knex is given: PostgreSQL by URL or through an embedded database's socket, or an embedded one in this process. */
+type Target =
+    | { kind: 'url'; url: string; poolMax: number }
+    | { kind: 'socket'; socket: EmbeddedSocket; poolMax: number }
+    | { kind: 'in-process'; pglite?: unknown };
+
+
+const embedded = {
+    // The server's pool on its own embedded database (which runs one statement at a time), and todo-admin's.
+    serverPoolMax: 4,
+    guestPoolMax: 2
+};
+
+
+function knexConfig(target: Target, config: DatabaseConfig, options: DatabaseOptions): Knex.Knex.Config {
 
     const shared = {
-        migrations: { ...migrationConfig, schemaName: options.schema },
+        migrations: migrationConfig,
         seeds: seedConfig,
-        searchPath: options.schema ? [options.schema] : undefined,
         log: options.log
     };
 
-    if (config.kind === 'pglite') {
-        if (config.dataDir) {
-            Fs.mkdirSync(config.dataDir, { recursive: true });
-        }
-
+    if (target.kind === 'in-process') {
         return {
             ...shared,
             client: ClientPgLite,
-            connection: config.dataDir ? { filename: config.dataDir } : {}
+            // knex-pglite takes the instance this process opened; its typings know only file names.
+            connection: (target.pglite ? { pglite: target.pglite } : {}) as Knex.Knex.StaticConnectionConfig
         };
     }
+
+    const timeouts = {
+        connectionTimeoutMillis: config.timeoutMs,
+        ...(config.queryTimeoutMs ? { query_timeout: config.queryTimeoutMs } : {})
+    };
+
+    const connection = target.kind === 'url' ?
+        { connectionString: target.url } :
+        'path' in target.socket ?
+            { host: Path.dirname(target.socket.path), port: 5432, user: 'postgres', database: 'postgres' } :
+            { host: target.socket.host, port: target.socket.port, user: 'postgres', database: 'postgres' };
 
     return {
         ...shared,
         client: 'pg',
-        connection: {
-            connectionString: config.url,
-            connectionTimeoutMillis: config.timeoutMs,
-            application_name: 'todo-api'
+        connection: { ...connection, ...timeouts, application_name: options.role ?? 'todo-admin' },
+        pool: {
+            min: 0,
+            max: target.poolMax,
+            // A connection whose statement outlived the query timeout has answered its caller but still waits for
+            // that statement (a stalled network, a hung server); anything given to it would queue behind. It is
+            // never handed out again (pg closes its socket when it is destroyed).
+            validate: (client: Pg.Client & { readyForQuery?: boolean }) => client.readyForQuery === true
         },
-        pool: { min: 0, max: config.poolMax },
         acquireConnectionTimeout: config.timeoutMs
     };
 }
 
 
+/** Runs close once knex has let go of its connections: the embedded database this process owns goes after them. */
+function closingWith(db: Database, close: () => Promise<void>): Database {
+
+    // knex's destroy() is its client's; the knex function's own property cannot be replaced.
+    const client = db.client as { destroy(callback?: (err?: unknown) => void): Promise<void> };
+    const destroy = client.destroy.bind(client);
+    let closed: Promise<void> | null = null;
+    client.destroy = (callback) => {
+
+        closed ??= destroy().then(close);
+        if (callback) {
+            closed.then(() => callback(), callback);
+        }
+
+        return closed;
+    };
+
+    return db;
+}
+
+
+async function openEmbedded(config: Extract<DatabaseConfig, { kind: 'pglite' }> & { dataDir: string }, options: DatabaseOptions): Promise<Database> {
+
+    const role = options.role ?? 'todo-admin';
+    if (role === 'todo-admin') {
+        // A running server serves the directory: go through it rather than open a second copy.
+        const owner = embeddedOwner(config.dataDir);
+        if (owner?.socket) {
+            return Knex(knexConfig({ kind: 'socket', socket: owner.socket, poolMax: embedded.guestPoolMax }, config, options));
+        }
+
+        if (owner) {
+            throw new EmbeddedDatabaseInUse(config.dataDir, owner);
+        }
+    }
+
+    const owned = await ownEmbeddedDatabase(config.dataDir, { role, serve: role === 'todo-api' });
+    const target: Target = owned.socket ?
+        { kind: 'socket', socket: owned.socket, poolMax: embedded.serverPoolMax } :
+        { kind: 'in-process', pglite: owned.pglite };
+
+    return closingWith(Knex(knexConfig(target, config, options)), () => owned.close());
+}
+
+
+/**
+ * Opens the configured database. An embedded data directory has one owner at a time (see DatabaseOptions.role);
+ * EmbeddedDatabaseInUse says who holds it when it cannot be shared.
+ */
 export async function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
 
-    const db = Knex(knexConfig(config, options));
-    if (options.schema) {
-        await db.raw('create schema if not exists ??', [options.schema]);
+    let db: Database;
+    if (config.kind === 'postgres') {
+        db = Knex(knexConfig({ kind: 'url', url: config.url, poolMax: config.poolMax }, config, options));
+    }
+    else if (config.dataDir) {
+        db = await openEmbedded({ ...config, dataDir: config.dataDir }, options);
+    }
+    else {
+        db = Knex(knexConfig({ kind: 'in-process' }, config, options));
     }
 
     return db;
@@ -142,8 +237,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
         return false;
     }
 
-    const { name, code, message } = err as { name?: string; code?: string; message?: string };
-    return name === 'KnexTimeoutError' ||
-        (typeof code === 'string' && internals.unavailableCodes.has(code)) ||
-        /^Connection terminated/.test(message ?? '');
+    const { name, code, message } = err as { name?: string; code?: unknown; message?: unknown };
+    if (name === 'KnexTimeoutError' || name === 'EmbeddedDatabaseInUse') {
+        return true;
+    }
+
+    if (typeof code === 'string' && (internals.unavailableCodes.has(code) || internals.unavailableSqlState.test(code))) {
+        return true;
+    }
+
+    return typeof message === 'string' && internals.unavailableMessages.test(message);
 }

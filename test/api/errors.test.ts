@@ -13,7 +13,7 @@ import { mintToken } from '../../src/auth/tokens';
 test('an unreachable database answers 503 quickly, on /health and on the API', async (t) => {
 
     // Nothing listens on port 1: connections are refused at once.
-    const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 2, timeoutMs: 500 };
+    const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 2, timeoutMs: 500, queryTimeoutMs: 0 };
     const config = { ...testConfig(), database };
     const db = await createDatabase(database, { log: silentKnexLogger() });
     const server = await createServer({ config, db });

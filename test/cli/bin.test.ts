@@ -1,12 +1,10 @@
 import ChildProcess from 'node:child_process';
-import Crypto from 'node:crypto';
 import Path from 'node:path';
 
 import test from 'ava';
-import Knex from 'knex';
 
 import Package from '../../package.json';
-import { testDatabaseConfig } from '../helpers/database';
+import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
 
 
 const root = Path.resolve(__dirname, '..', '..');
@@ -43,19 +41,10 @@ test('exit codes reach the shell', async (t) => {
 
     const config = await testDatabaseConfig();
     if (config.kind === 'postgres') {
-        // A fresh schema has every migration pending.
-        const schema = `bin_${Crypto.randomBytes(6).toString('hex')}`;
-        const admin = Knex({ client: 'pg', connection: config.url });
-        await admin.raw('create schema ??', [schema]);
-        t.teardown(async () => {
-
-            await admin.raw('drop schema ?? cascade', [schema]);
-            await admin.destroy();
-        });
-
-        const url = new URL(config.url);
-        url.searchParams.set('options', `-c search_path=${schema}`);
-        t.is(todoAdmin(['migrate', 'status'], { DATABASE_URL: url.toString() }).status, 3);
+        // A fresh database has every migration pending.
+        const scratch = await createScratchDatabase(config.url);
+        t.teardown(() => scratch.drop());
+        t.is(todoAdmin(['migrate', 'status'], { DATABASE_URL: scratch.url }).status, 3);
     }
     else {
         t.is(todoAdmin(['migrate', 'status'], { DATABASE_URL: 'pglite://memory' }).status, 3);

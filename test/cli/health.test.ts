@@ -41,7 +41,7 @@ test('a live server is healthy: exit 0 with its latency', async (t) => {
 
 test('a server whose database is down is unhealthy: exit 1 with the reason', async (t) => {
 
-    const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1, timeoutMs: 300 };
+    const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1, timeoutMs: 300, queryTimeoutMs: 0 };
     const db = await createDatabase(database, { log: silentKnexLogger() });
     const server = await createServer({ config: { ...testConfig({ PORT: '0' }), database }, db });
     await server.start();

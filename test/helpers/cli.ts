@@ -1,16 +1,14 @@
-import Crypto from 'node:crypto';
 import Fs from 'node:fs';
 import Os from 'node:os';
 import Path from 'node:path';
 
-import Knex from 'knex';
-
 import { run } from '../../cli/main';
+import { parseDatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
 import { testSecret } from './api';
-import { testDatabaseConfig } from './database';
+import { createScratchDatabase, testDatabaseConfig } from './database';
 
 
 export interface CliResult {
@@ -39,17 +37,9 @@ export async function createCliTarget(options: { migrate?: boolean } = {}): Prom
     let destroy: () => Promise<void>;
 
     if (config.kind === 'postgres') {
-        const schema = `cli_${Crypto.randomBytes(6).toString('hex')}`;
-        const admin = Knex({ client: 'pg', connection: config.url });
-        await admin.raw('create schema ??', [schema]);
-        const url = new URL(config.url);
-        url.searchParams.set('options', `-c search_path=${schema}`);
-        env = { DATABASE_URL: url.toString() };
-        destroy = async () => {
-
-            await admin.raw('drop schema if exists ?? cascade', [schema]);
-            await admin.destroy();
-        };
+        const scratch = await createScratchDatabase(config.url);
+        env = { DATABASE_URL: scratch.url };
+        destroy = () => scratch.drop();
     }
     else {
         const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-admin-'));
@@ -76,9 +66,7 @@ export async function createCliTarget(options: { migrate?: boolean } = {}): Prom
         },
         async query(fn) {
 
-            const db = await createDatabase(
-                env.DATABASE_URL.startsWith('pglite://') ? { kind: 'pglite', dataDir: env.DATABASE_URL.slice('pglite://'.length) } : { kind: 'postgres', url: env.DATABASE_URL, poolMax: 2, timeoutMs: 5000 },
-                { log: silentKnexLogger() });
+            const db = await createDatabase(parseDatabaseConfig(env), { log: silentKnexLogger() });
 
             try {
                 return await fn(db);

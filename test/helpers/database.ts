@@ -11,15 +11,33 @@ import { silentKnexLogger } from '../../src/logger';
 export interface TestDatabase {
     db: Database;
     config: DatabaseConfig;
-    /** The schema this test file owns (PostgreSQL only). */
-    schema?: string;
     destroy(): Promise<void>;
+}
+
+
+/** A PostgreSQL database of a test's own: its URL, and the drop that ends it. */
+export interface ScratchDatabase {
+    url: string;
+    drop(): Promise<void>;
 }
 
 
 const internals = {
     defaultUrl: 'postgres://postgres@127.0.0.1:5432/test',
-    reachable: null as Promise<boolean> | null
+    reachable: null as Promise<boolean> | null,
+    timeouts: { timeoutMs: 5000, queryTimeoutMs: 0 },
+
+    /** Runs one statement on the base database, on a connection of its own that is closed again. */
+    async onBase(baseUrl: string, sql: string): Promise<void> {
+
+        const admin = Knex({ client: 'pg', connection: baseUrl, pool: { min: 0, max: 1 } });
+        try {
+            await admin.raw(sql);
+        }
+        finally {
+            await admin.destroy();
+        }
+    }
 };
 
 
@@ -46,36 +64,59 @@ async function postgresReachable(url: string): Promise<boolean> {
 }
 
 
+/** The base database's configuration: PostgreSQL at testDatabaseUrl(), or an in-memory PGlite. */
 export async function testDatabaseConfig(): Promise<DatabaseConfig> {
 
     const url = testDatabaseUrl();
     if (url.startsWith('pglite://')) {
-        return { kind: 'pglite', dataDir: null };
+        return { kind: 'pglite', dataDir: null, ...internals.timeouts };
     }
 
     internals.reachable ??= postgresReachable(url);
     if (!await internals.reachable) {
         if (!process.env.TEST_DATABASE_URL) {
             console.warn(`No PostgreSQL at ${url}: running on embedded PGlite instead.`);
-            return { kind: 'pglite', dataDir: null };
+            return { kind: 'pglite', dataDir: null, ...internals.timeouts };
         }
 
         throw new Error(`TEST_DATABASE_URL=${url} cannot be reached`);
     }
 
-    return { kind: 'postgres', url, poolMax: 20, timeoutMs: 5000 };
+    return { kind: 'postgres', url, poolMax: 20, ...internals.timeouts };
 }
 
 
 /**
- * A migrated database of this test file's own: a fresh schema on PostgreSQL (so files run in parallel),
- * or a fresh in-memory PGlite.
+ * A fresh, empty PostgreSQL database next to the base one, reached the same way (directly, or through the same
+ * pooler): each test file works in databases of its own, so files run in parallel without session settings.
+ */
+export async function createScratchDatabase(baseUrl: string): Promise<ScratchDatabase> {
+
+    const name = `test_${Crypto.randomBytes(6).toString('hex')}`;
+    await internals.onBase(baseUrl, `create database ${name}`);
+
+    const url = new URL(baseUrl);
+    url.pathname = `/${name}`;
+    return {
+        url: url.toString(),
+        async drop() {
+
+            await internals.onBase(baseUrl, `drop database if exists ${name} with (force)`);
+        }
+    };
+}
+
+
+/**
+ * A migrated database of this test file's own: a fresh PostgreSQL database (so files run in parallel), or a fresh
+ * in-memory PGlite.
  */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
 
-    const config = await testDatabaseConfig();
-    const schema = config.kind === 'postgres' ? `test_${Crypto.randomBytes(6).toString('hex')}` : undefined;
-    const db = await createDatabase(config, { schema, log: silentKnexLogger() });
+    const base = await testDatabaseConfig();
+    const scratch = base.kind === 'postgres' ? await createScratchDatabase(base.url) : null;
+    const config: DatabaseConfig = base.kind === 'postgres' ? { ...base, url: scratch!.url } : base;
+    const db = await createDatabase(config, { log: silentKnexLogger() });
 
     if (options.migrate !== false) {
         await db.migrate.latest();
@@ -84,14 +125,10 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     return {
         db,
         config,
-        schema,
         async destroy() {
 
-            if (schema) {
-                await db.raw('drop schema if exists ?? cascade', [schema]);
-            }
-
             await db.destroy();
+            await scratch?.drop();
         }
     };
 }

@@ -1,0 +1,189 @@
+import ChildProcess from 'node:child_process';
+import Fs from 'node:fs';
+import Http from 'node:http';
+import Net from 'node:net';
+import Path from 'node:path';
+import Readline from 'node:readline';
+
+
+export const root = Path.resolve(__dirname, '..', '..');
+
+
+export interface ServerProcess {
+    child: ChildProcess.ChildProcess;
+    uri: string;
+    port: number;
+    /** Everything the process printed, stdout and stderr, line by line. */
+    lines: string[];
+    /** The log lines that are JSON, parsed. */
+    entries(): Record<string, unknown>[];
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+
+export interface Answer {
+    status: number;
+    headers: Http.IncomingHttpHeaders;
+    body: string;
+}
+
+
+const internals = {
+    built: null as Promise<void> | null,
+
+    newestMtime(dir: string): number {
+
+        let newest = 0;
+        for (const entry of Fs.readdirSync(dir, { withFileTypes: true })) {
+            const path = Path.join(dir, entry.name);
+            newest = Math.max(newest, entry.isDirectory() ? internals.newestMtime(path) : Fs.statSync(path).mtimeMs);
+        }
+
+        return newest;
+    }
+};
+
+
+/**
+ * How the server is started: as the README says (`npm start`, the compiled server), or from the sources with the
+ * TypeScript loader (quicker to start in tests that are not about the start command).
+ */
+export type StartCommand = 'npm-start' | 'sources';
+
+
+/** Compiles dist/ when a source is newer than it, as `npm install` (the prepare script) does on a fresh clone. */
+export function ensureBuilt(): Promise<void> {
+
+    internals.built ??= (async () => {
+
+        const compiled = Path.join(root, 'dist', 'src', 'index.js');
+        const sources = Math.max(...['src', 'cli', 'migrations', 'seeds'].map((dir) => internals.newestMtime(Path.join(root, dir))));
+        if (Fs.existsSync(compiled) && Fs.statSync(compiled).mtimeMs >= sources) {
+            return;
+        }
+
+        const build = ChildProcess.spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+        if (build.status !== 0) {
+            throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+        }
+    })();
+
+    return internals.built;
+}
+
+
+/** Starts the server and resolves once it logs that it listens; rejects if it exits first. */
+export async function startServer(env: Record<string, string>, command: StartCommand = 'sources'): Promise<ServerProcess> {
+
+    if (command === 'npm-start') {
+        await ensureBuilt();
+    }
+
+    const [file, args] = command === 'npm-start' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'src/index.ts']];
+    const child = ChildProcess.spawn(file, args, {
+        cwd: root,
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'pipe', 'pipe']
+    });
+
+    const lines: string[] = [];
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+
+    const entries = () => lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+    Readline.createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
+    return new Promise((resolve, reject) => {
+
+        Readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+
+            lines.push(line);
+            if (line.includes('"todo-api listening"')) {
+                const uri = JSON.parse(line).uri as string;
+                resolve({ child, uri, port: Number(new URL(uri).port), lines, entries, exited });
+            }
+        });
+
+        void exited.then(({ code, signal }) => reject(new Error(`exited (${code ?? signal}) before listening:\n${lines.join('\n')}`)));
+    });
+}
+
+
+/** Runs the server to its end and returns what it printed: for starts that must fail. */
+export async function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+
+    const started = startServer(env);
+    try {
+        const server = await started;
+        server.child.kill('SIGKILL');
+        return { code: null, output: `it started and listened:\n${server.lines.join('\n')}` };
+    }
+    catch (err) {
+        const [, code] = /^exited \((\d+)\)/.exec((err as Error).message) ?? [];
+        return { code: code === undefined ? null : Number(code), output: (err as Error).message };
+    }
+}
+
+
+export function send(uri: string, method: string, path: string, headers: Record<string, string> = {}, body?: string, agent?: Http.Agent): Promise<Answer> {
+
+    return new Promise((resolve, reject) => {
+
+        const req = Http.request(`${uri}${path}`, { method, headers, agent }, (res) => {
+
+            let data = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk) => (data += chunk));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: data }));
+        });
+
+        req.on('error', reject);
+        req.end(body);
+    });
+}
+
+
+/** Whether anything accepts connections on the port. */
+export function listening(port: number): Promise<boolean> {
+
+    return new Promise((resolve) => {
+
+        const socket = Net.connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+
+            socket.destroy();
+            resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+    });
+}
+
+
+/** Whether a process with this pid exists (a zombie not yet reaped counts as gone). */
+export function processExists(pid: number): boolean {
+
+    try {
+        const state = Fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return state.slice(state.lastIndexOf(')') + 2, state.lastIndexOf(')') + 3) !== 'Z';
+    }
+    catch {
+        return false;
+    }
+}
+
+
+/** The pids of a process's children (Linux). */
+export function childPids(pid: number): number[] {
+
+    try {
+        return Fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    }
+    catch {
+        return [];
+    }
+}
+
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
