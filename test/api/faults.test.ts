@@ -1,0 +1,273 @@
+import Crypto from 'node:crypto';
+
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import anyTest from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
+import type { Server, ServerInjectResponse } from '@hapi/hapi';
+
+import { mintToken } from '../../src/auth/tokens';
+import type { DatabaseConfig } from '../../src/config';
+import type { Database } from '../../src/data/database';
+import { createDatabase } from '../../src/data/database';
+import { silentKnexLogger } from '../../src/logger';
+import { createServer } from '../../src/server';
+import { testConfig } from '../helpers/api';
+import { contractViolations } from '../helpers/contract';
+import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
+import type { FaultProxy } from '../helpers/fault-proxy';
+import { startFaultProxy } from '../helpers/fault-proxy';
+
+
+/** A database server to put the proxy in front of: this run's PostgreSQL, or an embedded one served on TCP. */
+interface Target {
+    /** Straight to the database, for checks that must not go through the faults. */
+    direct: Database;
+    url: string;
+    /** Ends the service's sessions from the database's side, as a fast shutdown of PostgreSQL does. */
+    terminateSessions(): Promise<void>;
+    stop(): Promise<void>;
+}
+
+
+interface Service {
+    server: Server;
+    proxy: FaultProxy;
+    config: Extract<DatabaseConfig, { kind: 'postgres' }>;
+    request(method: string, url: string, payload?: object): Promise<ServerInjectResponse & { elapsedMs: number }>;
+}
+
+
+const test = anyTest.serial as TestFn<{ target: Target }>;
+
+
+const internals = {
+    timeouts: { timeoutMs: 500, queryTimeoutMs: 1000 },
+    // What the clock may add to a timeout on a loaded machine before an answer is late.
+    slackMs: 1500,
+
+    async target(): Promise<Target> {
+
+        const base = await testDatabaseConfig();
+        if (base.kind === 'postgres') {
+            const scratch = await createScratchDatabase(base.url);
+            const direct = await createDatabase({ ...base, url: scratch.url }, { log: silentKnexLogger() });
+            await direct.migrate.latest();
+            const database = new URL(scratch.url).pathname.slice(1);
+            return {
+                direct,
+                url: scratch.url,
+                async terminateSessions() {
+
+                    await direct.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [database]);
+                },
+                async stop() {
+
+                    await direct.destroy();
+                    await scratch.drop();
+                }
+            };
+        }
+
+        // PGlite is PostgreSQL too: served on TCP, it goes behind the proxy like any server.
+        const pglite = await PGlite.create();
+        let socket = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 32 });
+        await socket.start();
+        const port = Number(socket.getServerConn().split(':').pop());
+        const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+        const direct = await createDatabase({ kind: 'postgres', url, poolMax: 2, timeoutMs: 5000, queryTimeoutMs: 0 }, { log: silentKnexLogger() });
+        await direct.migrate.latest();
+        return {
+            direct,
+            url,
+            async terminateSessions() {
+
+                // Every connection ends, as when a server stops; the same port answers again at once.
+                await socket.stop();
+                socket = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections: 32 });
+                await socket.start();
+            },
+            async stop() {
+
+                await direct.destroy();
+                await socket.stop();
+                await pglite.close();
+            }
+        };
+    },
+
+    async service(t: ExecutionContext<{ target: Target }>): Promise<Service> {
+
+        const proxy = await startFaultProxy(t.context.target.url);
+        const database = { kind: 'postgres' as const, url: proxy.url, poolMax: 4, ...internals.timeouts };
+        const config = { ...testConfig(), database };
+        const db = await createDatabase(database, { log: silentKnexLogger() });
+        const server = await createServer({ config, db });
+        await server.initialize();
+        t.teardown(async () => {
+
+            await server.stop();
+            await db.destroy();
+            await proxy.close();
+        });
+
+        const token = mintToken(config.auth, { userId: 'fault-user', ttlSec: 600 }).token;
+        return {
+            server,
+            proxy,
+            config: database,
+            async request(method, url, payload) {
+
+                const started = performance.now();
+                const res = await server.inject({ method, url, payload, headers: { authorization: `Bearer ${token}` } });
+                t.deepEqual(contractViolations(method, url, res), [], `${method} ${url}: ${res.payload}`);
+                return Object.assign(res, { elapsedMs: performance.now() - started });
+            }
+        };
+    },
+
+    async storedIds(target: Target): Promise<Set<string>> {
+
+        const result = await target.direct.raw('select id from tasks where user_id = ?', ['fault-user']);
+        return new Set(result.rows.map((row: { id: string }) => row.id));
+    },
+
+    /** Every route that reaches the database, with a task that exists. */
+    routes(id: string): [string, string, object?][] {
+
+        return [
+            ['GET', '/api/tasks'],
+            ['POST', '/api/tasks', { title: 'During the fault' }],
+            ['GET', `/api/tasks/${id}`],
+            ['PUT', `/api/tasks/${id}`, { title: 'Replaced during the fault' }],
+            ['PATCH', `/api/tasks/${id}`, { priority: 'low' }],
+            ['PATCH', `/api/tasks/${id}/complete`],
+            ['DELETE', `/api/tasks/${Crypto.randomUUID()}`]
+        ];
+    }
+};
+
+
+test.before(async (t) => {
+
+    t.context = { target: await internals.target() };
+});
+
+test.after.always(async (t) => {
+
+    await t.context.target?.stop();
+});
+
+
+test('the database gone: 503 within DB_TIMEOUT_MS on every route and /health, then served again with no restart', async (t) => {
+
+    const service = await internals.service(t);
+    const task = await service.request('POST', '/api/tasks', { title: 'Before the fault' });
+    t.is(task.statusCode, 201);
+    const id = (task.result as { id: string }).id;
+
+    service.proxy.cut();
+    for (const [method, url, payload] of [...internals.routes(id), ['GET', '/health'] as [string, string]]) {
+        const res = await service.request(method, url, payload);
+        t.is(res.statusCode, 503, `${method} ${url}`);
+        t.true(res.elapsedMs < service.config.timeoutMs + internals.slackMs, `${method} ${url} took ${Math.round(res.elapsedMs)} ms`);
+    }
+
+    const health = await service.request('GET', '/health');
+    t.like(health.result, { status: 'unavailable', database: 'unreachable' });
+
+    service.proxy.restore();
+    t.is((await service.request('GET', '/health')).statusCode, 200);
+    t.is((await service.request('GET', `/api/tasks/${id}`)).statusCode, 200);
+    t.is((await service.request('POST', '/api/tasks', { title: 'After the fault' })).statusCode, 201);
+});
+
+test('a stalled database: a hung statement is a 503 after DB_QUERY_TIMEOUT_MS, and service resumes when it moves again', async (t) => {
+
+    const service = await internals.service(t);
+    const task = await service.request('POST', '/api/tasks', { title: 'Before the stall' });
+    const id = (task.result as { id: string }).id;
+
+    service.proxy.stall();
+    const limitMs = service.config.timeoutMs + service.config.queryTimeoutMs + internals.slackMs;
+    const answers = await Promise.all([...internals.routes(id), ['GET', '/health'] as [string, string]]
+        .map(([method, url, payload]) => service.request(method, url, payload)));
+
+    for (const res of answers) {
+        t.is(res.statusCode, 503, `${res.request.method} ${res.request.url.pathname}`);
+        t.true(res.elapsedMs < limitMs, `${res.request.method} ${res.request.url.pathname} took ${Math.round(res.elapsedMs)} ms`);
+    }
+
+    service.proxy.restore();
+    t.is((await service.request('GET', '/health')).statusCode, 200);
+    t.is((await service.request('GET', `/api/tasks/${id}`)).statusCode, 200);
+    const after = await service.request('POST', '/api/tasks', { title: 'After the stall' });
+    t.is(after.statusCode, 201);
+    t.true((await internals.storedIds(t.context.target)).has((after.result as { id: string }).id));
+});
+
+test('a connection cut in the middle of a write: the client gets an answer, and a write that got a 2xx is stored', async (t) => {
+
+    const service = await internals.service(t);
+    const task = await service.request('POST', '/api/tasks', { title: 'Before the cut' });
+    const id = (task.result as { id: string }).id;
+
+    for (const [match, method, url, payload] of [
+        [/insert into tasks/, 'POST', '/api/tasks', { title: 'Cut on its way' }],
+        [/update tasks/, 'PATCH', `/api/tasks/${id}`, { title: 'Cut on its way' }],
+        [/update tasks/, 'PATCH', `/api/tasks/${id}/complete`],
+        [/delete from tasks/, 'DELETE', `/api/tasks/${id}`]
+    ] as [RegExp, string, string, object?][]) {
+        const cut = service.proxy.cutAfter(match);
+        const res = await service.request(method, url, payload);
+        await cut;
+        t.is(res.statusCode, 503, `${method} ${url}`);
+    }
+
+    t.is((await service.request('GET', '/health')).statusCode, 200);
+});
+
+test('under load, connections dying (ended by the server, cut, stalled) give 503s, never a 500, and lose no acknowledged write', async (t) => {
+
+    const service = await internals.service(t);
+    const acknowledged: string[] = [];
+    const statuses = new Map<number, number>();
+    let running = true;
+
+    const client = async () => {
+
+        while (running) {
+            const res = await service.request('POST', '/api/tasks', { title: 'Under load' });
+            statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+            if (res.statusCode === 201) {
+                acknowledged.push((res.result as { id: string }).id);
+            }
+        }
+    };
+
+    const clients = Array.from({ length: 20 }, client);
+    for (let round = 0; round < 9; ++round) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        if (round % 3 === 0) {
+            await t.context.target.terminateSessions();
+        }
+        else {
+            // A cut is over at once; a stall outlasts the connection and statement timeouts.
+            const stall = round % 3 === 2;
+            stall ? service.proxy.stall() : service.proxy.cut();
+            await new Promise((resolve) => setTimeout(resolve, stall ? service.config.queryTimeoutMs + 200 : 100));
+            service.proxy.restore();
+        }
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running = false;
+    await Promise.all(clients);
+
+    t.deepEqual([...statuses.keys()].filter((status) => status !== 201 && status !== 503), [], JSON.stringify(Object.fromEntries(statuses)));
+    t.true((statuses.get(201) ?? 0) > 0 && (statuses.get(503) ?? 0) > 0, JSON.stringify(Object.fromEntries(statuses)));
+
+    const stored = await internals.storedIds(t.context.target);
+    t.deepEqual(acknowledged.filter((id) => !stored.has(id)), []);
+    t.is((await service.request('POST', '/api/tasks', { title: 'After the load' })).statusCode, 201);
+});
