@@ -3,68 +3,16 @@ import Fs from 'node:fs';
 import Http from 'node:http';
 import Os from 'node:os';
 import Path from 'node:path';
-import Readline from 'node:readline';
 
 import test from 'ava';
 
 import { mintToken } from '../../src/auth/tokens';
+import { parseDatabaseConfig } from '../../src/config';
+import { createDatabase } from '../../src/data/database';
+import { silentKnexLogger } from '../../src/logger';
 import { testSecret } from '../helpers/api';
-
-
-const root = Path.resolve(__dirname, '..', '..');
-
-
-interface Running {
-    child: ChildProcess.ChildProcess;
-    uri: string;
-    lines: string[];
-    exited: Promise<number | null>;
-}
-
-
-function start(env: Record<string, string>): Promise<Running> {
-
-    const child = ChildProcess.spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-        cwd: root,
-        env: { PATH: process.env.PATH!, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-        stdio: ['ignore', 'pipe', 'pipe']
-    });
-
-    const lines: string[] = [];
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    Readline.createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
-
-    return new Promise((resolve, reject) => {
-
-        Readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-
-            lines.push(line);
-            const entry = JSON.parse(line);
-            if (entry.msg === 'todo-api listening') {
-                resolve({ child, uri: entry.uri, lines, exited });
-            }
-        });
-
-        exited.then((code) => reject(new Error(`exited with ${code} before listening:\n${lines.join('\n')}`)));
-    });
-}
-
-
-function send(uri: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
-
-    return new Promise((resolve, reject) => {
-
-        const req = Http.request(`${uri}${path}`, { method, headers }, (res) => {
-
-            let data = '';
-            res.on('data', (chunk) => (data += chunk));
-            res.on('end', () => resolve({ status: res.statusCode!, body: data }));
-        });
-
-        req.on('error', reject);
-        req.end(body);
-    });
-}
+import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
+import { childPids, listening, processExists, root, send, sleep, startServer } from '../helpers/process';
 
 
 test('on the embedded database: migrates on start, keeps data across restarts, stops cleanly on SIGTERM mid-request', async (t) => {
@@ -75,7 +23,7 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
     const token = mintToken({ secret: Buffer.from(testSecret), issuer: null, audience: null }, { userId: 'proc-user', ttlSec: 600 }).token;
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
-    const first = await start(env);
+    const first = await startServer(env);
     t.teardown(() => first.child.kill('SIGKILL'));
     t.is((await send(first.uri, 'GET', '/health', {})).status, 200);
     const created = await send(first.uri, 'POST', '/api/tasks', auth, JSON.stringify({ title: 'survives restarts' }));
@@ -103,7 +51,7 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
 
     const answered = await inFlight;
     t.is(answered.status, 201);
-    t.is(await first.exited, 0);
+    t.is((await first.exited).code, 0);
     t.true(first.lines.some((line) => line.includes('"stopped"')));
 
     // Logs: JSON lines with a request id, and never the token.
@@ -112,12 +60,12 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
     t.true(responses.every((entry) => typeof entry.req_id === 'string' && typeof entry.res.statusCode === 'number'));
     t.false(first.lines.some((line) => line.includes(token) || /authorization/i.test(line)));
 
-    const second = await start(env);
+    const second = await startServer(env);
     t.teardown(() => second.child.kill('SIGKILL'));
     const list = await send(second.uri, 'GET', '/api/tasks', auth);
     t.deepEqual(JSON.parse(list.body).map((task: { title: string }) => task.title), ['in flight', 'survives restarts']);
     second.child.kill('SIGINT');
-    t.is(await second.exited, 0);
+    t.is((await second.exited).code, 0);
 });
 
 test('bad configuration stops the start with one line naming the variable', async (t) => {
@@ -130,4 +78,97 @@ test('bad configuration stops the start with one line naming the variable', asyn
 
     t.is(child.status, 1);
     t.is(child.stderr.trim(), 'todo-api: configuration error: BETTER_AUTH_SECRET is too short: it needs at least 32 characters');
+});
+
+test('npm start under load: SIGTERM to the top process stops everything, frees the port, and every 201 is stored', async (t) => {
+
+    const base = await testDatabaseConfig();
+    const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-api-'));
+    t.teardown(() => Fs.rmSync(dataDir, { recursive: true, force: true }));
+
+    // The database the README's deploy would use: this run's PostgreSQL (migrated first), else the embedded one.
+    let env: Record<string, string>;
+    let stored: (ids: string[]) => Promise<string[]>;
+    if (base.kind === 'postgres') {
+        const scratch = await createScratchDatabase(base.url);
+        t.teardown(() => scratch.drop());
+        env = { DATABASE_URL: scratch.url };
+        const check = await createDatabase({ ...base, url: scratch.url }, { log: silentKnexLogger() });
+        t.teardown(() => check.destroy());
+        await check.migrate.latest();
+        stored = async (ids) => (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
+    }
+    else {
+        env = { DATABASE_URL: `pglite://${dataDir}` };
+        stored = async (ids) => {
+
+            const check = await createDatabase(parseDatabaseConfig(env), { log: silentKnexLogger() });
+            try {
+                return (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
+            }
+            finally {
+                await check.destroy();
+            }
+        };
+    }
+
+    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, ...env }, 'npm-start');
+    t.teardown(() => server.child.kill('SIGKILL'));
+
+    // npm runs the server as its child, with no shell left between them (exec).
+    const [serverPid] = childPids(server.child.pid!);
+    t.truthy(serverPid);
+    t.regex(Fs.readFileSync(`/proc/${serverPid}/cmdline`, 'utf8'), /^node\0.*dist\/src\/index\.js\0$/);
+    t.deepEqual(childPids(serverPid).filter((pid) => !Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node')), []);
+
+    const token = mintToken({ secret: Buffer.from(testSecret), issuer: null, audience: null }, { userId: 'stop-user', ttlSec: 600 }).token;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const acknowledged: string[] = [];
+    const statuses: Record<string, number> = {};
+    let sending = true;
+
+    const client = async (n: number) => {
+
+        const agent = new Http.Agent({ keepAlive: true, maxSockets: 1 });
+        while (sending) {
+            try {
+                const answer = await send(server.uri, 'POST', '/api/tasks', headers, JSON.stringify({ title: `From client ${n}` }), agent);
+                statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+                if (answer.status === 201) {
+                    acknowledged.push(JSON.parse(answer.body).id);
+                }
+            }
+            catch {
+                // Refused or reset once the server has stopped listening: not acknowledged, so nothing is owed.
+                statuses.refused = (statuses.refused ?? 0) + 1;
+                await sleep(20);
+            }
+        }
+
+        agent.destroy();
+    };
+
+    const clients = Array.from({ length: 20 }, (_, n) => client(n));
+    await sleep(1000);
+    const signalled = performance.now();
+    server.child.kill('SIGTERM');
+
+    while (await listening(server.port) && performance.now() - signalled < 15_000) {
+        await sleep(50);
+    }
+
+    const releasedAfterMs = performance.now() - signalled;
+    const exit = await server.exited;
+    sending = false;
+    await Promise.all(clients);
+
+    t.true(releasedAfterMs < 10_000, `the port was still taken ${Math.round(releasedAfterMs)} ms after SIGTERM (the shutdown timeout is 10 s)`);
+    t.false(processExists(serverPid), 'the server process is gone');
+    t.is(exit.code, 0, server.lines.join('\n'));
+    t.true(server.lines.some((line) => line.includes('"stopped"')));
+    t.true(acknowledged.length > 0);
+    t.deepEqual(Object.keys(statuses).filter((status) => status !== '201' && status !== 'refused'), [], JSON.stringify(statuses));
+
+    const found = new Set(await stored(acknowledged));
+    t.deepEqual(acknowledged.filter((id) => !found.has(id)), []);
 });
