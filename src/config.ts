@@ -1,3 +1,5 @@
+import Crypto from 'node:crypto';
+import Fs from 'node:fs';
 import Path from 'node:path';
 
 import Dotenv from 'dotenv';
@@ -63,6 +65,15 @@ export interface Config {
     corsOrigins: string[];
     logLevel: string;
     version: string;
+    /** Where the development secret in use is kept, when BETTER_AUTH_SECRET was not set (see developmentSecret). */
+    developmentSecretFile: string | null;
+}
+
+
+/** A secret made for one machine's embedded database, and the file that keeps it. */
+export interface DevelopmentSecret {
+    secret: string;
+    file: string;
 }
 
 
@@ -82,6 +93,7 @@ export type Env = Record<string, string | undefined>;
 const internals = {
     logLevels: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     minSecretLength: 32,
+    developmentSecretFile: 'dev-secret',
 
     // The placeholder shipped in .env.example: a copied example file must not become a production secret.
     exampleSecret: 'replace-me-with-at-least-32-random-characters',
@@ -192,12 +204,62 @@ export function loadEnvFile(): void {
 
 
 /**
- * Reads `.env` and parses the environment.
+ * On a development machine — no BETTER_AUTH_SECRET, HS256 on, the embedded database in a directory (no
+ * DATABASE_URL, or pglite://DIR), NODE_ENV not production — the secret made for that machine: kept in the data
+ * directory (mode 600) and made the first time it is asked for, so the server and todo-admin share it. Null
+ * anywhere else: there the secret must be set.
+ */
+export function developmentSecret(env: Env): DevelopmentSecret | null {
+
+    const url = internals.text(env, 'DATABASE_URL');
+    const allowHs256 = internals.text(env, 'JWT_ALLOW_HS256')?.toLowerCase();
+    if (internals.text(env, 'BETTER_AUTH_SECRET') !== null ||
+        internals.text(env, 'NODE_ENV') === 'production' ||
+        ['false', '0', 'no', 'off'].includes(allowHs256 ?? '') ||
+        (url !== null && (!url.startsWith('pglite://') || url === 'pglite://memory' || url === 'pglite://'))) {
+
+        return null;
+    }
+
+    const dataDir = url === null ? Path.resolve('.data') : Path.resolve(url.slice('pglite://'.length));
+    const file = Path.join(dataDir, internals.developmentSecretFile);
+    Fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    try {
+        Fs.writeFileSync(file, Crypto.randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
+    }
+    catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+            throw err;
+        }
+    }
+
+    const secret = Fs.readFileSync(file, 'utf8').trim();
+    if (secret.length < internals.minSecretLength) {
+        throw new ConfigError('BETTER_AUTH_SECRET', `is not set, and the development secret in ${file} is too short: delete the file to have a new one made`);
+    }
+
+    return { secret, file };
+}
+
+
+/** The environment with BETTER_AUTH_SECRET taken from the development secret when that applies (see developmentSecret). */
+export function withDevelopmentSecret(env: Env): { env: Env; developmentSecretFile: string | null } {
+
+    const development = developmentSecret(env);
+    return development ?
+        { env: { ...env, BETTER_AUTH_SECRET: development.secret }, developmentSecretFile: development.file } :
+        { env, developmentSecretFile: null };
+}
+
+
+/**
+ * Reads `.env` and parses the environment (with the development secret where that applies).
  */
 export function readConfig(): Config {
 
     loadEnvFile();
-    return parseConfig(process.env);
+    const { env, developmentSecretFile } = withDevelopmentSecret(process.env);
+    return { ...parseConfig(env), developmentSecretFile };
 }
 
 
@@ -209,7 +271,8 @@ export function parseConfig(env: Env): Config {
         auth: parseAuthConfig(env),
         corsOrigins: internals.origins(env),
         logLevel: internals.logLevel(env),
-        version: Package.version
+        version: Package.version,
+        developmentSecretFile: null
     };
 }
 
@@ -291,7 +354,7 @@ export function parseAuthConfig(env: Env): AuthConfig {
     }
 
     if (secret === null && allowHs256) {
-        throw new ConfigError('BETTER_AUTH_SECRET', 'is not set: it must hold the secret the frontend signs its tokens with (or set JWT_ALLOW_HS256=false and BETTER_AUTH_URL)');
+        throw new ConfigError('BETTER_AUTH_SECRET', 'is not set: it must hold the secret the frontend signs its tokens with (or set JWT_ALLOW_HS256=false and BETTER_AUTH_URL); only the embedded database outside production makes one of its own');
     }
 
     if (secret !== null && secret.length < internals.minSecretLength) {

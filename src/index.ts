@@ -24,6 +24,11 @@ async function main(): Promise<void> {
 
     const server = await createServer({ config, db, logger });
     await server.start();
+    if (config.developmentSecretFile) {
+        server.logger.warn({ secret_file: config.developmentSecretFile },
+            'BETTER_AUTH_SECRET is not set: using a development secret made for this machine; get a token with: npx todo-admin mint-token --user alice');
+    }
+
     server.logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, 'todo-api listening');
 
     let stopping = false;

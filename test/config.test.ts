@@ -1,8 +1,10 @@
+import Fs from 'node:fs';
+import Os from 'node:os';
 import Path from 'node:path';
 
 import test from 'ava';
 
-import { ConfigError, parseConfig } from '../src/config';
+import { ConfigError, developmentSecret, parseConfig, withDevelopmentSecret } from '../src/config';
 
 
 const secret = 'a-secret-of-at-least-thirty-two-characters';
@@ -111,3 +113,35 @@ test('HS256 off with no key set', refused, { JWT_ALLOW_HS256: 'false' }, 'JWT_AL
 test('JWT_ALLOW_HS256 that is not a boolean', refused, { JWT_ALLOW_HS256: 'maybe' }, 'JWT_ALLOW_HS256');
 test('a BETTER_AUTH_URL that is not http(s)', refused, { BETTER_AUTH_URL: 'ftp://app.example.com' }, 'BETTER_AUTH_URL');
 test('a BETTER_AUTH_JWKS_URL that is not a URL', refused, { BETTER_AUTH_JWKS_URL: 'jwks.json' }, 'BETTER_AUTH_JWKS_URL');
+
+test('a development secret only for the embedded database, outside production, when none is set', (t) => {
+
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-config-'));
+    t.teardown(() => Fs.rmSync(dir, { recursive: true, force: true }));
+    const embedded = { DATABASE_URL: `pglite://${dir}/data` };
+
+    const made = developmentSecret(embedded);
+    t.is(made!.file, Path.join(dir, 'data', 'dev-secret'));
+    t.is(made!.secret.length, 43);
+    t.is(Fs.statSync(made!.file).mode & 0o777, 0o600);
+    t.is(Fs.statSync(Path.join(dir, 'data')).mode & 0o777, 0o700);
+    t.deepEqual(developmentSecret(embedded), made, 'kept, not made again');
+
+    const { env, developmentSecretFile } = withDevelopmentSecret(embedded);
+    t.is(parseConfig(env).auth.secret!.toString('utf8'), made!.secret);
+    t.is(developmentSecretFile, made!.file);
+
+    for (const other of [
+        { ...embedded, BETTER_AUTH_SECRET: secret },
+        { ...embedded, NODE_ENV: 'production' },
+        { ...embedded, JWT_ALLOW_HS256: 'false' },
+        { DATABASE_URL: 'postgres://db.example.com/todo' },
+        { DATABASE_URL: 'pglite://memory' }
+    ]) {
+        t.is(developmentSecret(other), null, JSON.stringify(other));
+        t.deepEqual(withDevelopmentSecret(other), { env: other, developmentSecretFile: null });
+    }
+
+    Fs.writeFileSync(made!.file, 'short');
+    t.throws(() => developmentSecret(embedded), { instanceOf: ConfigError, message: /the development secret in .* is too short: delete the file/ });
+});

@@ -2,7 +2,7 @@ import Fs from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { parseAuthConfig, parseExpectedClaims } from '../../src/config';
+import { parseAuthConfig, parseExpectedClaims, withDevelopmentSecret } from '../../src/config';
 import { mintToken, signingKeyFromJwk } from '../../src/auth/tokens';
 import type { SigningKey } from '../../src/auth/tokens';
 import { userStore } from '../../src/data/users';
@@ -91,8 +91,9 @@ Examples:
                 throw new CliError('--user must not be empty', exitCodes.usage);
             }
 
-            // Signing with a private key needs no shared secret; the claims expected of tokens still apply.
-            const auth = configured(() => options.key ? { secret: null, ...parseExpectedClaims(io.env) } : parseAuthConfig(io.env));
+            // Signing with a private key needs no shared secret; the claims expected of tokens still apply. On a
+            // development machine, the secret is the one the server uses too.
+            const auth = configured(() => options.key ? { secret: null, ...parseExpectedClaims(io.env) } : parseAuthConfig(withDevelopmentSecret(io.env).env));
             const signingKey = options.key ? readSigningKey(options.key) : undefined;
             const userId = await resolveUserId(io, options.user.trim());
             const minted = mintToken(auth, {

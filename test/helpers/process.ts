@@ -45,10 +45,10 @@ const internals = {
 
 
 /**
- * How the server is started: as the README says (`npm start`, the compiled server), or from the sources with the
- * TypeScript loader (quicker to start in tests that are not about the start command).
+ * How the server is started: as the README says (`npm start`, the compiled server), the compiled server on its own
+ * (from any working directory), or from the sources with the TypeScript loader.
  */
-export type StartCommand = 'npm-start' | 'sources';
+export type StartCommand = 'npm-start' | 'compiled' | 'sources';
 
 
 /** Compiles dist/ when a source is newer than it, as `npm install` (the prepare script) does on a fresh clone. */
@@ -73,15 +73,18 @@ export function ensureBuilt(): Promise<void> {
 
 
 /** Starts the server and resolves once it logs that it listens; rejects if it exits first. */
-export async function startServer(env: Record<string, string>, command: StartCommand = 'sources'): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, command: StartCommand = 'sources', cwd = root): Promise<ServerProcess> {
 
-    if (command === 'npm-start') {
+    if (command !== 'sources') {
         await ensureBuilt();
     }
 
-    const [file, args] = command === 'npm-start' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'src/index.ts']];
+    const [file, args] = command === 'npm-start' ? ['npm', ['start']] :
+        command === 'compiled' ? [process.execPath, [Path.join(root, 'dist', 'src', 'index.js')]] :
+            [process.execPath, ['--import', 'tsx', 'src/index.ts']];
+
     const child = ChildProcess.spawn(file, args, {
-        cwd: root,
+        cwd,
         env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
         stdio: ['ignore', 'pipe', 'pipe']
     });
@@ -112,9 +115,9 @@ export async function startServer(env: Record<string, string>, command: StartCom
 
 
 /** Runs the server to its end and returns what it printed: for starts that must fail. */
-export async function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runServer(env: Record<string, string>, command: StartCommand = 'sources', cwd = root): Promise<{ code: number | null; output: string }> {
 
-    const started = startServer(env);
+    const started = startServer(env, command, cwd);
     try {
         const server = await started;
         server.child.kill('SIGKILL');

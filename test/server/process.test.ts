@@ -12,7 +12,7 @@ import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
 import { testSecret } from '../helpers/api';
 import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
-import { childPids, listening, processExists, root, send, sleep, startServer } from '../helpers/process';
+import { childPids, listening, processExists, root, runServer, send, sleep, startServer } from '../helpers/process';
 
 
 test('on the embedded database: migrates on start, keeps data across restarts, stops cleanly on SIGTERM mid-request', async (t) => {
@@ -171,4 +171,56 @@ test('npm start under load: SIGTERM to the top process stops everything, frees t
 
     const found = new Set(await stored(acknowledged));
     t.deepEqual(acknowledged.filter((id) => !found.has(id)), []);
+});
+
+test('nothing set: the embedded database and a development secret kept beside it, which todo-admin signs with too', async (t) => {
+
+    // A working directory of its own stands for a fresh clone: ./.data is made there.
+    const cwd = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-fresh-'));
+    t.teardown(() => Fs.rmSync(cwd, { recursive: true, force: true }));
+
+    const server = await startServer({}, 'compiled', cwd);
+    t.teardown(() => server.child.kill('SIGKILL'));
+
+    const file = Path.join(cwd, '.data', 'dev-secret');
+    t.is(Fs.statSync(file).mode & 0o777, 0o600);
+    const warnings = server.entries().filter((entry) => entry.level === 40);
+    t.is(warnings.length, 1);
+    t.like(warnings[0], { secret_file: file, msg: 'BETTER_AUTH_SECRET is not set: using a development secret made for this machine; get a token with: npx todo-admin mint-token --user alice' });
+    t.false(server.lines.join('\n').includes(Fs.readFileSync(file, 'utf8')), 'the secret itself is never printed');
+
+    // todo-admin, run where the server runs and with nothing set either, signs with the same secret.
+    const minted = ChildProcess.spawnSync(process.execPath, [Path.join(root, 'cli', 'todo-admin.cjs'), 'mint-token', '--user', 'alice'], {
+        cwd,
+        env: { PATH: process.env.PATH! },
+        encoding: 'utf8'
+    });
+    t.is(minted.status, 0, minted.stderr);
+    const list = await send(server.uri, 'GET', '/api/tasks', { authorization: `Bearer ${minted.stdout.trim()}` });
+    t.is(list.status, 200, list.body);
+
+    server.child.kill('SIGTERM');
+    t.is((await server.exited).code, 0);
+
+    // The next start uses the same secret, so tokens already handed out keep working.
+    const again = await startServer({}, 'compiled', cwd);
+    t.teardown(() => again.child.kill('SIGKILL'));
+    t.is((await send(again.uri, 'GET', '/api/tasks', { authorization: `Bearer ${minted.stdout.trim()}` })).status, 200);
+    again.child.kill('SIGTERM');
+    await again.exited;
+});
+
+test('the secret stays required with DATABASE_URL set, or in production', async (t) => {
+
+    const cwd = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-fresh-'));
+    t.teardown(() => Fs.rmSync(cwd, { recursive: true, force: true }));
+    const required = /^todo-api: configuration error: BETTER_AUTH_SECRET is not set: it must hold the secret the frontend signs its tokens with/m;
+
+    for (const env of [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }, { NODE_ENV: 'production' }] as Record<string, string>[]) {
+        const refused = await runServer(env, 'compiled', cwd);
+        t.is(refused.code, 1, JSON.stringify(env));
+        t.regex(refused.output, required, JSON.stringify(env));
+    }
+
+    t.false(Fs.existsSync(Path.join(cwd, '.data', 'dev-secret')));
 });
