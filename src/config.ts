@@ -1,5 +1,6 @@
 import Crypto from 'node:crypto';
 import Fs from 'node:fs';
+import Os from 'node:os';
 import Path from 'node:path';
 
 import Dotenv from 'dotenv';
@@ -59,6 +60,8 @@ export interface HttpTimeouts {
 export interface Config {
     host: string;
     port: number;
+    /** How many server processes share the port (WEB_CONCURRENCY): 1 is this process alone. */
+    workers: number;
     http: HttpTimeouts;
     database: DatabaseConfig;
     auth: AuthConfig;
@@ -184,6 +187,20 @@ const internals = {
         return origins.map((origin) => origin.replace(/\/$/, ''));
     },
 
+    workers(env: Env): number {
+
+        const raw = internals.text(env, 'WEB_CONCURRENCY');
+        if (raw?.toLowerCase() === 'auto') {
+            return Os.availableParallelism();
+        }
+
+        if (raw !== null && (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 256)) {
+            throw new ConfigError('WEB_CONCURRENCY', `must be auto or a whole number from 1 to 256, not "${raw}"`);
+        }
+
+        return raw === null ? 1 : Number(raw);
+    },
+
     logLevel(env: Env): string {
 
         const level = internals.text(env, 'LOG_LEVEL') ?? 'info';
@@ -267,6 +284,7 @@ export function parseConfig(env: Env): Config {
 
     return {
         ...parseListenConfig(env),
+        workers: internals.workers(env),
         database: parseDatabaseConfig(env),
         auth: parseAuthConfig(env),
         corsOrigins: internals.origins(env),

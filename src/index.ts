@@ -1,37 +1,56 @@
+import Cluster from 'node:cluster';
+
+import type { Server } from '@hapi/hapi';
+
+import type { Config } from './config';
 import { ConfigError, readConfig } from './config';
+import type { Database } from './data/database';
 import { createDatabase, describeDatabase } from './data/database';
 import { EmbeddedDatabaseInUse } from './data/embedded';
+import type { Logger } from './logger';
 import { createLogger, knexLogger } from './logger';
 import { createServer } from './server';
+import { shutdownTimeoutMs, superviseWorkers, warnOfDevelopmentSecret } from './workers';
 
 
-const internals = {
-    shutdownTimeoutMs: 10_000
-};
+/** One server process: alone, or one of WEB_CONCURRENCY workers sharing the port. */
+async function serve(config: Config, logger: Logger): Promise<void> {
 
-
-async function main(): Promise<void> {
-
-    const config = readConfig();
-    const logger = createLogger(config.logLevel);
-    const db = await createDatabase(config.database, { log: knexLogger(logger), role: 'todo-api' });
-
-    // The embedded database belongs to this process, so it is brought up to date here;
-    // a shared PostgreSQL is migrated by the operator (`todo-admin migrate`), once per deploy.
-    if (config.database.kind === 'pglite') {
-        await db.migrate.latest();
-    }
-
-    const server = await createServer({ config, db, logger });
-    await server.start();
-    if (config.developmentSecretFile) {
-        server.logger.warn({ secret_file: config.developmentSecretFile },
-            'BETTER_AUTH_SECRET is not set: using a development secret made for this machine; get a token with: npx todo-admin mint-token --user alice');
-    }
-
-    server.logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, 'todo-api listening');
-
+    const worker = Cluster.isWorker;
+    let db: Database | null = null;
+    let server: Server | null = null;
     let stopping = false;
+
+    const start = async () => {
+
+        // A worker reaches an embedded database through the primary, which owns and migrates it.
+        db = await createDatabase(config.database, worker ?
+            { log: knexLogger(logger), role: 'todo-admin', applicationName: 'todo-api' } :
+            { log: knexLogger(logger), role: 'todo-api' });
+
+        // The embedded database belongs to this process, so it is brought up to date here;
+        // a shared PostgreSQL is migrated by the operator (`todo-admin migrate`), once per deploy.
+        if (config.database.kind === 'pglite' && !worker) {
+            await db.migrate.latest();
+        }
+
+        if (stopping) {
+            return;
+        }
+
+        server = await createServer({ config, db, logger });
+        await server.start();
+        if (!worker) {
+            warnOfDevelopmentSecret(config, logger);
+        }
+
+        server.logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, worker ? 'worker listening' : 'todo-api listening');
+    };
+
+    const starting = start();
+
+    // Handled from the first moment: a signal during the start lets it finish, then closes everything it opened
+    // (the embedded database's lock included), in the reverse order.
     const stop = async (signal: NodeJS.Signals) => {
 
         if (stopping) {
@@ -39,20 +58,38 @@ async function main(): Promise<void> {
         }
 
         stopping = true;
-        server.logger.info({ signal }, 'stopping: finishing requests in flight');
+        logger.info({ signal }, 'stopping: finishing requests in flight');
         try {
-            await server.stop({ timeout: internals.shutdownTimeoutMs });
-            await db.destroy();
-            server.logger.info('stopped');
+            await starting.catch(() => undefined);
+            await server?.stop({ timeout: shutdownTimeoutMs });
+            await db?.destroy();
+            logger.info('stopped');
+
+            // A worker's channel to the primary would keep it alive.
+            Cluster.worker?.disconnect();
         }
         catch (err) {
-            server.logger.error({ err }, 'unclean stop');
+            logger.error({ err }, 'unclean stop');
             process.exitCode = 1;
         }
     };
 
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    await starting;
+}
+
+
+async function main(): Promise<void> {
+
+    const config = readConfig();
+    const logger = createLogger(config.logLevel);
+    if (config.workers > 1 && Cluster.isPrimary) {
+        await superviseWorkers(config, logger);
+        return;
+    }
+
+    await serve(config, logger);
 }
 
 

@@ -145,3 +145,13 @@ test('a development secret only for the embedded database, outside production, w
     Fs.writeFileSync(made!.file, 'short');
     t.throws(() => developmentSecret(embedded), { instanceOf: ConfigError, message: /the development secret in .* is too short: delete the file/ });
 });
+
+test('WEB_CONCURRENCY: one process by default, a number of workers, or auto for every core', (t) => {
+
+    t.is(parseConfig({ BETTER_AUTH_SECRET: secret }).workers, 1);
+    t.is(parseConfig({ BETTER_AUTH_SECRET: secret, WEB_CONCURRENCY: '3' }).workers, 3);
+    t.is(parseConfig({ BETTER_AUTH_SECRET: secret, WEB_CONCURRENCY: 'auto' }).workers, Os.availableParallelism());
+    for (const value of ['0', '-1', '1.5', 'all', '257']) {
+        t.throws(() => parseConfig({ BETTER_AUTH_SECRET: secret, WEB_CONCURRENCY: value }), { instanceOf: ConfigError, message: `WEB_CONCURRENCY must be auto or a whole number from 1 to 256, not "${value}"` });
+    }
+});

@@ -21,6 +21,8 @@ export interface DatabaseOptions {
      * default) goes through the running server, or owns the directory for as long as the command runs.
      */
     role?: EmbeddedRole;
+    /** What the database's session list shows for these connections (the role by default). */
+    applicationName?: string;
 }
 
 
@@ -130,7 +132,7 @@ function knexConfig(target: Target, config: DatabaseConfig, options: DatabaseOpt
     return {
         ...shared,
         client: 'pg',
-        connection: { ...connection, ...timeouts, application_name: options.role ?? 'todo-admin' },
+        connection: { ...connection, ...timeouts, application_name: options.applicationName ?? options.role ?? 'todo-admin' },
         pool: {
             min: 0,
             max: target.poolMax,

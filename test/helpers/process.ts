@@ -2,8 +2,14 @@ import ChildProcess from 'node:child_process';
 import Fs from 'node:fs';
 import Http from 'node:http';
 import Net from 'node:net';
+import Os from 'node:os';
 import Path from 'node:path';
 import Readline from 'node:readline';
+
+import { parseDatabaseConfig } from '../../src/config';
+import { createDatabase } from '../../src/data/database';
+import { silentKnexLogger } from '../../src/logger';
+import { createScratchDatabase, testDatabaseConfig } from './database';
 
 
 export const root = Path.resolve(__dirname, '..', '..');
@@ -130,7 +136,7 @@ export async function runServer(env: Record<string, string>, command: StartComma
 }
 
 
-export function send(uri: string, method: string, path: string, headers: Record<string, string> = {}, body?: string, agent?: Http.Agent): Promise<Answer> {
+export function send(uri: string, method: string, path: string, headers: Record<string, string> = {}, body?: string, agent?: Http.Agent | false): Promise<Answer> {
 
     return new Promise((resolve, reject) => {
 
@@ -190,3 +196,113 @@ export function childPids(pid: number): number[] {
 
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+
+export interface Load {
+    /** Stops the clients once their requests in flight are answered (or refused). */
+    finish(): Promise<{ acknowledged: string[]; statuses: Record<string, number> }>;
+}
+
+
+/**
+ * Clients creating tasks one after another on keep-alive connections until finish(). Each 201's task id is
+ * acknowledged; a refused or reset connection (the server stopped listening) counts as `refused`.
+ */
+export function createTasksUnderLoad(uri: string, headers: Record<string, string>, clients = 20): Load {
+
+    const acknowledged: string[] = [];
+    const statuses: Record<string, number> = {};
+    let sending = true;
+
+    const client = async (n: number) => {
+
+        const agent = new Http.Agent({ keepAlive: true, maxSockets: 1 });
+        while (sending) {
+            try {
+                const answer = await send(uri, 'POST', '/api/tasks', headers, JSON.stringify({ title: `From client ${n}` }), agent);
+                statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+                if (answer.status === 201) {
+                    acknowledged.push(JSON.parse(answer.body).id);
+                }
+            }
+            catch {
+                statuses.refused = (statuses.refused ?? 0) + 1;
+                await sleep(20);
+            }
+        }
+
+        agent.destroy();
+    };
+
+    const running = Array.from({ length: clients }, (_, n) => client(n));
+    return {
+        async finish() {
+
+            sending = false;
+            await Promise.all(running);
+            return { acknowledged, statuses };
+        }
+    };
+}
+
+
+/** Waits until nothing listens on the port any more, up to limitMs; returns how long that took. */
+export async function untilReleased(port: number, limitMs: number): Promise<number> {
+
+    const started = performance.now();
+    while (await listening(port) && performance.now() - started < limitMs) {
+        await sleep(50);
+    }
+
+    return performance.now() - started;
+}
+
+
+export interface ServerDatabase {
+    /** DATABASE_URL for the server. */
+    env: Record<string, string>;
+    /** Which of these task ids are in the database (read without the server, once it has let go of it). */
+    stored(ids: string[]): Promise<string[]>;
+    drop(): Promise<void>;
+}
+
+
+/**
+ * The database a deployment would use, for a server process: this run's PostgreSQL (a fresh, migrated database),
+ * else an embedded one in a fresh directory (which the server migrates itself).
+ */
+export async function createServerDatabase(): Promise<ServerDatabase> {
+
+    const base = await testDatabaseConfig();
+    if (base.kind === 'postgres') {
+        const scratch = await createScratchDatabase(base.url);
+        const check = await createDatabase({ ...base, url: scratch.url }, { log: silentKnexLogger() });
+        await check.migrate.latest();
+        return {
+            env: { DATABASE_URL: scratch.url },
+            stored: async (ids) => (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id),
+            async drop() {
+
+                await check.destroy();
+                await scratch.drop();
+            }
+        };
+    }
+
+    const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-api-'));
+    const env = { DATABASE_URL: `pglite://${dataDir}` };
+    return {
+        env,
+        async stored(ids) {
+
+            const check = await createDatabase(parseDatabaseConfig(env), { log: silentKnexLogger() });
+            try {
+                return (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
+            }
+            finally {
+                await check.destroy();
+            }
+        },
+        drop: async () => Fs.rmSync(dataDir, { recursive: true, force: true })
+    };
+}

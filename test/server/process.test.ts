@@ -7,12 +7,8 @@ import Path from 'node:path';
 import test from 'ava';
 
 import { mintToken } from '../../src/auth/tokens';
-import { parseDatabaseConfig } from '../../src/config';
-import { createDatabase } from '../../src/data/database';
-import { silentKnexLogger } from '../../src/logger';
 import { testSecret } from '../helpers/api';
-import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
-import { childPids, listening, processExists, root, runServer, send, sleep, startServer } from '../helpers/process';
+import { childPids, createServerDatabase, createTasksUnderLoad, processExists, root, runServer, send, sleep, startServer, untilReleased } from '../helpers/process';
 
 
 test('on the embedded database: migrates on start, keeps data across restarts, stops cleanly on SIGTERM mid-request', async (t) => {
@@ -82,35 +78,8 @@ test('bad configuration stops the start with one line naming the variable', asyn
 
 test('npm start under load: SIGTERM to the top process stops everything, frees the port, and every 201 is stored', async (t) => {
 
-    const base = await testDatabaseConfig();
-    const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-api-'));
-    t.teardown(() => Fs.rmSync(dataDir, { recursive: true, force: true }));
-
-    // The database the README's deploy would use: this run's PostgreSQL (migrated first), else the embedded one.
-    let env: Record<string, string>;
-    let stored: (ids: string[]) => Promise<string[]>;
-    if (base.kind === 'postgres') {
-        const scratch = await createScratchDatabase(base.url);
-        t.teardown(() => scratch.drop());
-        env = { DATABASE_URL: scratch.url };
-        const check = await createDatabase({ ...base, url: scratch.url }, { log: silentKnexLogger() });
-        t.teardown(() => check.destroy());
-        await check.migrate.latest();
-        stored = async (ids) => (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
-    }
-    else {
-        env = { DATABASE_URL: `pglite://${dataDir}` };
-        stored = async (ids) => {
-
-            const check = await createDatabase(parseDatabaseConfig(env), { log: silentKnexLogger() });
-            try {
-                return (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
-            }
-            finally {
-                await check.destroy();
-            }
-        };
-    }
+    const { env, stored, drop } = await createServerDatabase();
+    t.teardown(drop);
 
     const server = await startServer({ BETTER_AUTH_SECRET: testSecret, ...env }, 'npm-start');
     t.teardown(() => server.child.kill('SIGKILL'));
@@ -122,45 +91,13 @@ test('npm start under load: SIGTERM to the top process stops everything, frees t
     t.deepEqual(childPids(serverPid).filter((pid) => !Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node')), []);
 
     const token = mintToken({ secret: Buffer.from(testSecret), issuer: null, audience: null }, { userId: 'stop-user', ttlSec: 600 }).token;
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const acknowledged: string[] = [];
-    const statuses: Record<string, number> = {};
-    let sending = true;
-
-    const client = async (n: number) => {
-
-        const agent = new Http.Agent({ keepAlive: true, maxSockets: 1 });
-        while (sending) {
-            try {
-                const answer = await send(server.uri, 'POST', '/api/tasks', headers, JSON.stringify({ title: `From client ${n}` }), agent);
-                statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
-                if (answer.status === 201) {
-                    acknowledged.push(JSON.parse(answer.body).id);
-                }
-            }
-            catch {
-                // Refused or reset once the server has stopped listening: not acknowledged, so nothing is owed.
-                statuses.refused = (statuses.refused ?? 0) + 1;
-                await sleep(20);
-            }
-        }
-
-        agent.destroy();
-    };
-
-    const clients = Array.from({ length: 20 }, (_, n) => client(n));
+    const load = createTasksUnderLoad(server.uri, { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
     await sleep(1000);
-    const signalled = performance.now();
     server.child.kill('SIGTERM');
 
-    while (await listening(server.port) && performance.now() - signalled < 15_000) {
-        await sleep(50);
-    }
-
-    const releasedAfterMs = performance.now() - signalled;
+    const releasedAfterMs = await untilReleased(server.port, 15_000);
     const exit = await server.exited;
-    sending = false;
-    await Promise.all(clients);
+    const { acknowledged, statuses } = await load.finish();
 
     t.true(releasedAfterMs < 10_000, `the port was still taken ${Math.round(releasedAfterMs)} ms after SIGTERM (the shutdown timeout is 10 s)`);
     t.false(processExists(serverPid), 'the server process is gone');

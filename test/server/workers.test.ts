@@ -1,0 +1,75 @@
+import Fs from 'node:fs';
+
+import test from 'ava';
+
+import { mintToken } from '../../src/auth/tokens';
+import { lockPathOf } from '../../src/data/embedded';
+import { testSecret } from '../helpers/api';
+import { childPids, createServerDatabase, createTasksUnderLoad, processExists, send, sleep, startServer, untilReleased } from '../helpers/process';
+
+
+test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies is replaced, SIGTERM stops them all losing no 201', async (t) => {
+
+    const database = await createServerDatabase();
+    t.teardown(database.drop);
+
+    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', ...database.env }, 'npm-start');
+    t.teardown(() => server.child.kill('SIGKILL'));
+
+    // npm, then the primary, then its two workers.
+    const [primary] = childPids(server.child.pid!);
+    const workers = childPids(primary);
+    t.is(workers.length, 2);
+    t.like(server.entries().find((entry) => entry.msg === 'todo-api listening'), { pid: primary, workers: 2 });
+    if (database.env.DATABASE_URL.startsWith('pglite://')) {
+        // On the embedded database the primary owns the directory, and the workers go through its socket.
+        t.like(JSON.parse(Fs.readFileSync(lockPathOf(database.env.DATABASE_URL.slice('pglite://'.length)), 'utf8')), { role: 'todo-api', pid: primary });
+    }
+
+    const token = mintToken({ secret: Buffer.from(testSecret), issuer: null, audience: null }, { userId: 'worker-user', ttlSec: 600 }).token;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const load = createTasksUnderLoad(server.uri, headers);
+    await sleep(1000);
+
+    // Both workers answer.
+    const answeredBy = () => new Set(server.entries().filter((entry) => String(entry.msg).startsWith('[response]')).map((entry) => entry.pid));
+    t.deepEqual([...answeredBy()].sort(), [...workers].sort());
+
+    // One dies: it is logged and replaced, and the port keeps answering meanwhile.
+    process.kill(workers[0], 'SIGKILL');
+    while (childPids(primary).length < 2 || childPids(primary).includes(workers[0])) {
+        await sleep(50);
+    }
+
+    const replacement = childPids(primary).find((pid) => pid !== workers[1])!;
+    const logged = (msg: string, pid: number) => server.entries().some((entry) => entry.msg === msg && entry.pid === pid);
+    for (let waited = 0; waited < 20_000 && !logged('worker listening', replacement); waited += 50) {
+        await sleep(50);
+    }
+
+    // The load's keep-alive connections all moved to the surviving worker; new connections are shared out again.
+    for (let tries = 0; tries < 20 && !answeredBy().has(replacement); ++tries) {
+        await send(server.uri, 'GET', '/api/tasks?limit=1', { authorization: `Bearer ${token}` }, undefined, false);
+        await sleep(50);
+    }
+
+    t.like(server.entries().find((entry) => entry.msg === 'worker exited unexpectedly: starting another'), { pid: primary, worker_pid: workers[0], signal: 'SIGKILL' });
+    t.true(logged('worker listening', replacement), server.lines.slice(-20).join('\n'));
+    t.true(answeredBy().has(replacement), 'the replacement answers');
+
+    t.is((await send(server.uri, 'GET', '/health')).status, 200);
+
+    server.child.kill('SIGTERM');
+    const releasedAfterMs = await untilReleased(server.port, 20_000);
+    const exit = await server.exited;
+    const { acknowledged, statuses } = await load.finish();
+
+    t.true(releasedAfterMs < 10_000, `the port was still taken ${Math.round(releasedAfterMs)} ms after SIGTERM`);
+    t.is(exit.code, 0, server.lines.join('\n'));
+    t.deepEqual([primary, workers[1], replacement].filter(processExists), [], 'no process of the service is left');
+    t.deepEqual(Object.keys(statuses).filter((status) => status !== '201' && status !== 'refused'), [], JSON.stringify(statuses));
+
+    const found = new Set(await database.stored(acknowledged));
+    t.deepEqual(acknowledged.filter((id) => !found.has(id)), []);
+    t.true(acknowledged.length > 0);
+});
