@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import Package from '../package.json';
 import { loadEnvFile } from '../src/config';
 import { isDatabaseUnavailable } from '../src/data/database';
+import { doctorCommand } from './commands/doctor';
 import { healthCommand } from './commands/health';
 import { keysCommand } from './commands/keys';
 import { migrateCommand } from './commands/migrate';
@@ -30,6 +31,7 @@ Exit codes: 0 done (or healthy), 1 failed (or unhealthy), 2 bad options or input
     seedCommand(program, io);
     mintTokenCommand(program, io);
     healthCommand(program, io, setExitCode);
+    doctorCommand(program, io, setExitCode);
     usersCommand(program, io);
     keysCommand(program, io);
 

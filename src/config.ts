@@ -221,12 +221,11 @@ export function loadEnvFile(): void {
 
 
 /**
- * On a development machine — no BETTER_AUTH_SECRET, HS256 on, the embedded database in a directory (no
- * DATABASE_URL, or pglite://DIR), NODE_ENV not production — the secret made for that machine: kept in the data
- * directory (mode 600) and made the first time it is asked for, so the server and todo-admin share it. Null
+ * Where the development secret is kept, when one applies: on a development machine — no BETTER_AUTH_SECRET, HS256
+ * on, the embedded database in a directory (no DATABASE_URL, or pglite://DIR), NODE_ENV not production. Null
  * anywhere else: there the secret must be set.
  */
-export function developmentSecret(env: Env): DevelopmentSecret | null {
+export function developmentSecretFile(env: Env): string | null {
 
     const url = internals.text(env, 'DATABASE_URL');
     const allowHs256 = internals.text(env, 'JWT_ALLOW_HS256')?.toLowerCase();
@@ -239,8 +238,22 @@ export function developmentSecret(env: Env): DevelopmentSecret | null {
     }
 
     const dataDir = url === null ? Path.resolve('.data') : Path.resolve(url.slice('pglite://'.length));
-    const file = Path.join(dataDir, internals.developmentSecretFile);
-    Fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return Path.join(dataDir, internals.developmentSecretFile);
+}
+
+
+/**
+ * The development secret (see developmentSecretFile), kept in the data directory (mode 600) and made the first time
+ * it is asked for, so that the server and todo-admin share it; null where none applies.
+ */
+export function developmentSecret(env: Env): DevelopmentSecret | null {
+
+    const file = developmentSecretFile(env);
+    if (file === null) {
+        return null;
+    }
+
+    Fs.mkdirSync(Path.dirname(file), { recursive: true, mode: 0o700 });
     try {
         Fs.writeFileSync(file, Crypto.randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
     }

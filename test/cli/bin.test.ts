@@ -24,7 +24,7 @@ test('the package bin runs todo-admin: help with examples and exit codes, versio
     t.regex(help.stdout, /Usage: todo-admin/);
     t.regex(help.stdout, /Exit codes: 0 done/);
 
-    for (const command of ['migrate', 'seed', 'mint-token', 'health', 'users', 'keys']) {
+    for (const command of ['migrate', 'seed', 'mint-token', 'health', 'doctor', 'users', 'keys']) {
         const sub = todoAdmin([command, '--help']);
         t.is(sub.status, 0, command);
         t.regex(sub.stdout, /Example/, command);

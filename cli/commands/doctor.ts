@@ -1,0 +1,264 @@
+import type { Command } from 'commander';
+
+import type { Config, Env } from '../../src/config';
+import { ConfigError, developmentSecretFile, parseConfig } from '../../src/config';
+import { importJwks } from '../../src/auth/jwks';
+import type { Database } from '../../src/data/database';
+import { isDatabaseUnavailable } from '../../src/data/database';
+import { databaseFacts, roundTripMs } from '../../src/data/diagnostics';
+import { embeddedOwner } from '../../src/data/embedded';
+import { withDatabase } from '../database';
+import type { Io } from '../io';
+import { exitCodes } from '../io';
+
+
+type Verdict = 'ok' | 'warn' | 'fail';
+
+
+export interface Check {
+    check: string;
+    status: Verdict;
+    detail: string;
+    /** What to do about a warn or a fail. */
+    fix?: string;
+}
+
+
+const internals = {
+    // A secret made of 32 random bytes is 43 characters in base64; fewer distinct characters than this is a pattern.
+    strongSecretLength: 43,
+    minDistinctCharacters: 16,
+    // Past this share of the server's client connections, one more deploy or a migration can find none left.
+    poolWarnShare: 0.8,
+    jwksTimeoutMs: 3000,
+    poolerHosts: /-pooler\.|pooler\.supabase\.com$|\.pooler\./i,
+
+    ok: (check: string, detail: string): Check => ({ check, status: 'ok', detail }),
+    warn: (check: string, detail: string, fix: string): Check => ({ check, status: 'warn', detail, fix }),
+    fail: (check: string, detail: string, fix: string): Check => ({ check, status: 'fail', detail, fix }),
+
+    production: (env: Env) => env.NODE_ENV?.trim() === 'production',
+
+    secret(config: Config, env: Env): Check {
+
+        const devFile = developmentSecretFile(env);
+        if (!config.auth.allowHs256) {
+            return internals.ok('secret', 'HS256 is off: tokens are verified with the key set only');
+        }
+
+        if (devFile) {
+            return internals.warn('secret', `BETTER_AUTH_SECRET is not set: the server uses the development secret in ${devFile}`,
+                'set BETTER_AUTH_SECRET to the frontend\'s secret for the frontend\'s tokens (a development secret is never used in production)');
+        }
+
+        const secret = config.auth.secret!.toString('utf8');
+        const distinct = new Set(secret).size;
+        if (secret.length < internals.strongSecretLength || distinct < internals.minDistinctCharacters) {
+            return internals.warn('secret', `BETTER_AUTH_SECRET is ${secret.length} characters, ${distinct} of them different: guessable`,
+                'use 32 random bytes, e.g. openssl rand -base64 32, in the frontend and here');
+        }
+
+        return internals.ok('secret', `BETTER_AUTH_SECRET is ${secret.length} characters`);
+    },
+
+    listen(config: Config, env: Env): Check {
+
+        const all = config.host === '0.0.0.0' || config.host === '::';
+        if (!all && internals.production(env) && /^(127\.|localhost$|::1$)/.test(config.host)) {
+            return internals.warn('listen', `HOST=${config.host}: only this machine can connect`,
+                'in a container or behind a proxy on another host, set HOST=0.0.0.0');
+        }
+
+        return internals.ok('listen', `${config.host}:${config.port}${all ? ' (every interface)' : ''}, ${config.workers} process${config.workers > 1 ? 'es' : ''}`);
+    },
+
+    cors(config: Config, env: Env): Check {
+
+        if (internals.production(env)) {
+            const local = config.corsOrigins.filter((origin) => /^https?:\/\/(localhost|127\.|\[::1\])/.test(origin));
+            if (local.length) {
+                return internals.warn('cors', `NODE_ENV=production allows development origins: ${local.join(', ')}`, 'set CORS_ORIGINS to the frontend\'s origin(s)');
+            }
+
+            const plain = config.corsOrigins.filter((origin) => origin.startsWith('http://'));
+            if (plain.length) {
+                return internals.warn('cors', `origins without TLS: ${plain.join(', ')}`, 'serve the frontend over https and list its https:// origin');
+            }
+        }
+
+        return config.corsOrigins.length ?
+            internals.ok('cors', `browsers may call from ${config.corsOrigins.join(', ')}`) :
+            internals.warn('cors', 'CORS_ORIGINS lists no origin: no browser frontend can call the API', 'set CORS_ORIGINS to the frontend\'s origin');
+    },
+
+    async database(config: Config, db: Database, description: string): Promise<Check[]> {
+
+        let ms: number;
+        let facts;
+        try {
+            ms = await roundTripMs(db);
+            facts = await databaseFacts(db);
+        }
+        catch (err) {
+            return [internals.fail('database', `${description} cannot be reached: ${internals.reason(err)}`, 'check DATABASE_URL, and that the database accepts connections from here')];
+        }
+
+        const product = facts.version.split(' on ')[0].split(',')[0];
+        const checks = [internals.ok('database', `${description}: ${product}, round trip ${ms.toFixed(1)} ms`)];
+        checks.push(await internals.migrations(db));
+
+        if (config.database.kind === 'pglite') {
+            const owner = config.database.dataDir ? embeddedOwner(config.database.dataDir) : null;
+            checks.push(internals.ok('pool', owner?.role === 'todo-api' ? `embedded: reached through the running server (pid ${owner.pid})` : 'embedded: one session, no pool to size'));
+            return checks;
+        }
+
+        const url = new URL(config.database.url);
+        const urlPort = Number(url.port || 5432);
+        const pooled = internals.poolerHosts.test(url.hostname) || (facts.serverPort !== null && facts.serverPort !== urlPort);
+        checks.push(internals.ok('pooler', pooled ?
+            `through a pooler or proxy (DATABASE_URL's port ${urlPort} reaches a server on ${facts.serverPort ?? 'a socket'}): transaction pooling is supported` :
+            'a direct connection to the server'));
+
+        const available = facts.maxConnections - facts.reservedConnections;
+        const demand = config.database.poolMax * config.workers;
+        const pool = `up to ${demand} connections (DB_POOL_MAX ${config.database.poolMax} × ${config.workers} process${config.workers > 1 ? 'es' : ''}) of the ${available} the server allows clients, ${facts.openConnections} open now`;
+        if (demand > available) {
+            checks.push(pooled ?
+                internals.warn('pool', `${pool}; the pooler in between may queue them`, 'make DB_POOL_MAX × WEB_CONCURRENCY at most the pooler\'s pool size') :
+                internals.fail('pool', pool, `lower DB_POOL_MAX (or WEB_CONCURRENCY) below ${available}, or put a pooler in front`));
+        }
+        else if (demand > available * internals.poolWarnShare) {
+            checks.push(internals.warn('pool', pool, 'leave room for other clients, migrations and a second deploy: lower DB_POOL_MAX'));
+        }
+        else {
+            checks.push(internals.ok('pool', pool));
+        }
+
+        checks.push(facts.statementTimeoutMs === 0 ?
+            internals.warn('timeout', `statement_timeout is off on the server; the service waits ${config.database.queryTimeoutMs} ms (DB_QUERY_TIMEOUT_MS) but a runaway statement keeps running`,
+                'ALTER ROLE <the service\'s role> SET statement_timeout = \'5s\'') :
+            internals.ok('timeout', `statement_timeout ${facts.statementTimeoutMs} ms on the server, DB_QUERY_TIMEOUT_MS ${config.database.queryTimeoutMs} ms here`));
+
+        return checks;
+    },
+
+    async migrations(db: Database): Promise<Check> {
+
+        const [applied, pending] = await db.migrate.list();
+        if (pending.length) {
+            const names = pending.map((entry: string | { file?: string; name?: string }) => (typeof entry === 'string' ? entry : entry.file ?? entry.name));
+            return internals.fail('migrations', `${pending.length} pending: ${names.join(', ')}`, 'todo-admin migrate');
+        }
+
+        return internals.ok('migrations', `all ${applied.length} applied`);
+    },
+
+    async jwks(config: Config): Promise<Check> {
+
+        const jwks = config.auth.jwks;
+        if (!jwks) {
+            return internals.ok('jwks', 'no key set configured (BETTER_AUTH_URL unset): HS256 tokens only');
+        }
+
+        const problem = (detail: string): Check => (config.auth.allowHs256 ?
+            internals.warn('jwks', `${detail}: Better Auth's own tokens are refused until it answers (HS256 tokens still work)`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up') :
+            internals.fail('jwks', `${detail}: with JWT_ALLOW_HS256=false no token can be verified`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up'));
+
+        try {
+            const response = await fetch(jwks.url, { signal: AbortSignal.timeout(internals.jwksTimeoutMs), headers: { accept: 'application/json' } });
+            if (!response.ok) {
+                return problem(`${jwks.url} answered HTTP ${response.status}`);
+            }
+
+            const { keys, skipped } = importJwks(await response.json());
+            if (!keys.size) {
+                return problem(`${jwks.url} holds no usable signing key${skipped ? ` (${skipped} skipped)` : ''}`);
+            }
+
+            return internals.ok('jwks', `${keys.size} key${keys.size > 1 ? 's' : ''} at ${jwks.url} (${[...keys.keys()].join(', ')})${skipped ? `, ${skipped} unusable entries skipped` : ''}`);
+        }
+        catch (err) {
+            return problem(`${jwks.url} cannot be fetched: ${internals.reason(err)}`);
+        }
+    },
+
+    reason(err: unknown): string {
+
+        const error = err as Error & { cause?: { code?: string; message?: string }; code?: string };
+        if (error.name === 'TimeoutError' || error.name === 'AbortError') {
+            return 'no answer in time';
+        }
+
+        if (isDatabaseUnavailable(err) && error.code) {
+            return error.code;
+        }
+
+        return error.cause?.code ?? error.cause?.message ?? error.message.split('\n')[0];
+    },
+
+    line(check: Check): string {
+
+        return `${check.status.padEnd(4)}  ${check.check.padEnd(10)}  ${check.detail}${check.fix ? `\n${' '.repeat(18)}fix: ${check.fix}` : ''}\n`;
+    }
+};
+
+
+/** Every check of a deployment's soundness, in order; none throws. */
+export async function diagnose(io: Io): Promise<Check[]> {
+
+    // The development secret is only looked for, not made: that is the server's first start.
+    const devFile = developmentSecretFile(io.env);
+    let config: Config;
+    try {
+        config = parseConfig(devFile ? { ...io.env, BETTER_AUTH_SECRET: 'a-development-secret-stands-in-here-0123' } : io.env);
+    }
+    catch (err) {
+        if (err instanceof ConfigError) {
+            return [internals.fail('config', err.message, 'see the configuration table in the README, or .env.example')];
+        }
+
+        throw err;
+    }
+
+    const set = Object.keys(io.env).filter((name) => /^(BETTER_AUTH|JWT|JWKS|DB|DATABASE|HTTP|HOST$|PORT$|CORS|LOG_LEVEL|WEB_CONCURRENCY|NODE_ENV)/.test(name));
+    const checks = [
+        internals.ok('config', `valid (${set.length} variable${set.length === 1 ? '' : 's'} set)`),
+        internals.secret(config, io.env),
+        internals.listen(config, io.env),
+        internals.cors(config, io.env)
+    ];
+
+    try {
+        await withDatabase(io, async (db, description) => {
+
+            checks.push(...await internals.database(config, db, description));
+        });
+    }
+    catch (err) {
+        checks.push(internals.fail('database', `cannot be opened: ${internals.reason(err)}`, 'check DATABASE_URL'));
+    }
+
+    checks.push(await internals.jwks(config));
+    return checks;
+}
+
+
+export function doctorCommand(program: Command, io: Io, setExitCode: (code: number) => void): void {
+
+    program.command('doctor')
+        .description('Check that a deployment is sound: configuration, database, migrations, pool, key set, secret')
+        .option('--json', 'print {ok, checks: [{check, status, detail, fix}]}')
+        .addHelpText('after', `
+One line per check: ok, warn (works, but see the fix) or fail (fix it). Exit 0 when nothing fails, 1 otherwise.
+
+Example:
+  DATABASE_URL=postgres://... BETTER_AUTH_SECRET=... todo-admin doctor`)
+        .action(async (options: { json?: boolean }) => {
+
+            const checks = await diagnose(io);
+            const ok = !checks.some((check) => check.status === 'fail');
+            io.out(options.json ? JSON.stringify({ ok, checks }) + '\n' : checks.map(internals.line).join(''));
+            setExitCode(ok ? exitCodes.ok : exitCodes.failure);
+        });
+}
