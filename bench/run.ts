@@ -561,6 +561,7 @@ async function main(): Promise<void> {
 
     const argv = process.argv.slice(2);
     const options = internals.options(argv);
+    const started = new Date();
 
     ensureCommand('wrk', 'wrk');
     if (options.pgbench) {
@@ -608,7 +609,7 @@ async function main(): Promise<void> {
         }
 
         const sections = [
-            `Run ${new Date().toISOString()} on ${describeMachine(info)}.`,
+            `Run ${started.toISOString()} on ${describeMachine(info)}.`,
             setupText(run, standard),
             mainTable(standard, run.scenarios),
             'Each round:',
