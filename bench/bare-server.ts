@@ -1,14 +1,16 @@
 // The baseline every figure of `npm run bench` is set against: node:http and pg doing what todo-api does for the
-// measured requests (the same HS256 token check, the same SQL statements as src/data/tasks.ts, the same JSON) and
-// nothing else: no framework, no validation beyond what the statements need, no logging. It reads the same
-// variables as the service (HOST, PORT, DATABASE_URL, BETTER_AUTH_SECRET, DB_POOL_MAX, WEB_CONCURRENCY).
-// The harness checks that its answers equal the service's before it measures anything.
+// measured requests (the same HS256 token check, the service's SQL statements as bench/bare-statements.ts has them,
+// the same JSON) and nothing else: no framework, no validation beyond what the statements need, no logging. It reads
+// the same variables as the service (HOST, PORT, DATABASE_URL, BETTER_AUTH_SECRET, DB_POOL_MAX, WEB_CONCURRENCY).
+// The harness checks that its statements and answers equal the service's before it measures anything.
 import Cluster from 'node:cluster';
 import Crypto from 'node:crypto';
 import Http from 'node:http';
 import Os from 'node:os';
 
 import Pg from 'pg';
+
+import { bareStatements } from './bare-statements';
 
 
 interface Answer {
@@ -28,11 +30,6 @@ const internals = {
     taskPathRx: /^\/api\/tasks\/([^/]+)$/,
     completePathRx: /^\/api\/tasks\/([^/]+)\/complete$/,
 
-    timestamp(column: string): string {
-
-        return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
-    },
-
     workers(): number {
 
         const raw = process.env.WEB_CONCURRENCY ?? '1';
@@ -41,21 +38,6 @@ const internals = {
 
     notFound: { status: 404, body: { detail: 'Task not found' } } as Answer,
     unauthorized: { status: 401, body: { detail: 'Invalid authentication credentials' } } as Answer
-};
-
-
-const columns = [
-    'id', 'user_id', 'title', 'description', 'completed', 'priority',
-    internals.timestamp('due_date'), internals.timestamp('created_at'), internals.timestamp('updated_at')
-].join(', ');
-
-const touched = 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')';
-
-const statements = {
-    list: `select ${columns} from tasks where user_id = $1 order by created_at desc, id desc limit $2`,
-    get: `select ${columns} from tasks where user_id = $1 and id = $2`,
-    create: `insert into tasks (user_id, title, description, completed, priority, due_date) values ($1, $2, $3, $4, $5, $6) returning ${columns}`,
-    toggle: `update tasks set completed = not completed, ${touched} where user_id = $1 and id = $2 returning ${columns}`
 };
 
 
@@ -140,7 +122,7 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
 
     if (path === '/api/tasks' && req.method === 'GET') {
         const limit = query === -1 ? internals.defaultLimit : Number(new URLSearchParams(url.slice(query)).get('limit') ?? internals.defaultLimit);
-        const { rows } = await pool.query(statements.list, [userId, limit + 1]);
+        const { rows } = await pool.query(bareStatements.list, [userId, limit + 1]);
         if (rows.length <= limit) {
             return { status: 200, body: rows };
         }
@@ -154,7 +136,7 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
     if (path === '/api/tasks' && req.method === 'POST') {
         const fields = JSON.parse(await readBody(req));
         const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null];
-        const { rows } = await pool.query(statements.create, values);
+        const { rows } = await pool.query(bareStatements.create, values);
         return { status: 201, body: rows[0], headers: { location: `/api/tasks/${rows[0].id}` } };
     }
 
@@ -165,7 +147,7 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
         return internals.notFound;
     }
 
-    const { rows } = await pool.query(task ? statements.get : statements.toggle, [userId, id]);
+    const { rows } = await pool.query(task ? bareStatements.get : bareStatements.toggle, [userId, id]);
     return rows.length ? { status: 200, body: rows[0] } : internals.notFound;
 }
 

@@ -1,8 +1,9 @@
 // The benchmark's own PostgreSQL databases: created when missing, migrated and filled by the bulk seed, and reused
 // by the next run when they still hold exactly what the seed made.
-import type { Database } from '../src/data/database';
-import { createDatabase, migrationConfig, timestampColumn } from '../src/data/database';
 import { bulkSeed, syntheticUserId } from '../src/data/bulk-seed';
+import type { Database } from '../src/data/database';
+import { createDatabase, migrationConfig } from '../src/data/database';
+import { taskStore } from '../src/data/tasks';
 import { silentKnexLogger } from '../src/logger';
 import { progress } from './report';
 
@@ -32,6 +33,8 @@ const internals = {
     usersPerRun: 1000,
     // Titles the seed never writes ('Task N'): the create scenario's rows are found and removed by it.
     createdTitle: 'Bench task',
+    // Thrown to roll back the transaction that only serves to see the service's statements.
+    rolledBack: new Error('rolled back: the statements were only looked at'),
 
     open(url: string): Promise<Database> {
 
@@ -202,30 +205,78 @@ export async function postgresVersion(server: string): Promise<string> {
 }
 
 
-/** The list statement of a user's first page and of the page after it, as the service sends them, explained. */
-export async function explainListPages(db: Database, userId: string, limit: number): Promise<{ first: string; second: string }> {
+export interface Statement {
+    sql: string;
+    bindings: unknown[];
+}
 
-    const columns = [
-        'id', 'user_id', 'title', 'description', 'completed', 'priority',
-        timestampColumn('due_date'), timestampColumn('created_at'), timestampColumn('updated_at')
-    ].join(', ');
 
-    const explain = async (sql: string, bindings: (string | number)[]) => {
+export type ServiceStatements = Record<'list' | 'listAfter' | 'get' | 'create' | 'toggle', Statement>;
 
-        const { rows } = await db.raw(`explain (analyze, buffers) ${sql}`, bindings);
+
+/**
+ * The statements the service's data layer (src/data/tasks.ts) sends for the bench's requests, as knex hands them to
+ * pg: each method run once, in a transaction that is rolled back. `listAfter` is the page after the first.
+ */
+export async function serviceStatements(server: string, set: DataSet, users: BenchUsers, limit: number): Promise<ServiceStatements> {
+
+    const [reader] = users.readers;
+    const sent: Statement[] = [];
+    const statements: Partial<ServiceStatements> = {};
+
+    await withDatabase(databaseUrl(server, set.name), async (db) => {
+
+        db.on('query', (query: { sql: string; bindings?: unknown[] }) => sent.push({ sql: query.sql, bindings: query.bindings ?? [] }));
+        const last = () => sent[sent.length - 1];
+
+        await db.transaction(async (trx) => {
+
+            const store = taskStore(trx);
+            const page = await store.listTasksForUser(reader.userId, { limit });
+            statements.list = last();
+            if (!page.next) {
+                throw new Error(`${set.name}: ${reader.userId} has no second page of ${limit}`);
+            }
+
+            await store.listTasksForUser(reader.userId, { limit, after: page.next });
+            statements.listAfter = last();
+            await store.getTaskForUser(reader.userId, reader.taskId);
+            statements.get = last();
+            await store.createTaskForUser(users.creators[0], { title: internals.createdTitle, description: null, completed: false, priority: 'high', due_date: null });
+            statements.create = last();
+            await store.setTaskCompletionForUser(reader.userId, reader.taskId);
+            statements.toggle = last();
+            throw internals.rolledBack;
+        }).catch((err: unknown) => {
+
+            if (err !== internals.rolledBack) {
+                throw err;
+            }
+        });
+    });
+
+    return statements as ServiceStatements;
+}
+
+
+/** EXPLAIN (ANALYZE, BUFFERS) of a statement as pg received it ($n placeholders, which knex raw writes as ?). */
+export async function explain(server: string, set: DataSet, statement: Statement): Promise<string> {
+
+    return await withDatabase(databaseUrl(server, set.name), async (db) => {
+
+        let next = 1;
+        const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
+
+            if (Number(n) !== next++) {
+                throw new Error(`placeholders out of order in ${statement.sql}`);
+            }
+
+            return '?';
+        });
+
+        const { rows } = await db.raw(`explain (analyze, buffers) ${sql}`, statement.bindings as (string | number)[]);
         return rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
-    };
-
-    const firstSql = `select ${columns} from tasks where user_id = ? order by created_at desc, id desc limit ?`;
-    const page = await db.raw(`select ${timestampColumn('created_at')}, id from tasks where user_id = ? order by created_at desc, id desc limit ?`, [userId, limit]);
-    const last = page.rows[page.rows.length - 1];
-
-    return {
-        first: await explain(firstSql, [userId, limit + 1]),
-        second: await explain(
-            `select ${columns} from tasks where user_id = ? and (created_at, id) < (?::timestamptz, ?::uuid) order by created_at desc, id desc limit ?`,
-            [userId, last.created_at, last.id, limit + 1])
-    };
+    });
 }
 
 

@@ -9,7 +9,9 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 
 import { mintToken } from '../src/auth/tokens';
 import type { BenchUsers, DataSet } from './database';
-import { benchUsers, createdTaskTitle, databaseUrl, dataSets, explainListPages, freeConnections, postgresVersion, prepareDataSet, removeCreatedTasks, withDatabase } from './database';
+import { bareStatements } from './bare-statements';
+import type { StatementName } from './bare-statements';
+import { benchUsers, createdTaskTitle, databaseUrl, dataSets, explain, freeConnections, postgresVersion, prepareDataSet, removeCreatedTasks, serviceStatements, withDatabase } from './database';
 import type { LoadSettings, Measurement, PgbenchResult, WrkRequest } from './load';
 import { ensureCommand, pgbench, wrk } from './load';
 import type { Row } from './report';
@@ -338,6 +340,23 @@ function removeCreated(run: Run, target: Target): Promise<number> {
 }
 
 
+/**
+ * The bare peer sends the very statements the service's data layer sends (whitespace aside): otherwise the two do
+ * different work, and a change to the service's SQL would go unmeasured.
+ */
+async function checkSameStatements(run: Run, target: Target): Promise<void> {
+
+    const normal = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+    const sent = await serviceStatements(run.options.postgres, target.set, target.users, target.set.tasksPerUser / 2);
+    for (const name of Object.keys(bareStatements) as StatementName[]) {
+        if (normal(sent[name].sql) !== normal(bareStatements[name])) {
+            throw new Error(`the bare peer's ${name} statement is not the service's: update bench/bare-statements.ts\n` +
+                `service: ${normal(sent[name].sql)}\nbare:    ${normal(bareStatements[name])}`);
+        }
+    }
+}
+
+
 /** The two servers side by side, unpinned, before anything is measured. */
 async function checkSameAnswers(run: Run, target: Target): Promise<void> {
 
@@ -407,21 +426,22 @@ async function measureServer(run: Run, kind: ServerKind, target: Target, round: 
 }
 
 
+/**
+ * The list statement (the bare peer's, which is the service's) as a pgbench script: the user a bound parameter
+ * ('load-' || $1 folds into a constant when planned), the page size the scenario's.
+ */
 function pgbenchScript(run: Run, set: DataSet): string {
 
     const limit = run.options.scale ? 20 : 100;
     const stride = Math.floor(set.users / 1000);
-    // pgbench reads every ":name" as a variable, string literals too: the format's colons are written as \003A.
-    const timestamp = (column: string) => `to_char(${column} at time zone 'UTC', U&'YYYY-MM-DD"T"HH24\\003AMI\\003ASS.US"Z"') as ${column}`;
-    const file = Path.join(run.dir, `${set.name}-list.sql`);
+    const sql = bareStatements.list
+        .replace('$1', '\'load-\' || cast(:n as text)')
+        .replace('$2', String(limit + 1))
+        // pgbench reads every ":name" as a variable, in string literals too: there the colons are written \003A.
+        .replace(/'(?:[^']|'')*'/g, (literal) => (literal.includes(':') ? `U&${literal.replace(/\\/g, '\\\\').replace(/:/g, '\\003A')}` : literal));
 
-    // The service's list statement; the user is a bound parameter ('load-' || $1 folds into a constant when planned).
-    Fs.writeFileSync(file, [
-        `\\set n random(0, 999) * ${stride} + 1`,
-        `select id, user_id, title, description, completed, priority, ${timestamp('due_date')}, ${timestamp('created_at')}, ${timestamp('updated_at')} ` +
-            `from tasks where user_id = 'load-' || cast(:n as text) order by created_at desc, id desc limit ${limit + 1};`,
-        ''
-    ].join('\n'));
+    const file = Path.join(run.dir, `${set.name}-list.sql`);
+    Fs.writeFileSync(file, `\\set n random(0, 999) * ${stride} + 1\n${sql};\n`);
     return file;
 }
 
@@ -592,7 +612,7 @@ async function main(): Promise<void> {
         pinned,
         secret: Crypto.randomBytes(32).toString('base64url'),
         dir: Fs.mkdtempSync(Path.join(internals.scratch(), 'todo-bench-')),
-        load: { connections: options.connections, threads: pinned ? 1 : 2, cpus: pinned ? internals.loadCpu : null }
+        load: { connections: options.connections, threads: pinned ? 1 : Math.min(2, options.connections), cpus: pinned ? internals.loadCpu : null }
     };
 
     try {
@@ -602,11 +622,12 @@ async function main(): Promise<void> {
             targets.push(await internals.target(options, dataSets.big, run.secret, run.dir));
         }
 
+        await checkSameStatements(run, targets[0]);
         for (const target of targets) {
             await checkSameAnswers(run, target);
         }
 
-        progress(`the servers answer alike; ${options.rounds} round(s) of ${run.scenarios.map((scenario) => scenario.name).join(', ')}`);
+        progress(`the servers send the same statements and answer alike; ${options.rounds} round(s) of ${run.scenarios.map((scenario) => scenario.name).join(', ')}`);
 
         const [standard] = targets;
         const script = pgbenchScript(run, standard.set);
@@ -637,12 +658,12 @@ async function main(): Promise<void> {
 
         if (options.scale) {
             const big = targets[1];
-            const plans = await withDatabase(databaseUrl(options.postgres, big.set.name), (db) => explainListPages(db, big.users.readers[500].userId, 20));
+            const sent = await serviceStatements(options.postgres, big.set, big.users, 20);
             sections.push(
                 scaleTable(standard, big, run.scenarios),
-                `The service's list statement (limit 20) on ${big.set.name}, first page and the page after:`,
-                ['```', plans.first, '```'].join('\n'),
-                ['```', plans.second, '```'].join('\n'));
+                `The service's list statements (limit 20) on ${big.set.name}, as its data layer sends them, first page and the page after:`,
+                ['```', await explain(options.postgres, big.set, sent.list), '```'].join('\n'),
+                ['```', await explain(options.postgres, big.set, sent.listAfter), '```'].join('\n'));
         }
 
         if (options.startupRuns > 0) {
