@@ -8,9 +8,9 @@ import Path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 
 import { mintToken } from '../src/auth/tokens';
-import type { BenchUsers, DataSet } from './database';
 import { bareStatements } from './bare-statements';
 import type { StatementName } from './bare-statements';
+import type { BenchUsers, DataSet } from './database';
 import { benchUsers, createdTaskTitle, databaseUrl, dataSets, explain, freeConnections, postgresVersion, prepareDataSet, removeCreatedTasks, serviceStatements, withDatabase } from './database';
 import type { LoadSettings, Measurement, PgbenchResult, WrkRequest } from './load';
 import { ensureCommand, pgbench, wrk } from './load';
