@@ -1,0 +1,29 @@
+// The bare peer's SQL: the statements src/data/tasks.ts sends for the four scenarios, written out. npm run bench
+// compares them with what the service sends before it measures anything, so a change to the service's statements
+// has to be made here too (and the bare peer keeps doing the same work).
+const internals = {
+    timestamp(column: string): string {
+
+        return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
+    }
+};
+
+
+const columns = [
+    'id', 'user_id', 'title', 'description', 'completed', 'priority',
+    internals.timestamp('due_date'), internals.timestamp('created_at'), internals.timestamp('updated_at')
+].join(', ');
+
+const touched = 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')';
+
+
+/** $1 is always the user; list's $2 the page size plus one. */
+export const bareStatements = {
+    list: `select ${columns} from tasks where user_id = $1 order by created_at desc, id desc limit $2`,
+    get: `select ${columns} from tasks where user_id = $1 and id = $2`,
+    create: `insert into tasks (user_id, title, description, completed, priority, due_date) values ($1, $2, $3, $4, $5, $6) returning ${columns}`,
+    toggle: `update tasks set completed = not completed, ${touched} where user_id = $1 and id = $2 returning ${columns}`
+};
+
+
+export type StatementName = keyof typeof bareStatements;

@@ -1,0 +1,140 @@
+// The load generators: wrk against a server, pgbench against the database alone.
+import ChildProcess from 'node:child_process';
+import Path from 'node:path';
+
+import { progress } from './report';
+
+
+export interface LoadSettings {
+    connections: number;
+    /** Load-generator threads. */
+    threads: number;
+    /** taskset's CPU list, or null to leave the generator unpinned. */
+    cpus: string | null;
+}
+
+
+export interface WrkRequest {
+    method: string;
+    /** May hold {id}: each user's task id. */
+    path: string;
+    body: string | null;
+    /** One line per user: token, tab, task id. */
+    usersFile: string;
+}
+
+
+export interface Measurement {
+    requests: number;
+    reqPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+}
+
+
+export interface PgbenchResult {
+    clients: number;
+    tps: number;
+    latencyMs: number;
+}
+
+
+const internals = {
+    script: Path.join(__dirname, 'rotate.lua'),
+
+    run(argv: string[], cpus: string | null): Promise<{ code: number | null; stdout: string; stderr: string }> {
+
+        const full = cpus === null ? argv : ['taskset', '-c', cpus, ...argv];
+        return new Promise((resolve, reject) => {
+
+            const child = ChildProcess.spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+            let stdout = '';
+            let stderr = '';
+            child.stdout.on('data', (chunk: Buffer) => {
+
+                stdout += chunk.toString('utf8');
+            });
+            child.stderr.on('data', (chunk: Buffer) => {
+
+                stderr += chunk.toString('utf8');
+            });
+            child.once('error', reject);
+            child.once('close', (code) => resolve({ code, stdout, stderr }));
+        });
+    },
+
+    has(command: string): boolean {
+
+        return ChildProcess.spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+    }
+};
+
+
+/** Installs a Debian package when its command is missing (the harness runs where apt-get does: as root). */
+export function ensureCommand(command: string, debianPackage: string): void {
+
+    if (internals.has(command)) {
+        return;
+    }
+
+    progress(`${command} is missing: apt-get install -y ${debianPackage}`);
+    const install = ChildProcess.spawnSync('apt-get', ['install', '-y', debianPackage], { stdio: 'inherit' });
+    if (install.status !== 0 || !internals.has(command)) {
+        throw new Error(`${command} is needed and could not be installed (apt-get install -y ${debianPackage})`);
+    }
+}
+
+
+/**
+ * Runs wrk for `seconds` and returns what it measured. Fails when any response was an error status (wrk counts
+ * every status of 400 and above) or a socket failed or timed out: a figure made of failures is no figure.
+ */
+export async function wrk(url: string, request: WrkRequest, settings: LoadSettings, seconds: number): Promise<Measurement> {
+
+    const argv = [
+        'wrk', `-t${settings.threads}`, `-c${settings.connections}`, `-d${seconds}s`, '--timeout', '30s',
+        '-s', internals.script, url, '--', request.method, request.path, request.body ?? '-', request.usersFile
+    ];
+
+    const { code, stdout, stderr } = await internals.run(argv, settings.cpus);
+    const line = stdout.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
+    if (code !== 0 || !line) {
+        throw new Error(`wrk failed (exit ${code}): ${stderr || stdout}`);
+    }
+
+    const result = JSON.parse(line.slice('BENCH_RESULT '.length));
+    const failures = result.bad_status + result.connect + result.read + result.write + result.timeout;
+    if (failures > 0 || result.requests === 0) {
+        throw new Error(`${request.method} ${request.path} on ${url}: ${result.requests} responses, ${result.bad_status} of them 4xx/5xx; ` +
+            `socket errors: connect ${result.connect}, read ${result.read}, write ${result.write}, timeout ${result.timeout}`);
+    }
+
+    return {
+        requests: result.requests,
+        reqPerSec: result.requests / (result.duration_us / 1e6),
+        p50Ms: result.p50_us / 1000,
+        p99Ms: result.p99_us / 1000,
+        maxMs: result.max_us / 1000
+    };
+}
+
+
+/** pgbench with a custom script on the database itself: what PostgreSQL answers with no server in between. */
+export async function pgbench(databaseUrl: string, scriptFile: string, clients: number, settings: LoadSettings, seconds: number): Promise<PgbenchResult> {
+
+    const argv = [
+        'pgbench', '--no-vacuum', '--protocol=extended', `--client=${clients}`, `--jobs=${Math.min(settings.threads, clients)}`,
+        `--time=${seconds}`, `--file=${scriptFile}`, databaseUrl
+    ];
+
+    const { code, stdout, stderr } = await internals.run(argv, settings.cpus);
+    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+    const latency = /latency average = ([\d.]+) ms/.exec(stdout);
+    const failed = /number of failed transactions: (\d+)/.exec(stdout);
+    if (code !== 0 || !tps || !latency || (failed && Number(failed[1]) > 0)) {
+        throw new Error(`pgbench failed (exit ${code}): ${stderr}${stdout}`);
+    }
+
+    return { clients, tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+}

@@ -1,0 +1,49 @@
+-- wrk script of npm run bench: every request is the next user's, in turn, so a server cannot answer from one
+-- token or one row. Arguments after wrk's "--": METHOD PATH BODY FILE, where PATH may hold {id}, BODY is "-" for
+-- none, and FILE has one line per user: the token, a tab, and one of that user's task ids.
+-- The requests are formatted once, in init: the load generator does as little as it can per request.
+
+local requests = {}
+local index = 1
+local threads = 0
+
+function setup(thread)
+    threads = threads + 1
+    thread:set("first", threads)
+end
+
+function init(args)
+    local method, path, body, file = args[1], args[2], args[3], args[4]
+    if body == "-" then
+        body = nil
+    end
+
+    for line in io.lines(file) do
+        local token, id = line:match("^([^\t]+)\t?(.*)$")
+        local headers = { ["Authorization"] = "Bearer " .. token }
+        if body then
+            headers["Content-Type"] = "application/json"
+        end
+
+        requests[#requests + 1] = wrk.format(method, path:gsub("{id}", id), headers, body)
+    end
+
+    -- Threads start at different users.
+    index = ((first or 1) - 1) * 499 % #requests + 1
+end
+
+function request()
+    local r = requests[index]
+    index = index % #requests + 1
+    return r
+end
+
+-- One line the harness reads: counts, and latency in microseconds.
+function done(summary, latency, _)
+    local e = summary.errors
+    io.write(string.format(
+        "BENCH_RESULT {\"requests\":%d,\"duration_us\":%d,\"p50_us\":%d,\"p99_us\":%d,\"max_us\":%d," ..
+        "\"bad_status\":%d,\"connect\":%d,\"read\":%d,\"write\":%d,\"timeout\":%d}\n",
+        summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+        e.status, e.connect, e.read, e.write, e.timeout))
+end

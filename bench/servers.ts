@@ -1,0 +1,193 @@
+// Starting and stopping the two servers the way an operator would: the service with its start command (npm start),
+// the bare peer with node, each optionally pinned to a core with taskset.
+import ChildProcess from 'node:child_process';
+import Fs from 'node:fs';
+import Http from 'node:http';
+import Net from 'node:net';
+import Path from 'node:path';
+
+
+export type ServerKind = 'bare' | 'service';
+
+
+export interface ServerSettings {
+    databaseUrl: string;
+    secret: string;
+    /** taskset's CPU list, or null to leave the server wherever the scheduler puts it. */
+    cpus: string | null;
+    /** WEB_CONCURRENCY, or null to leave it unset. */
+    workers: string | null;
+    /** Where the server's stdout (the service's request log) goes. */
+    logFile: string;
+}
+
+
+export interface RunningServer {
+    kind: ServerKind;
+    url: string;
+    logFile: string;
+    stop(): Promise<void>;
+}
+
+
+export interface Reply {
+    status: number;
+    headers: Http.IncomingHttpHeaders;
+    body: string;
+}
+
+
+const internals = {
+    root: Path.resolve(__dirname, '..'),
+    readyTimeoutMs: 30_000,
+    stopTimeoutMs: 15_000,
+    pollMs: 10,
+
+    // Process groups still running, killed when the harness exits however it exits.
+    running: new Set<number>(),
+
+    freePort(): Promise<number> {
+
+        return new Promise((resolve, reject) => {
+
+            const probe = Net.createServer().listen(0, '127.0.0.1', () => {
+
+                const { port } = probe.address() as Net.AddressInfo;
+                probe.close(() => resolve(port));
+            });
+            probe.once('error', reject);
+        });
+    },
+
+    command(kind: ServerKind, direct: boolean): string[] {
+
+        if (kind === 'bare') {
+            return [process.execPath, '--import', 'tsx', Path.join('bench', 'bare-server.ts')];
+        }
+
+        // The README's start command; `direct` runs the start script's own line without npm around it.
+        return direct ? ['sh', '-c', startScript()] : ['npm', 'start'];
+    }
+};
+
+
+process.once('exit', () => {
+
+    for (const group of internals.running) {
+        try {
+            process.kill(-group, 'SIGKILL');
+        }
+        catch {
+            // Already gone.
+        }
+    }
+});
+
+
+/** package.json's start script, the line npm start runs. */
+export function startScript(): string {
+
+    const pkg = JSON.parse(Fs.readFileSync(Path.join(internals.root, 'package.json'), 'utf8'));
+    return pkg.scripts.start;
+}
+
+
+/** One request on a connection of its own (no agent keeps a socket to the server open). */
+export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<Reply> {
+
+    return new Promise((resolve, reject) => {
+
+        const req = Http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false, timeout: options.timeoutMs ?? 5000 }, (res) => {
+
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.once('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+            res.once('error', reject);
+        });
+
+        req.once('timeout', () => req.destroy(new Error(`${url}: no answer within ${options.timeoutMs ?? 5000} ms`)));
+        req.once('error', reject);
+        req.end(options.body);
+    });
+}
+
+
+/**
+ * Starts a server and resolves once its /health answers 200, with how long that took from the spawn.
+ * `direct` starts the service with its start script's line instead of npm start (to see npm's share of start-up).
+ */
+export async function startServer(kind: ServerKind, settings: ServerSettings, direct = false): Promise<RunningServer & { readyMs: number }> {
+
+    const port = await internals.freePort();
+    const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/tmp',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATABASE_URL: settings.databaseUrl,
+        DB_POOL_MAX: '10',
+        BETTER_AUTH_SECRET: settings.secret,
+        LOG_LEVEL: 'info'
+    };
+
+    if (settings.workers !== null) {
+        env.WEB_CONCURRENCY = settings.workers;
+    }
+
+    const command = internals.command(kind, direct);
+    const argv = settings.cpus === null ? command : ['taskset', '-c', settings.cpus, ...command];
+    const log = Fs.openSync(settings.logFile, 'a');
+    const started = performance.now();
+    const child = ChildProcess.spawn(argv[0], argv.slice(1), { cwd: internals.root, env, stdio: ['ignore', log, 'pipe'], detached: true });
+    Fs.closeSync(log);
+
+    internals.running.add(child.pid!);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+
+        stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+    });
+
+    const exited = new Promise<void>((resolve) => child.once('exit', () => {
+
+        internals.running.delete(child.pid!);
+        resolve();
+    }));
+
+    const kill = async () => {
+
+        if (child.exitCode !== null || child.signalCode !== null) {
+            return;
+        }
+
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => {
+
+            try {
+                process.kill(-child.pid!, 'SIGKILL');
+            }
+            catch {
+                // Gone in the meantime.
+            }
+        }, internals.stopTimeoutMs);
+        await exited;
+        clearTimeout(timer);
+    };
+
+    const url = `http://127.0.0.1:${port}`;
+    while (performance.now() - started < internals.readyTimeoutMs) {
+        if (child.exitCode !== null) {
+            break;
+        }
+
+        const reply = await request(`${url}/health`, { timeoutMs: 1000 }).catch(() => null);
+        if (reply?.status === 200) {
+            return { kind, url, logFile: settings.logFile, readyMs: performance.now() - started, stop: kill };
+        }
+
+        await new Promise((resolve) => setTimeout(resolve, internals.pollMs));
+    }
+
+    await kill();
+    throw new Error(`${argv.join(' ')} did not answer /health with 200 (exit ${child.exitCode ?? 'none'}):\n${stderr}`);
+}
