@@ -38,7 +38,7 @@ const internals = {
 
     open(url: string): Promise<Database> {
 
-        return createDatabase({ kind: 'postgres', url, poolMax: 4, timeoutMs: 10_000 }, { log: silentKnexLogger() });
+        return createDatabase({ kind: 'postgres', url, poolMax: 4, timeoutMs: 10_000, queryTimeoutMs: 0 }, { log: silentKnexLogger() });
     },
 
     /** The n-th of usersPerRun users spread over the whole data set, so the rows read are not all in a few pages. */
