@@ -125,7 +125,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
         }
     ]);
 
-    answerClientErrors(server.listener, (err) => server.log(['connection', 'client', 'error'], err));
+    // The client's fault, answered in the error shape: one line, no stack.
+    answerClientErrors(server.listener, (err: Error & { code?: string }) => server.log(['connection', 'client', 'warn'], { code: err.code, msg: err.message }));
 
     await server.register({ plugin: appPlugin, options: { config, db } });
 

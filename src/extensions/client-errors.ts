@@ -43,10 +43,16 @@ export function answerClientErrors(listener: HttpServer, log: (err: Error) => vo
     listener.removeAllListeners('clientError');
     listener.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
 
+        // A client that hangs up (every load generator at its end, every browser tab closed mid-request) is not news.
+        if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+            socket.destroy();
+            return;
+        }
+
         log(err);
 
         // Nothing written yet: a response of ours cannot interleave with one already under way on this connection.
-        if (!socket.writable || socket.bytesWritten !== 0 || err.code === 'ECONNRESET') {
+        if (!socket.writable || socket.bytesWritten !== 0) {
             socket.destroy();
             return;
         }

@@ -2,10 +2,13 @@ import Net from 'node:net';
 
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
+import Pino from 'pino';
 
 import { maxAuthorizationBytes } from '../../src/extensions/authorization-size';
+import { createServer } from '../../src/server';
 import type { TestApi } from '../helpers/api';
-import { startTestApi } from '../helpers/api';
+import { startTestApi, testConfig } from '../helpers/api';
+import { createTestDatabase } from '../helpers/database';
 
 
 interface Context {
@@ -145,4 +148,42 @@ test('an Authorization header larger than any token is refused before it is deco
 
     const publicRoute = await t.context.api.request({ method: 'GET', url: '/health/live', headers: { authorization: huge } });
     t.is(publicRoute.statusCode, 200, 'public routes ignore the header');
+});
+
+test('a client that hangs up mid-request writes no error to the log; one that sends garbage, one warning line with no stack', async (t) => {
+
+    const lines: Record<string, unknown>[] = [];
+    const logger = Pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const database = await createTestDatabase({ migrate: false });
+    const server = await createServer({ config: { ...testConfig({ HOST: '127.0.0.1', PORT: '0' }), database: database.config }, db: database.db, logger });
+    await server.start();
+    t.teardown(async () => {
+
+        await server.stop();
+        await database.destroy();
+    });
+
+    // Hung up in the middle of the headers, and in the middle of a body.
+    for (const partial of ['GET /health HTTP/1.1\r\nHost: loc', 'POST /api/tasks HTTP/1.1\r\nHost: localhost\r\nContent-Length: 50\r\n\r\n{"ti']) {
+        await new Promise<void>((resolve) => {
+
+            const socket = Net.connect(server.info.port as number, '127.0.0.1', () => {
+
+                socket.write(partial);
+                setTimeout(() => {
+
+                    socket.resetAndDestroy();
+                    setTimeout(resolve, 200);
+                }, 100);
+            });
+        });
+    }
+
+    t.deepEqual(lines.filter((line) => (line.level as number) >= 50), []);
+
+    await exchange(server.info.port as number, ['HELLO THERE\r\n\r\n']);
+    const warnings = lines.filter((line) => line.level === 40);
+    t.is(warnings.length, 1);
+    t.like(warnings[0], { tags: ['connection', 'client', 'warn'], data: { code: 'HPE_INVALID_METHOD' } });
+    t.false(JSON.stringify(warnings[0]).includes('stack'));
 });
