@@ -5,6 +5,7 @@ import type { AuthConfig } from '../config';
 import { unstorableText } from '../data/text';
 import { JwksKeySet } from './jwks';
 import { isAsymmetric, verificationKeys } from './keys';
+import { VerifiedTokens } from './verified-tokens';
 
 
 declare module '@hapi/hapi' {
@@ -23,6 +24,22 @@ export const authStrategy = 'jwt';
 
 
 const internals = {
+    // @hapi/jwt's own strategy: every check of a token not seen before (or no longer remembered).
+    verifyingStrategy: 'jwt-verify',
+    // Distinct tokens remembered at once: a few KiB each at most.
+    maxVerifiedTokens: 10_000,
+
+    /** The token as @hapi/jwt reads it from the header, so that a remembered one is found under no other spelling. */
+    bearer(header: unknown): string | null {
+
+        if (typeof header !== 'string') {
+            return null;
+        }
+
+        const parts = header.split(/\s+/);
+        return parts.length === 2 && parts[0].toLowerCase() === 'bearer' && parts[1] ? parts[1] : null;
+    },
+
     // A user id is stored and indexed with every task: it must be text PostgreSQL keeps exactly as sent (a lone
     // surrogate would become U+FFFD and could alias another id) and short enough for an index entry.
     maxUserIdLength: 255,
@@ -96,7 +113,22 @@ export function validateClaims(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, co
 
 
 /**
+ * Until when a verified token may be taken as verified again: its exp (plus the skew the check tolerates), and for a
+ * token signed with the key set no longer than the key set is trusted without a refresh, so that a key withdrawn
+ * there stops its tokens as soon as it did before.
+ */
+export function verifiedUntilSec(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, nowSec = Math.floor(Date.now() / 1000)): number {
+
+    const payload = artifacts.decoded.payload as HapiJwt.Payload;
+    const untilSec = (payload.exp as number) + config.clockSkewSec;
+    return isAsymmetric(artifacts.decoded.header.alg) && config.jwks ? Math.min(untilSec, nowSec + config.jwks.maxAgeSec) : untilSec;
+}
+
+
+/**
  * Registers the bearer-token strategy as the server's default: every route needs a valid token unless it opts out.
+ * A token is verified by @hapi/jwt the first time it is seen; its verification is then remembered until the token
+ * expires, and until then only its expiry is checked again.
  */
 export const authPlugin: Plugin<AuthConfig> = {
     name: 'todo-api/auth',
@@ -113,7 +145,7 @@ export const authPlugin: Plugin<AuthConfig> = {
             });
         }
 
-        server.auth.strategy(authStrategy, 'jwt', {
+        server.auth.strategy(internals.verifyingStrategy, 'jwt', {
             // @hapi/jwt accepts node KeyObjects and key functions side by side; its typings know neither.
             keys: verificationKeys(config, keySet) as unknown as HapiJwt.Options['keys'],
             verify: {
@@ -128,6 +160,33 @@ export const authPlugin: Plugin<AuthConfig> = {
             validate: (artifacts) => Promise.resolve(validateClaims(artifacts, config))
         });
 
+        const verified = new VerifiedTokens(internals.maxVerifiedTokens);
+        server.auth.scheme('remembered-jwt', () => ({
+            async authenticate(request, h) {
+
+                const token = internals.bearer(request.headers.authorization);
+                const known = token === null ? null : verified.get(token);
+                if (known) {
+                    return h.authenticated({ credentials: known.credentials, artifacts: known.artifacts });
+                }
+
+                try {
+                    const { credentials, artifacts = {} } = await server.auth.test(internals.verifyingStrategy, request);
+                    if (token !== null) {
+                        // @hapi/jwt's artifacts, typed by hapi as a plain record.
+                        const untilSec = verifiedUntilSec(artifacts as unknown as HapiJwt.Artifacts, config);
+                        verified.set(token, { credentials, artifacts, untilSec });
+                    }
+
+                    return h.authenticated({ credentials, artifacts });
+                }
+                catch (err) {
+                    return h.unauthenticated(err as Error);
+                }
+            }
+        }));
+
+        server.auth.strategy(authStrategy, 'remembered-jwt');
         server.auth.default(authStrategy);
     }
 };

@@ -1,0 +1,86 @@
+import test from 'ava';
+
+import { verifiedUntilSec } from '../../src/auth/jwt';
+import { VerifiedTokens } from '../../src/auth/verified-tokens';
+import { parseAuthConfig } from '../../src/config';
+import { startTestApi, testSecret } from '../helpers/api';
+import { nowSec, signHs256 } from '../helpers/tokens';
+
+
+const entry = (id: string, untilSec: number) => ({ credentials: { user: { id } }, artifacts: {}, untilSec });
+
+
+test('a verified token is remembered until untilSec, under its whole string only', (t) => {
+
+    let now = 1000;
+    const tokens = new VerifiedTokens(10, () => now);
+    tokens.set('a.b.c', entry('alice', 1010));
+
+    t.like(tokens.get('a.b.c'), { credentials: { user: { id: 'alice' } } });
+    t.is(tokens.get('a.b.d'), null, 'another signature is another token');
+    t.is(tokens.get('a.b.c '), null);
+
+    now = 1009;
+    t.truthy(tokens.get('a.b.c'));
+    now = 1010;
+    t.is(tokens.get('a.b.c'), null, 'gone at untilSec');
+    t.is(tokens.size, 0, 'and forgotten');
+
+    tokens.set('x.y.z', entry('bob', 1010));
+    t.is(tokens.size, 0, 'a token already past its time is not kept');
+});
+
+test('bounded: past its size the oldest entry goes', (t) => {
+
+    const tokens = new VerifiedTokens(2, () => 0);
+    tokens.set('one', entry('1', 100));
+    tokens.set('two', entry('2', 100));
+    tokens.set('three', entry('3', 100));
+    t.is(tokens.size, 2);
+    t.is(tokens.get('one'), null);
+    t.truthy(tokens.get('two'));
+    t.truthy(tokens.get('three'));
+
+    tokens.set('two', entry('2', 200));
+    t.is(tokens.size, 2, 'setting a known token again evicts nothing');
+    t.truthy(tokens.get('three'));
+});
+
+test('remembered until exp plus the skew; a key set token no longer than the key set is trusted without a refresh', (t) => {
+
+    const config = parseAuthConfig({ BETTER_AUTH_SECRET: testSecret, BETTER_AUTH_URL: 'https://auth.example.com', JWT_CLOCK_SKEW_S: '30', JWKS_MAX_AGE_S: '600' });
+    const token = (alg: string, exp: number) => ({ decoded: { header: { alg }, payload: { exp }, signature: '' } }) as unknown as Parameters<typeof verifiedUntilSec>[0];
+
+    t.is(verifiedUntilSec(token('HS256', 5000), config, 1000), 5030);
+    t.is(verifiedUntilSec(token('EdDSA', 5000), config, 1000), 1600);
+    t.is(verifiedUntilSec(token('EdDSA', 1100), config, 1000), 1130);
+});
+
+test('through the API: a token is verified once, then its remembered verification is used, and it still expires', async (t) => {
+
+    const api = await startTestApi({ JWT_CLOCK_SKEW_S: '0' });
+    t.teardown(() => api.stop());
+
+    const seen: unknown[] = [];
+    api.server.ext('onPostAuth', (request, h) => {
+
+        seen.push(request.auth.artifacts);
+        return h.continue;
+    });
+
+    const token = signHs256({ alg: 'HS256', typ: 'JWT' }, { user_id: 'remembered', iat: nowSec(), exp: nowSec() + 2 }, testSecret);
+    const ask = (authorization: string) => api.request({ method: 'GET', url: '/api/tasks', headers: { authorization } });
+
+    t.is((await ask(`Bearer ${token}`)).statusCode, 200);
+    t.is((await ask(`bearer  ${token}`)).statusCode, 200, 'any spelling @hapi/jwt reads');
+    t.is(seen.length, 2);
+    t.is(seen[1], seen[0], 'the second request used the first one\'s verification');
+
+    t.is((await ask(`Bearer ${token} extra`)).statusCode, 401, 'a header @hapi/jwt refuses is refused, remembered token or not');
+    t.is((await ask(`Bearer ${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`)).statusCode, 401, 'a changed signature is another token');
+
+    await new Promise((resolve) => setTimeout(resolve, (nowSec() + 3) * 1000 - Date.now()));
+    const expired = await ask(`Bearer ${token}`);
+    t.is(expired.statusCode, 401);
+    t.deepEqual(expired.result, { detail: 'Invalid authentication credentials' });
+});
