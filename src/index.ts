@@ -44,7 +44,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
             warnOfDevelopmentSecret(config, logger);
         }
 
-        server.logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, worker ? 'worker listening' : 'todo-api listening');
+        logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, worker ? 'worker listening' : 'todo-api listening');
     };
 
     const starting = start();

@@ -4,7 +4,6 @@ import Hapi from '@hapi/hapi';
 import Inert from '@hapi/inert';
 import Jwt from '@hapi/jwt';
 import Vision from '@hapi/vision';
-import HapiPino from 'hapi-pino';
 import HapiSwagger from 'hapi-swagger';
 
 import type { Config } from './config';
@@ -57,7 +56,7 @@ export async function createServer({ config, db, logger = createLogger(config.lo
         port: config.port,
         listener: internals.listener(config),
         autoListen: true,
-        debug: false,                                   // Errors are logged by hapi-pino, never printed raw.
+        debug: false,                                   // Errors are logged as JSON lines, never printed raw.
         router: {
             stripTrailingSlash: true
         },
@@ -102,13 +101,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
         Inert,
         Vision,
         {
-            plugin: HapiPino,
-            options: {
-                instance: logger,
-                ignorePaths: ['/health/live'],
-                logPayload: false,
-                ...requestLogging
-            }
+            plugin: requestLogging,
+            options: { logger, ignorePaths: ['/health/live'] }
         },
         {
             plugin: HapiSwagger,
