@@ -3,7 +3,6 @@ import Http from 'node:http';
 import Hapi from '@hapi/hapi';
 import Inert from '@hapi/inert';
 import Jwt from '@hapi/jwt';
-import Vision from '@hapi/vision';
 import HapiPino from 'hapi-pino';
 import HapiSwagger from 'hapi-swagger';
 
@@ -25,6 +24,9 @@ export interface ServerOptions {
 
 
 const internals = {
+    // hapi-swagger's Swagger 2.0 description: only server.inject({ allowInternals: true }) reaches it.
+    routeDescriptionPath: '/swagger.json',
+
     // Tasks are small (200 + 4000 characters); anything near this is not a task.
     maxPayloadBytes: 64 * 1024,
     // The request line and all headers together (Node's default, stated so the README can rely on it).
@@ -43,6 +45,17 @@ const internals = {
 
         listener.keepAliveTimeout = keepAliveTimeoutMs;
         return listener;
+    },
+
+    // hapi-swagger has no option for it; hapi reads isInternal from the route's settings on every request.
+    hide(server: Hapi.Server, path: string): void {
+
+        const route = server.match('GET', path);
+        if (!route) {
+            throw new Error(`No route at ${path} to hide`);
+        }
+
+        route.settings.isInternal = true;
     }
 };
 
@@ -100,7 +113,6 @@ export async function createServer({ config, db, logger = createLogger(config.lo
     await server.register([
         Jwt,
         Inert,
-        Vision,
         {
             plugin: HapiPino,
             options: {
@@ -111,19 +123,20 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             }
         },
         {
+            // Only its description of the routes, from their joi schemas: the tests compare it with openapi.yaml
+            // so that no route goes undocumented. /docs renders openapi.yaml itself.
             plugin: HapiSwagger,
             options: {
                 info: { title: 'todo-api', version: config.version },
-                documentationPath: '/docs',
-                jsonPath: '/swagger.json',
-                grouping: 'tags',
-                securityDefinitions: {
-                    bearer: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' }
-                },
-                security: [{ bearer: [] }]
+                jsonPath: internals.routeDescriptionPath,
+                documentationPage: false,
+                swaggerUI: false,
+                grouping: 'tags'
             } satisfies HapiSwagger.RegisterOptions
         }
     ]);
+
+    internals.hide(server, internals.routeDescriptionPath);
 
     answerClientErrors(server.listener, (err) => server.log(['connection', 'client', 'error'], err));
 

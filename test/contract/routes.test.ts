@@ -19,23 +19,27 @@ test.after.always(async (t) => {
 });
 
 
-// The documentation UI's own plumbing: its JSON description and static assets.
-const docsPlumbing = /^GET \/(swagger\.json|swaggerui\/.*)$/;
+// Served but left out of openapi.yaml, each for a reason.
+const undocumented = new Map([
+    ['GET /docs/{file}', 'the documentation page\'s own scripts, styles and icons: part of the page, not of the API'],
+    ['GET /swagger.json', 'hapi-swagger\'s description for the check below; internal, no request from outside reaches it']
+]);
 
 
 test('every route the server has is in openapi.yaml, and every documented operation is served', (t) => {
 
-    const served = t.context.server.table()
-        .map((route) => `${route.method.toUpperCase()} ${route.path}`)
-        .filter((operation) => !docsPlumbing.test(operation))
-        .sort();
+    const table = t.context.server.table().map((route) => `${route.method.toUpperCase()} ${route.path}`);
+    for (const operation of undocumented.keys()) {
+        t.true(table.includes(operation), `${operation} is listed as undocumented but not served`);
+    }
 
+    const served = table.filter((operation) => !undocumented.has(operation)).sort();
     t.deepEqual(served, documentedOperations());
 });
 
-test('the routes hapi-swagger describes match openapi.yaml both ways', async (t) => {
+test('the routes hapi-swagger describes from their joi schemas match openapi.yaml both ways', async (t) => {
 
-    const res = await t.context.server.inject('/swagger.json');
+    const res = await t.context.server.inject({ url: '/swagger.json', allowInternals: true });
     t.is(res.statusCode, 200);
 
     const described: string[] = [];
@@ -45,8 +49,7 @@ test('the routes hapi-swagger describes match openapi.yaml both ways', async (t)
         }
     }
 
-    // hapi-swagger describes the API's routes; /docs is the page it serves itself.
-    t.deepEqual([...described, 'GET /docs'].sort(), documentedOperations());
+    t.deepEqual(described.sort(), documentedOperations());
 });
 
 test('the contract check catches a response that breaks the contract', (t) => {
