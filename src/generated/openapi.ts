@@ -244,6 +244,7 @@ export interface components {
         /** @description The request is malformed (a body that is not valid JSON or holds a prototype key such as `__proto__`, a path that is not valid percent-encoded UTF-8) */
         BadRequest: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -253,7 +254,8 @@ export interface components {
         /** @description Missing, malformed, expired or otherwise invalid bearer token */
         Unauthorized: {
             headers: {
-                "WWW-Authenticate"?: string;
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -263,6 +265,7 @@ export interface components {
         /** @description No such task for this user */
         NotFound: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -272,6 +275,7 @@ export interface components {
         /** @description The body is larger than the limit */
         PayloadTooLarge: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -281,6 +285,7 @@ export interface components {
         /** @description A body was sent that is not `application/json` */
         UnsupportedMediaType: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -290,6 +295,7 @@ export interface components {
         /** @description The request's body, query or path failed validation */
         ValidationFailed: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -299,6 +305,7 @@ export interface components {
         /** @description The database cannot be reached */
         Unavailable: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -311,7 +318,21 @@ export interface components {
         TaskId: string;
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The new task's URL path, `/api/tasks/{id}`. */
+        Location: string;
+        /** @description The next page's cursor, to pass as `cursor`; absent on the last page. */
+        "X-Next-Cursor": string;
+        /**
+         * @description The next page (RFC 8288): `<url>; rel="next"`, the same path and query with the next `cursor`; absent on the
+         *     last page.
+         */
+        Link: string;
+        /** @description The request's id, as `req_id` in the service's log lines; quote it when reporting a problem. */
+        "X-Request-Id": string;
+        /** @description The bearer challenge (RFC 6750). */
+        "WWW-Authenticate": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -328,6 +349,7 @@ export interface operations {
             /** @description The service and its database answer */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -337,6 +359,7 @@ export interface operations {
             /** @description The database cannot be reached */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -357,6 +380,7 @@ export interface operations {
             /** @description The process is up */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -384,10 +408,9 @@ export interface operations {
             /** @description The tasks of this page */
             200: {
                 headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    /** @description `<url>; rel="next"` when a next page exists */
-                    Link?: string;
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
+                    Link: components["headers"]["Link"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -416,8 +439,8 @@ export interface operations {
             /** @description The task as stored */
             201: {
                 headers: {
-                    /** @description /api/tasks/{id} of the new task */
-                    Location?: string;
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -447,6 +470,7 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -478,6 +502,7 @@ export interface operations {
             /** @description The task as stored */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -508,6 +533,7 @@ export interface operations {
             /** @description Deleted; no body */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -539,6 +565,7 @@ export interface operations {
             /** @description The task as stored */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -573,6 +600,7 @@ export interface operations {
             /** @description The task as stored */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -600,6 +628,7 @@ export interface operations {
             /** @description The OpenAPI document */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -620,6 +649,7 @@ export interface operations {
             /** @description An HTML page */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
