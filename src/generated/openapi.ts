@@ -11,7 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness (the process and its database) */
+        /**
+         * Readiness (the process and its database)
+         * @description 200 when the database answers a query within its timeout, 503 when it does not. The state of Better Auth's
+         *     key set is reported in `jwks` but never fails the check: tokens it already knows keep working.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +32,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness (the process only; the database is not touched) */
+        /**
+         * Liveness (the process only; the database is not touched)
+         * @description For a container's liveness probe; not logged.
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -52,7 +59,10 @@ export interface paths {
          */
         get: operations["listTasks"];
         put?: never;
-        /** Create a task */
+        /**
+         * Create a task
+         * @description The new task belongs to the token's user; its URL path is in `Location`.
+         */
         post: operations["createTask"];
         delete?: never;
         options?: never;
@@ -70,7 +80,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One task */
+        /**
+         * One task
+         * @description Another user's task, and an id that is not a UUID, answer 404 like a task that does not exist.
+         */
         get: operations["getTask"];
         /**
          * Replace a task's editable fields
@@ -78,7 +91,10 @@ export interface paths {
          */
         put: operations["replaceTask"];
         post?: never;
-        /** Delete a task */
+        /**
+         * Delete a task
+         * @description Deleting a task that is already gone answers 404.
+         */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
@@ -120,7 +136,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document, as written */
+        /**
+         * This document, as written
+         * @description The source of the generated client types and of the page at `/docs`.
+         */
         get: operations["getContract"];
         put?: never;
         post?: never;
@@ -137,7 +156,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Browsable API documentation */
+        /**
+         * Browsable API documentation
+         * @description Swagger UI rendering `/openapi.yaml`. "Authorize" takes a bearer token for the `/api` operations; the page
+         *     loads its scripts and styles from this service only.
+         */
         get: operations["getDocs"];
         put?: never;
         post?: never;
