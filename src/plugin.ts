@@ -8,7 +8,9 @@ import { authPlugin } from './auth/jwt';
 import { authorizationSizeLimit } from './extensions/authorization-size';
 import { errorResponses } from './extensions/errors';
 import { requestIdHeader } from './extensions/request-id';
+import { docsAssets } from './routes/docs/assets';
 import { contract } from './routes/docs/contract';
+import { docsPage } from './routes/docs/page';
 import { liveness } from './routes/health/liveness';
 import { readiness } from './routes/health/readiness';
 import { completeTask } from './routes/tasks/complete';
@@ -59,6 +61,8 @@ export const appPlugin: Plugin<AppOptions> = {
         server.route(readiness);
         server.route(liveness);
         server.route(contract);
+        server.route(docsPage);
+        server.route(docsAssets);
         server.route(listTasks);
         server.route(createTask);
         server.route(getTask);

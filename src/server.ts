@@ -3,7 +3,6 @@ import Http from 'node:http';
 import Hapi from '@hapi/hapi';
 import Inert from '@hapi/inert';
 import Jwt from '@hapi/jwt';
-import Vision from '@hapi/vision';
 import HapiSwagger from 'hapi-swagger';
 
 import type { Config } from './config';
@@ -24,6 +23,9 @@ export interface ServerOptions {
 
 
 const internals = {
+    // hapi-swagger's Swagger 2.0 description: only server.inject({ allowInternals: true }) reaches it.
+    routeDescriptionPath: '/swagger.json',
+
     // Tasks are small (200 + 4000 characters); anything near this is not a task.
     maxPayloadBytes: 64 * 1024,
     // The request line and all headers together (Node's default, stated so the README can rely on it).
@@ -42,6 +44,17 @@ const internals = {
 
         listener.keepAliveTimeout = keepAliveTimeoutMs;
         return listener;
+    },
+
+    // hapi-swagger has no option for it; hapi reads isInternal from the route's settings on every request.
+    hide(server: Hapi.Server, path: string): void {
+
+        const route = server.match('GET', path);
+        if (!route) {
+            throw new Error(`No route at ${path} to hide`);
+        }
+
+        route.settings.isInternal = true;
     }
 };
 
@@ -99,25 +112,25 @@ export async function createServer({ config, db, logger = createLogger(config.lo
     await server.register([
         Jwt,
         Inert,
-        Vision,
         {
             plugin: requestLogging,
             options: { logger, ignorePaths: ['/health/live'] }
         },
         {
+            // Only its description of the routes, from their joi schemas: the tests compare it with openapi.yaml
+            // so that no route goes undocumented. /docs renders openapi.yaml itself.
             plugin: HapiSwagger,
             options: {
                 info: { title: 'todo-api', version: config.version },
-                documentationPath: '/docs',
-                jsonPath: '/swagger.json',
-                grouping: 'tags',
-                securityDefinitions: {
-                    bearer: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' }
-                },
-                security: [{ bearer: [] }]
+                jsonPath: internals.routeDescriptionPath,
+                documentationPage: false,
+                swaggerUI: false,
+                grouping: 'tags'
             } satisfies HapiSwagger.RegisterOptions
         }
     ]);
+
+    internals.hide(server, internals.routeDescriptionPath);
 
     // The client's fault, answered in the error shape: one line, no stack.
     answerClientErrors(server.listener, (err: Error & { code?: string }) => server.log(['connection', 'client', 'warn'], { code: err.code, msg: err.message }));

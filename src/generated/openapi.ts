@@ -11,7 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness (the process and its database) */
+        /**
+         * Readiness (the process and its database)
+         * @description 200 when the database answers a query within its timeout, 503 when it does not. The state of Better Auth's
+         *     key set is reported in `jwks` but never fails the check: tokens it already knows keep working.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -28,7 +32,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness (the process only; the database is not touched) */
+        /**
+         * Liveness (the process only; the database is not touched)
+         * @description For a container's liveness probe; not logged.
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -52,7 +59,10 @@ export interface paths {
          */
         get: operations["listTasks"];
         put?: never;
-        /** Create a task */
+        /**
+         * Create a task
+         * @description The new task belongs to the token's user; its URL path is in `Location`.
+         */
         post: operations["createTask"];
         delete?: never;
         options?: never;
@@ -70,7 +80,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One task */
+        /**
+         * One task
+         * @description Another user's task, and an id that is not a UUID, answer 404 like a task that does not exist.
+         */
         get: operations["getTask"];
         /**
          * Replace a task's editable fields
@@ -78,7 +91,10 @@ export interface paths {
          */
         put: operations["replaceTask"];
         post?: never;
-        /** Delete a task */
+        /**
+         * Delete a task
+         * @description Deleting a task that is already gone answers 404.
+         */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
@@ -120,7 +136,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document, as written */
+        /**
+         * This document, as written
+         * @description The source of the generated client types and of the page at `/docs`.
+         */
         get: operations["getContract"];
         put?: never;
         post?: never;
@@ -137,7 +156,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Browsable API documentation */
+        /**
+         * Browsable API documentation
+         * @description Swagger UI rendering `/openapi.yaml`. "Authorize" takes a bearer token for the `/api` operations; the page
+         *     loads its scripts and styles from this service only.
+         */
         get: operations["getDocs"];
         put?: never;
         post?: never;
@@ -244,6 +267,7 @@ export interface components {
         /** @description The request is malformed (a body that is not valid JSON or holds a prototype key such as `__proto__`, a path that is not valid percent-encoded UTF-8) */
         BadRequest: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -253,7 +277,8 @@ export interface components {
         /** @description Missing, malformed, expired or otherwise invalid bearer token */
         Unauthorized: {
             headers: {
-                "WWW-Authenticate"?: string;
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -263,6 +288,7 @@ export interface components {
         /** @description No such task for this user */
         NotFound: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -272,6 +298,7 @@ export interface components {
         /** @description The body is larger than the limit */
         PayloadTooLarge: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -281,6 +308,7 @@ export interface components {
         /** @description A body was sent that is not `application/json` */
         UnsupportedMediaType: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -290,6 +318,7 @@ export interface components {
         /** @description The request's body, query or path failed validation */
         ValidationFailed: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -299,6 +328,7 @@ export interface components {
         /** @description The database cannot be reached */
         Unavailable: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -311,7 +341,21 @@ export interface components {
         TaskId: string;
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The new task's URL path, `/api/tasks/{id}`. */
+        Location: string;
+        /** @description The next page's cursor, to pass as `cursor`; absent on the last page. */
+        "X-Next-Cursor": string;
+        /**
+         * @description The next page (RFC 8288): `<url>; rel="next"`, the same path and query with the next `cursor`; absent on the
+         *     last page.
+         */
+        Link: string;
+        /** @description The request's id, as `req_id` in the service's log lines; quote it when reporting a problem. */
+        "X-Request-Id": string;
+        /** @description The bearer challenge (RFC 6750). */
+        "WWW-Authenticate": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -328,6 +372,7 @@ export interface operations {
             /** @description The service and its database answer */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -337,6 +382,7 @@ export interface operations {
             /** @description The database cannot be reached */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -357,6 +403,7 @@ export interface operations {
             /** @description The process is up */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -384,10 +431,9 @@ export interface operations {
             /** @description The tasks of this page */
             200: {
                 headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    /** @description `<url>; rel="next"` when a next page exists */
-                    Link?: string;
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
+                    Link: components["headers"]["Link"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -416,8 +462,8 @@ export interface operations {
             /** @description The task as stored */
             201: {
                 headers: {
-                    /** @description /api/tasks/{id} of the new task */
-                    Location?: string;
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -447,6 +493,7 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -478,6 +525,7 @@ export interface operations {
             /** @description The task as stored */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -508,6 +556,7 @@ export interface operations {
             /** @description Deleted; no body */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -539,6 +588,7 @@ export interface operations {
             /** @description The task as stored */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -573,6 +623,7 @@ export interface operations {
             /** @description The task as stored */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -600,6 +651,7 @@ export interface operations {
             /** @description The OpenAPI document */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -620,6 +672,7 @@ export interface operations {
             /** @description An HTML page */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -171,7 +171,8 @@ export function decodeCursor(cursor: string): TaskPosition | null {
 }
 
 
-// Response schemas describe the API in the browsable docs; responses are checked against openapi.yaml in the tests.
+// Response schemas let hapi-swagger describe each route for the tests' cross-check with openapi.yaml, which every
+// response is checked against.
 
 export const taskSchema = Joi.object<Schemas['Task'], true>({
     id: Joi.string().guid(),

@@ -42,10 +42,3 @@ test('GET /openapi.yaml serves the contract as written', async (t) => {
     t.is(res.statusCode, 200);
     t.is(res.payload, Fs.readFileSync(Path.resolve(__dirname, '..', '..', 'openapi.yaml'), 'utf8'));
 });
-
-test('GET /docs serves the browsable documentation', async (t) => {
-
-    const res = await t.context.request({ method: 'GET', url: '/docs' });
-    t.is(res.statusCode, 200);
-    t.regex(res.payload, /swagger/i);
-});

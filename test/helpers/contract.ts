@@ -6,8 +6,15 @@ import AjvFormats from 'ajv-formats';
 import Yaml from 'yaml';
 
 
+interface Header {
+    $ref?: string;
+    required?: boolean;
+    schema?: unknown;
+}
+
+
 interface Operation {
-    responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }> }>;
+    responses: Record<string, { $ref?: string; headers?: Record<string, Header>; content?: Record<string, { schema?: unknown }> }>;
 }
 
 
@@ -30,6 +37,38 @@ export const contract = Yaml.parse(Fs.readFileSync(Path.resolve(__dirname, '..',
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 AjvFormats(ajv);
 ajv.addSchema(contract, 'openapi');
+
+
+/** The documented response headers: the required ones present, and every one present as its schema says. */
+function headerViolations(where: string, responsePointer: string, documented: Record<string, Header>, actual: Record<string, unknown>): string[] {
+
+    const violations: string[] = [];
+    const received = Object.fromEntries(Object.entries(actual).map(([name, value]) => [name.toLowerCase(), value]));
+    for (const [name, declared] of Object.entries(documented)) {
+        let header = declared;
+        let pointer = `${responsePointer}/headers/${internals.escape(name)}`;
+        if (declared.$ref) {
+            pointer = declared.$ref;
+            header = contract.components.headers[declared.$ref.split('/').pop()!];
+        }
+
+        const value = received[name.toLowerCase()];
+        if (value === undefined) {
+            if (header.required) {
+                violations.push(`${where} lacks the ${name} header`);
+            }
+
+            continue;
+        }
+
+        const validate = header.schema ? ajv.getSchema(`openapi${pointer}/schema`) : undefined;
+        if (validate && !validate(String(value))) {
+            violations.push(`${where}: header ${name} ${JSON.stringify(value)} ${ajv.errorsText(validate.errors)}`);
+        }
+    }
+
+    return violations;
+}
 
 
 /** Every documented operation as "METHOD /path". */
@@ -90,6 +129,11 @@ export function contractViolations(method: string, url: string, response: Checke
         pointer = documented.$ref;
         const name = documented.$ref.split('/').pop()!;
         documented = contract.components.responses[name];
+    }
+
+    const wrongHeaders = headerViolations(`${method} ${template} ${status}`, pointer, documented.headers ?? {}, response.headers);
+    if (wrongHeaders.length) {
+        return wrongHeaders;
     }
 
     if (!documented.content) {
