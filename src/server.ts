@@ -3,7 +3,7 @@ import Http from 'node:http';
 import Hapi from '@hapi/hapi';
 import Inert from '@hapi/inert';
 import Jwt from '@hapi/jwt';
-import HapiSwagger from 'hapi-swagger';
+import type HapiSwagger from 'hapi-swagger';
 
 import type { Config } from './config';
 import type { Database } from './data/database';
@@ -19,6 +19,11 @@ export interface ServerOptions {
     db: Database;
     /** The process's logger; one at config.logLevel on stdout when not given. */
     logger?: Logger;
+    /**
+     * Also serve hapi-swagger's description of the routes, made from their joi schemas, to internal requests: the
+     * contract tests compare it with openapi.yaml. Off in a running service, which then does not load hapi-swagger.
+     */
+    describeRoutes?: boolean;
 }
 
 
@@ -62,7 +67,7 @@ const internals = {
 /**
  * Builds the configured server without starting it: `server.initialize()` for tests, `server.start()` to listen.
  */
-export async function createServer({ config, db, logger = createLogger(config.logLevel) }: ServerOptions): Promise<Hapi.Server> {
+export async function createServer({ config, db, logger = createLogger(config.logLevel), describeRoutes = false }: ServerOptions): Promise<Hapi.Server> {
 
     const server = Hapi.server({
         host: config.host,
@@ -115,11 +120,15 @@ export async function createServer({ config, db, logger = createLogger(config.lo
         {
             plugin: requestLogging,
             options: { logger, ignorePaths: ['/health/live'] }
-        },
-        {
-            // Only its description of the routes, from their joi schemas: the tests compare it with openapi.yaml
-            // so that no route goes undocumented. /docs renders openapi.yaml itself.
-            plugin: HapiSwagger,
+        }
+    ]);
+
+    if (describeRoutes) {
+        // Only its description of the routes, from their joi schemas: the tests compare it with openapi.yaml so that
+        // no route goes undocumented. /docs renders openapi.yaml itself.
+        const { default: Swagger } = await import('hapi-swagger');
+        await server.register({
+            plugin: Swagger,
             options: {
                 info: { title: 'todo-api', version: config.version },
                 jsonPath: internals.routeDescriptionPath,
@@ -127,10 +136,10 @@ export async function createServer({ config, db, logger = createLogger(config.lo
                 swaggerUI: false,
                 grouping: 'tags'
             } satisfies HapiSwagger.RegisterOptions
-        }
-    ]);
+        });
 
-    internals.hide(server, internals.routeDescriptionPath);
+        internals.hide(server, internals.routeDescriptionPath);
+    }
 
     // The client's fault, answered in the error shape: one line, no stack.
     answerClientErrors(server.listener, (err: Error & { code?: string }) => server.log(['connection', 'client', 'warn'], { code: err.code, msg: err.message }));

@@ -10,7 +10,7 @@ const test = anyTest as TestFn<TestApi>;
 
 test.before(async (t) => {
 
-    t.context = await startTestApi();
+    t.context = await startTestApi({}, undefined, { describeRoutes: true });
 });
 
 test.after.always(async (t) => {

@@ -41,12 +41,15 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 
-/** A server on a fresh database of its own, or on one given (which it then leaves open when it stops). */
-export async function startTestApi(env: Record<string, string> = {}, shared?: TestDatabase): Promise<TestApi> {
+/**
+ * A server on a fresh database of its own, or on one given (which it then leaves open when it stops); with
+ * describeRoutes, serving hapi-swagger's description of its routes to internal requests too.
+ */
+export async function startTestApi(env: Record<string, string> = {}, shared?: TestDatabase, options: { describeRoutes?: boolean } = {}): Promise<TestApi> {
 
     const database = shared ?? await createTestDatabase();
     const config = { ...testConfig(env), database: database.config };
-    const server = await createServer({ config, db: database.db });
+    const server = await createServer({ config, db: database.db, describeRoutes: options.describeRoutes });
     await server.initialize();
 
     const token = (userId: string) => mintToken(config.auth, { userId, ttlSec: 600 }).token;
