@@ -164,11 +164,17 @@ test('the Content-Security-Policy is the docs page\'s alone', async (t) => {
 
 test('hapi-swagger\'s generated description is internal: only the route cross-check reads it', async (t) => {
 
+    // The service does not make it at all.
     const outside = await get(t, '/swagger.json');
     t.is(outside.status, 404);
     t.deepEqual(JSON.parse(outside.text), { detail: 'Not Found' });
+    t.is((await t.context.api.server.inject({ url: '/swagger.json', allowInternals: true })).statusCode, 404);
 
-    const inside = await t.context.api.server.inject({ url: '/swagger.json', allowInternals: true });
+    // Made for the cross-check, it is still only for internal requests.
+    const described = await startTestApi({}, undefined, { describeRoutes: true });
+    t.teardown(() => described.stop());
+    t.is((await described.server.inject({ url: '/swagger.json' })).statusCode, 404);
+    const inside = await described.server.inject({ url: '/swagger.json', allowInternals: true });
     t.is(inside.statusCode, 200);
     t.is(JSON.parse(inside.payload).swagger, '2.0');
 });
