@@ -3,7 +3,8 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
-import type { TaskFields, TaskStore } from '../../src/data/tasks';
+import { parseTaskLimits } from '../../src/config';
+import type { Task, TaskFields, TaskStore } from '../../src/data/tasks';
 import { taskStore } from '../../src/data/tasks';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';
@@ -13,10 +14,20 @@ const test = anyTest as TestFn<{ database: TestDatabase; tasks: TaskStore }>;
 const fields = (title: string, more: Partial<TaskFields> = {}): TaskFields => ({ title, description: null, completed: false, priority: 'medium', due_date: null, ...more });
 const newUser = () => `data-${Crypto.randomUUID()}`;
 
+async function create(tasks: TaskStore, user: string, taskFields: TaskFields): Promise<Task> {
+
+    const task = await tasks.createTaskForUser(user, taskFields);
+    if (!task) {
+        throw new Error('the task limit refused a create');
+    }
+
+    return task;
+}
+
 test.before(async (t) => {
 
     const database = await createTestDatabase();
-    t.context = { database, tasks: taskStore(database.db) };
+    t.context = { database, tasks: taskStore(database.db, parseTaskLimits({})) };
 });
 
 test.after.always(async (t) => {
@@ -30,7 +41,7 @@ test('every read and write is scoped to the user it is given', async (t) => {
     const { tasks } = t.context;
     const alice = newUser();
     const bob = newUser();
-    const task = await tasks.createTaskForUser(alice, fields('alice only'));
+    const task = await create(tasks, alice, fields('alice only'));
 
     t.is(await tasks.getTaskForUser(bob, task.id), null);
     t.is(await tasks.replaceTaskForUser(bob, task.id, fields('taken')), null);
@@ -59,7 +70,7 @@ test('toggle is a single atomic statement: concurrent toggles all count', async 
 
     const { tasks } = t.context;
     const user = newUser();
-    const task = await tasks.createTaskForUser(user, fields('toggle me'));
+    const task = await create(tasks, user, fields('toggle me'));
 
     await Promise.all(Array.from({ length: 40 }, () => tasks.setTaskCompletionForUser(user, task.id)));
     t.false((await tasks.getTaskForUser(user, task.id))!.completed);
@@ -86,12 +97,12 @@ test('list reports the next position only when more tasks follow', async (t) => 
     const user = newUser();
     const created = [];
     for (let i = 0; i < 4; ++i) {
-        created.push(await tasks.createTaskForUser(user, fields(`#${i}`)));
+        created.push(await create(tasks, user, fields(`#${i}`)));
     }
 
     const first = await tasks.listTasksForUser(user, { limit: 2 });
     t.deepEqual(first.tasks.map((task) => task.title), ['#3', '#2']);
-    t.deepEqual(first.next, { created_at: created[2].created_at, id: created[2].id });
+    t.deepEqual(first.next, { key: created[2].created_at, id: created[2].id });
 
     const second = await tasks.listTasksForUser(user, { limit: 2, after: first.next! });
     t.deepEqual(second.tasks.map((task) => task.title), ['#1', '#0']);
