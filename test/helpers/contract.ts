@@ -6,8 +6,14 @@ import AjvFormats from 'ajv-formats';
 import Yaml from 'yaml';
 
 
+interface Header {
+    $ref?: string;
+    required?: boolean;
+    schema?: unknown;
+}
+
 interface Operation {
-    responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }> }>;
+    responses: Record<string, { $ref?: string; headers?: Record<string, Header>; content?: Record<string, { schema?: unknown }> }>;
 }
 
 
@@ -48,10 +54,14 @@ export function documentedOperations(): string[] {
 }
 
 
+// A literal path wins over a template it also matches (/api/tasks/stats over /api/tasks/{id}), as in hapi's router.
+const templates = Object.keys(contract.paths).sort((a, b) => a.split('{').length - b.split('{').length);
+
+
 function templateFor(url: string): string | null {
 
     const path = new URL(url, 'http://localhost').pathname.replace(/(.)\/$/, '$1');
-    for (const template of Object.keys(contract.paths)) {
+    for (const template of templates) {
         const rx = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
         if (rx.test(path)) {
             return template;
@@ -91,6 +101,42 @@ export function contractViolations(method: string, url: string, response: Checke
         const name = documented.$ref.split('/').pop()!;
         documented = contract.components.responses[name];
     }
+
+    const headers = headerViolations(`${method} ${template} ${status}`, pointer, documented.headers ?? {}, response);
+    return [...headers, ...bodyViolations(method, template, status, pointer, documented, response)];
+}
+
+
+/** Documented response headers: the required ones present, every one sent valid by its schema. */
+function headerViolations(operation: string, pointer: string, documented: Record<string, Header>, response: CheckedResponse): string[] {
+
+    const violations: string[] = [];
+    for (const [name, header] of Object.entries(documented)) {
+        const schemaPointer = header.$ref ? `${header.$ref}/schema` : `${pointer}/headers/${internals.escape(name)}/schema`;
+        const resolved: Header = header.$ref ? contract.components.headers[header.$ref.split('/').pop()!] : header;
+        const value = response.headers[name.toLowerCase()];
+        if (value === undefined) {
+            if (resolved.required) {
+                violations.push(`${operation} lacks the required header ${name}`);
+            }
+
+            continue;
+        }
+
+        const validate = ajv.getSchema(`openapi${schemaPointer}`);
+        if (!validate) {
+            violations.push(`no schema at ${schemaPointer}`);
+        }
+        else if (!validate(String(value))) {
+            violations.push(`${operation}: header ${name} "${value}" ${(validate.errors ?? []).map((error) => error.message).join(', ')}`);
+        }
+    }
+
+    return violations;
+}
+
+
+function bodyViolations(method: string, template: string, status: string, pointer: string, documented: Operation['responses'][string], response: CheckedResponse): string[] {
 
     if (!documented.content) {
         return response.payload === '' ? [] : [`${method} ${template} ${status} has a body; the contract says none`];
