@@ -152,14 +152,15 @@ const internals = {
 };
 
 
+// Qualified: in ORDER BY a bare created_at would name the output column, the formatted text, which no index holds.
 internals.sorts = {
     created_at: {
-        expression: internals.same('created_at'),
+        expression: internals.same('tasks.created_at'),
         bound: internals.same('?::timestamptz'),
         keyOf: (task) => task.created_at
     },
     updated_at: {
-        expression: internals.same('updated_at'),
+        expression: internals.same('tasks.updated_at'),
         bound: internals.same('?::timestamptz'),
         keyOf: (task) => task.updated_at
     },
