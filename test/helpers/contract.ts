@@ -54,21 +54,16 @@ export function documentedOperations(): string[] {
 }
 
 
-// A literal path wins over a template it also matches (/api/tasks/stats over /api/tasks/{id}), as in hapi's router.
+// A literal path wins over a template it also matches (/api/tasks/stats over /api/tasks/{id}) for the methods it
+// has, as in hapi's router: PUT /api/tasks/stats is PUT /api/tasks/{id}.
 const templates = Object.keys(contract.paths).sort((a, b) => a.split('{').length - b.split('{').length);
 
 
-function templateFor(url: string): string | null {
+function templateFor(method: string, url: string): string | null {
 
     const path = new URL(url, 'http://localhost').pathname.replace(/(.)\/$/, '$1');
-    for (const template of templates) {
-        const rx = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
-        if (rx.test(path)) {
-            return template;
-        }
-    }
-
-    return null;
+    const matching = templates.filter((template) => new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$').test(path));
+    return matching.find((template) => contract.paths[template][method.toLowerCase()]) ?? matching[0] ?? null;
 }
 
 
@@ -78,7 +73,7 @@ function templateFor(url: string): string | null {
  */
 export function contractViolations(method: string, url: string, response: CheckedResponse): string[] {
 
-    const template = templateFor(url);
+    const template = templateFor(method, url);
     if (!template) {
         return [`${url} matches no path in openapi.yaml`];
     }
