@@ -43,7 +43,7 @@ test('every single-task answer carries a strong ETag that changes with each chan
     t.regex(created.headers.etag as string, etagRx);
 
     const first = await read(api, user, task.id);
-    t.is(first.etag, created.headers.etag, 'the same version, the same tag');
+    t.is(first.etag, created.headers.etag as string, 'the same version, the same tag');
     t.is((await read(api, user, task.id)).etag, first.etag);
 
     const seen = new Set([first.etag]);
@@ -214,7 +214,7 @@ for (const [name, write] of [
             t.deepEqual(loser.result, { detail: 'Task was modified' });
             const stored = await read(api, user, task.id);
             t.deepEqual(stored.task, winner.result, 'the stored task is the winner\'s');
-            t.is(stored.etag, winner.headers.etag);
+            t.is(stored.etag, winner.headers.etag as string);
         }
     });
 }
