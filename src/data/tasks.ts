@@ -229,6 +229,17 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     if (options.priorities?.length) {
         where.push('priority = any(string_to_array(?, \',\'))');
         binders.push((_, o) => [o.priorities!.join(',')]);
+
+        // Sorted by priority, the ranks asked for also bound the index range: one priority, or adjacent ones, read
+        // only their own rows instead of walking past the others.
+        if (sort === 'priority') {
+            where.push(`${key} between ?::int and ?::int`);
+            binders.push((_, o) => {
+
+                const ranks = o.priorities!.map(priorityRank);
+                return [Math.min(...ranks), Math.max(...ranks)];
+            });
+        }
     }
 
     // Written on the expression, "undated" is an infinity at one end: these bounds keep it out.
