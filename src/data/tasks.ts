@@ -125,11 +125,49 @@ const internals = {
     // Attempts at a keyed create whose key another request holds or held (each waits for that request first).
     keyedAttempts: 3,
 
-    sorts: null as unknown as Record<TaskSort, SortSpec>,
+    // Qualified: in ORDER BY a bare created_at would name the output column, the formatted text, which no index holds.
+    sorts: {
+        created_at: {
+            expression: { asc: 'tasks.created_at', desc: 'tasks.created_at' },
+            bound: { asc: '?::timestamptz', desc: '?::timestamptz' },
+            keyOf: (task) => task.created_at
+        },
+        updated_at: {
+            expression: { asc: 'tasks.updated_at', desc: 'tasks.updated_at' },
+            bound: { asc: '?::timestamptz', desc: '?::timestamptz' },
+            keyOf: (task) => task.updated_at
+        },
+        due_date: {
+            // Undated tasks last in either order.
+            expression: { asc: 'coalesce(due_date, \'infinity\'::timestamptz)', desc: 'coalesce(due_date, \'-infinity\'::timestamptz)' },
+            bound: { asc: 'coalesce(?::timestamptz, \'infinity\'::timestamptz)', desc: 'coalesce(?::timestamptz, \'-infinity\'::timestamptz)' },
+            keyOf: (task) => task.due_date
+        },
+        priority: {
+            expression: {
+                asc: '(case priority when \'low\' then 1 when \'medium\' then 2 when \'high\' then 3 end)',
+                desc: '(case priority when \'low\' then 1 when \'medium\' then 2 when \'high\' then 3 end)'
+            },
+            bound: { asc: '?::int', desc: '?::int' },
+            keyOf: (task) => priorityRank(task.priority)
+        },
+        title: {
+            expression: { asc: 'lower(title)', desc: 'lower(title)' },
+            bound: { asc: '?::text', desc: '?::text' },
+            // Lower case as the database has it: JavaScript's toLowerCase differs for some characters.
+            selected: 'lower(title) as sort_key',
+            keyOf: (task) => task.sort_key!
+        }
+    } as Record<TaskSort, SortSpec>,
 
-    same(expression: string): Record<SortOrder, string> {
+    /** Which statement a list request needs: the sort, and which filters are present (their values are bound). */
+    listShape(options: TaskListOptions): string {
 
-        return { asc: expression, desc: expression };
+        return [
+            options.sort ?? 'created_at', options.order ?? 'desc',
+            options.completed !== undefined, Boolean(options.priorities?.length), options.dueBefore !== undefined,
+            options.dueAfter !== undefined, Boolean(options.overdue), Boolean(options.search), options.after !== undefined
+        ].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('.');
     },
 
     /** The task fields a key is remembered with: the same fields after validation are the same create. */
@@ -152,38 +190,6 @@ const internals = {
 };
 
 
-// Qualified: in ORDER BY a bare created_at would name the output column, the formatted text, which no index holds.
-internals.sorts = {
-    created_at: {
-        expression: internals.same('tasks.created_at'),
-        bound: internals.same('?::timestamptz'),
-        keyOf: (task) => task.created_at
-    },
-    updated_at: {
-        expression: internals.same('tasks.updated_at'),
-        bound: internals.same('?::timestamptz'),
-        keyOf: (task) => task.updated_at
-    },
-    due_date: {
-        // Undated tasks last in either order.
-        expression: { asc: 'coalesce(due_date, \'infinity\'::timestamptz)', desc: 'coalesce(due_date, \'-infinity\'::timestamptz)' },
-        bound: { asc: 'coalesce(?::timestamptz, \'infinity\'::timestamptz)', desc: 'coalesce(?::timestamptz, \'-infinity\'::timestamptz)' },
-        keyOf: (task) => task.due_date
-    },
-    priority: {
-        expression: internals.same('(case priority when \'low\' then 1 when \'medium\' then 2 when \'high\' then 3 end)'),
-        bound: internals.same('?::int'),
-        keyOf: (task) => internals.priorityRank[task.priority]
-    },
-    title: {
-        expression: internals.same('lower(title)'),
-        bound: internals.same('?::text'),
-        // Lower case as the database has it: JavaScript's toLowerCase differs for some characters.
-        selected: 'lower(title) as sort_key',
-        keyOf: (task) => task.sort_key!
-    }
-};
-
 
 export function isTaskId(value: string): boolean {
 
@@ -194,17 +200,6 @@ export function isTaskId(value: string): boolean {
 export function priorityRank(priority: Priority): number {
 
     return internals.priorityRank[priority];
-}
-
-
-/** Which statement a list request needs: the sort, and which filters are present (their values are bound). */
-function listShape(options: TaskListOptions): string {
-
-    return [
-        options.sort ?? 'created_at', options.order ?? 'desc',
-        options.completed !== undefined, Boolean(options.priorities?.length), options.dueBefore !== undefined,
-        options.dueAfter !== undefined, Boolean(options.overdue), Boolean(options.search), options.after !== undefined
-    ].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('.');
 }
 
 
@@ -424,7 +419,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
 
         async listTasksForUser(userId: string, options: TaskListOptions): Promise<TaskPage> {
 
-            const shape = listShape(options);
+            const shape = internals.listShape(options);
             let statement = lists.get(shape);
             if (!statement) {
                 statement = buildListStatement(options);
