@@ -114,6 +114,25 @@ test('CORS answers the configured origins only, with credentials', async (t) => 
     const list = await api.request({ method: 'GET', url: '/api/tasks', as: 'cors-user', headers: { origin: 'http://localhost:3000' } });
     t.is(list.headers['access-control-allow-origin'], 'http://localhost:3000');
     t.regex(String(list.headers['access-control-expose-headers']), /X-Next-Cursor/);
+
+    // A browser may send the preconditions and retry keys, and read the version and replay marker.
+    const id = Crypto.randomUUID();
+    for (const [method, url, requested] of [
+        ['POST', '/api/tasks', 'authorization, content-type, idempotency-key'],
+        ['PATCH', `/api/tasks/${id}`, 'authorization, content-type, if-match'],
+        ['GET', `/api/tasks/${id}`, 'authorization, if-none-match']
+    ]) {
+        const res = await api.server.inject({
+            method: 'OPTIONS', url,
+            headers: { origin: 'https://app.example.com', 'access-control-request-method': method, 'access-control-request-headers': requested }
+        });
+        t.is(res.statusCode, 200, requested);
+        t.regex(String(res.headers['access-control-allow-headers']), new RegExp(requested.split(', ').pop()!, 'i'));
+    }
+
+    const created = await api.request({ method: 'POST', url: '/api/tasks', as: 'cors-user', headers: { origin: 'http://localhost:3000', 'idempotency-key': 'cors' }, payload: { title: 'x' } });
+    t.regex(String(created.headers['access-control-expose-headers']), /ETag/);
+    t.regex(String(created.headers['access-control-expose-headers']), /Idempotent-Replayed/);
 });
 
 test('a malformed cookie changes nothing: the API reads no cookies', async (t) => {
