@@ -64,6 +64,15 @@ test('every single-task answer carries a strong ETag that changes with each chan
         t.is((await read(api, user, task.id)).etag, etag, 'GET agrees with the write');
     }
 
+    // The tag names the version, not the bytes: a compressed answer carries the same one, and it matches.
+    await api.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: user, payload: { description: 'long '.repeat(500) } });
+    const plain = await read(api, user, task.id);
+    const gzipped = await api.server.inject({ url: `/api/tasks/${task.id}`, headers: { authorization: `Bearer ${api.token(user)}`, 'accept-encoding': 'gzip' } });
+    t.is(gzipped.headers['content-encoding'], 'gzip');
+    t.is(gzipped.headers.etag, plain.etag);
+    const revalidated = await api.request({ method: 'GET', url: `/api/tasks/${task.id}`, as: user, headers: { 'accept-encoding': 'gzip', 'if-none-match': plain.etag } });
+    t.is(revalidated.statusCode, 304);
+
     // A PATCH that changes nothing keeps the version, and so the tag.
     const before = await read(api, user, task.id);
     const unchanged = await api.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: user, payload: {} });

@@ -148,6 +148,7 @@ const filterSets: [string, (task: Task) => boolean][] = [
     ['q=PLAN', (task) => `${task.title}\n${task.description ?? ''}`.toLowerCase().includes('plan')],
     ['q=an', (task) => `${task.title}\n${task.description ?? ''}`.toLowerCase().includes('an')],
     ['q=', () => true],
+    ['q=%20%20', () => true],
     ['status=pending&priority=medium&priority=high&due_before=2099-12-31&q=e', (task) => {
 
         return !task.completed && task.priority !== 'low' && task.due_date !== null && task.due_date < '2099-12-31' &&
@@ -179,7 +180,7 @@ test('the filters have something to find and something to leave out in the seede
     // Guards the test above: a filter that keeps everything or nothing would prove little.
     const api = t.context;
     const tasks = await seedVaried(api, newUser());
-    for (const [filters, keep] of filterSets.filter(([filters]) => !['', 'overdue=false', 'q=', 'status=completed&overdue=true'].includes(filters))) {
+    for (const [filters, keep] of filterSets.filter(([filters]) => !['', 'overdue=false', 'q=', 'q=%20%20', 'status=completed&overdue=true'].includes(filters))) {
         const kept = tasks.filter(keep).length;
         t.true(kept > 0 && kept < tasks.length, `${filters}: ${kept} of ${tasks.length}`);
     }
