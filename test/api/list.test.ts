@@ -94,24 +94,17 @@ async function storedTasks(api: TestApi, user: string): Promise<Task[]> {
  */
 async function seedVaried(api: TestApi, user: string): Promise<Task[]> {
 
-    const words = ['apple', 'Apple', 'banana2', 'Banana10', 'cherry', 'CHERRY', 'date', 'elderberry'];
-    const dues = [null, '2020-03-01T10:00:00Z', '2099-01-01T00:00:00Z', '2024-06-30T12:00:00Z', null, '2099-01-01T00:00:00Z', '2031-05-05T05:05:05Z'];
-    for (let i = 0; i < 40; ++i) {
-        await api.createTask(user, {
-            title: words[i % words.length],
-            description: i % 5 === 0 ? `Plan ${i}` : i % 7 === 0 ? null : 'nothing special',
-            priority: (['low', 'medium', 'high'] as const)[i % 3],
-            completed: i % 4 === 1,
-            due_date: dues[i % dues.length]
-        });
-    }
-
     await api.database.db.raw(`
-        update tasks set
-            created_at = timestamptz '2026-01-01T00:00:00Z' + (n / 3) * interval '1 minute',
-            updated_at = timestamptz '2026-02-01T00:00:00Z' + (n / 2) * interval '1 minute'
-        from (select id, row_number() over (order by id) as n from tasks where user_id = ?) as numbered
-        where tasks.user_id = ? and tasks.id = numbered.id`, [user, user]);
+        insert into tasks (user_id, title, description, priority, completed, due_date, created_at, updated_at)
+        select ?,
+            (array['apple', 'Apple', 'banana2', 'Banana10', 'cherry', 'CHERRY', 'date', 'elderberry'])[1 + n % 8],
+            case when n % 5 = 0 then 'Plan ' || n when n % 7 = 0 then null else 'nothing special' end,
+            (array['low', 'medium', 'high'])[1 + n % 3],
+            n % 4 = 1,
+            (array[null, '2020-03-01T10:00:00Z', '2099-01-01T00:00:00Z', '2024-06-30T12:00:00Z', null, '2099-01-01T00:00:00Z', '2031-05-05T05:05:05Z'])[1 + n % 7]::timestamptz,
+            timestamptz '2026-01-01T00:00:00Z' + (n / 3) * interval '1 minute',
+            timestamptz '2026-02-01T00:00:00Z' + (n / 2) * interval '1 minute'
+        from generate_series(0, 39) as n`, [user]);
 
     return storedTasks(api, user);
 }

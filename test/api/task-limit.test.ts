@@ -53,6 +53,31 @@ test('a user holds at most MAX_TASKS_PER_USER tasks: the create past it is a 409
     t.is((await api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: 'full again' } })).statusCode, 409);
 });
 
+test('a keyed create the limit refuses is not remembered: the same key works once there is room', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const post = () => api.request({ method: 'POST', url: '/api/tasks', as: user, headers: { 'idempotency-key': 'wait-for-room' }, payload: { title: 'one more' } });
+    const ids: string[] = [];
+    for (let i = 0; i < max; ++i) {
+        ids.push((await api.createTask(user, { title: `#${i}` })).id);
+    }
+
+    const refused = await post();
+    t.is(refused.statusCode, 409);
+
+    await api.request({ method: 'DELETE', url: `/api/tasks/${ids[0]}`, as: user });
+    const created = await post();
+    t.is(created.statusCode, 201);
+    t.is(created.headers['idempotent-replayed'], undefined);
+
+    // Full again, but a replay creates nothing, so it needs no room.
+    const replayed = await post();
+    t.is(replayed.statusCode, 201);
+    t.is(replayed.headers['idempotent-replayed'], 'true');
+    t.is(await taskCount(api, user), max);
+});
+
 test('a burst of concurrent creates passes the limit by at most the connections that can insert at once, minus one', async (t) => {
 
     const api = t.context;
