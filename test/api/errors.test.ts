@@ -1,13 +1,30 @@
 import Crypto from 'node:crypto';
 
-import test from 'ava';
+import anyTest from 'ava';
+import type { TestFn } from 'ava';
 
 import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { contractViolations } from '../helpers/contract';
 import { startTestApi, testConfig } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import { createTestDatabase } from '../helpers/database';
 import { mintToken } from '../../src/auth/tokens';
+
+
+// One database for the tests that leave it as they found it: each embedded one costs seconds to start.
+const test = anyTest as TestFn<{ shared: TestDatabase }>;
+
+test.before(async (t) => {
+
+    t.context.shared = await createTestDatabase();
+});
+
+test.after.always(async (t) => {
+
+    await t.context.shared?.destroy();
+});
 
 
 test('an unreachable database answers 503 quickly, on /health and on the API', async (t) => {
@@ -68,7 +85,7 @@ test('an unexpected failure is a bare 500: no stack, no SQL, no driver message',
 
 test('unknown paths are a 404 with a detail', async (t) => {
 
-    const api = await startTestApi();
+    const api = await startTestApi({}, t.context.shared);
     t.teardown(() => api.stop());
 
     const res = await api.server.inject({ method: 'GET', url: '/api/nothing-here', headers: { authorization: `Bearer ${api.token('u')}` } });
@@ -78,7 +95,7 @@ test('unknown paths are a 404 with a detail', async (t) => {
 
 test('responses carry security headers, no-store and a request id', async (t) => {
 
-    const api = await startTestApi();
+    const api = await startTestApi({}, t.context.shared);
     t.teardown(() => api.stop());
 
     for (const res of [
@@ -95,7 +112,7 @@ test('responses carry security headers, no-store and a request id', async (t) =>
 
 test('CORS answers the configured origins only, with credentials', async (t) => {
 
-    const api = await startTestApi({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' });
+    const api = await startTestApi({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' }, t.context.shared);
     t.teardown(() => api.stop());
 
     const preflight = (origin: string) => api.server.inject({
@@ -137,7 +154,7 @@ test('CORS answers the configured origins only, with credentials', async (t) => 
 
 test('a malformed cookie changes nothing: the API reads no cookies', async (t) => {
 
-    const api = await startTestApi();
+    const api = await startTestApi({}, t.context.shared);
     t.teardown(() => api.stop());
     for (const url of ['/health/live', '/openapi.yaml']) {
         const res = await api.request({ method: 'GET', url, headers: { cookie: 'a=b; =; ;;c="unterminated' } });
