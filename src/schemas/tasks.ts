@@ -37,7 +37,7 @@ const internals = {
     minYear: 1,
     maxYear: 9999,
 
-    // Oldest and newest first for the times, most urgent first for priority, soonest and A to Z for the rest.
+    // Newest first for the times, most urgent first for priority, soonest due and A to Z for the others.
     defaultOrder: { created_at: 'desc', updated_at: 'desc', priority: 'desc', due_date: 'asc', title: 'asc' } as Record<TaskSort, SortOrder>,
     sorts: ['created_at', 'updated_at', 'due_date', 'priority', 'title'] as TaskSort[],
     orders: ['asc', 'desc'] as SortOrder[],
