@@ -231,7 +231,7 @@ export async function serviceStatements(server: string, set: DataSet, users: Ben
 
         await db.transaction(async (trx) => {
 
-            const store = taskStore(trx);
+            const store = taskStore(trx, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400 });
             const page = await store.listTasksForUser(reader.userId, { limit });
             statements.list = last();
             if (!page.next) {

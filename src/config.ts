@@ -57,6 +57,15 @@ export interface HttpTimeouts {
 }
 
 
+/** What one user may keep, and how long retries are recognised. */
+export interface TaskLimits {
+    /** A create that would give a user more tasks than this is refused. */
+    maxTasksPerUser: number;
+    /** How long the answer to a create with an Idempotency-Key is kept for its retries. */
+    idempotencyKeyTtlSec: number;
+}
+
+
 export interface Config {
     host: string;
     port: number;
@@ -65,6 +74,7 @@ export interface Config {
     http: HttpTimeouts;
     database: DatabaseConfig;
     auth: AuthConfig;
+    limits: TaskLimits;
     corsOrigins: string[];
     logLevel: string;
     version: string;
@@ -300,6 +310,7 @@ export function parseConfig(env: Env): Config {
         workers: internals.workers(env),
         database: parseDatabaseConfig(env),
         auth: parseAuthConfig(env),
+        limits: parseTaskLimits(env),
         corsOrigins: internals.origins(env),
         logLevel: internals.logLevel(env),
         version: Package.version,
@@ -324,6 +335,15 @@ export function parseListenConfig(env: Env): Pick<Config, 'host' | 'port' | 'htt
             requestTimeoutMs,
             keepAliveTimeoutMs: internals.integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', { min: 100, max: 600_000, fallback: 5000 })
         }
+    };
+}
+
+
+export function parseTaskLimits(env: Env): TaskLimits {
+
+    return {
+        maxTasksPerUser: internals.integer(env, 'MAX_TASKS_PER_USER', { min: 1, max: 10_000_000, fallback: 10_000 }),
+        idempotencyKeyTtlSec: internals.integer(env, 'IDEMPOTENCY_KEY_TTL_S', { min: 1, max: 30 * 86_400, fallback: 86_400 })
     };
 }
 

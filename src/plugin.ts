@@ -1,6 +1,6 @@
 import type { Plugin } from '@hapi/hapi';
 
-import type { Config } from './config';
+import type { Config, TaskLimits } from './config';
 import type { Database } from './data/database';
 import type { TaskStore } from './data/tasks';
 import { taskStore } from './data/tasks';
@@ -13,12 +13,14 @@ import { contract } from './routes/docs/contract';
 import { docsPage } from './routes/docs/page';
 import { liveness } from './routes/health/liveness';
 import { readiness } from './routes/health/readiness';
+import { clearCompletedTasks } from './routes/tasks/clear-completed';
 import { completeTask } from './routes/tasks/complete';
 import { createTask } from './routes/tasks/create';
 import { deleteTask } from './routes/tasks/delete';
 import { getTask } from './routes/tasks/get';
 import { listTasks } from './routes/tasks/list';
 import { replaceTask } from './routes/tasks/replace';
+import { taskStats } from './routes/tasks/stats';
 import { updateTask } from './routes/tasks/update';
 
 
@@ -26,6 +28,7 @@ declare module '@hapi/hapi' {
     interface ServerApplicationState {
         db: Database;
         tasks: TaskStore;
+        limits: TaskLimits;
         version: string;
         probeTimeoutMs: number;
     }
@@ -47,7 +50,8 @@ export const appPlugin: Plugin<AppOptions> = {
     async register(server, { config, db }) {
 
         server.app.db = db;
-        server.app.tasks = taskStore(db);
+        server.app.tasks = taskStore(db, config.limits);
+        server.app.limits = config.limits;
         server.app.version = config.version;
         server.app.probeTimeoutMs = config.database.timeoutMs;
 
@@ -65,6 +69,8 @@ export const appPlugin: Plugin<AppOptions> = {
         server.route(docsAssets);
         server.route(listTasks);
         server.route(createTask);
+        server.route(clearCompletedTasks);
+        server.route(taskStats);
         server.route(getTask);
         server.route(replaceTask);
         server.route(updateTask);

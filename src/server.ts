@@ -82,7 +82,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             cors: {
                 origin: config.corsOrigins,
                 credentials: true,
-                additionalExposedHeaders: ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id']
+                additionalHeaders: ['If-Match', 'Idempotency-Key'],
+                additionalExposedHeaders: ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id', 'ETag', 'Idempotent-Replayed']
             },
             security: {
                 hsts: false,                            // The TLS terminator in front of the service decides HSTS.

@@ -22,6 +22,7 @@ test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3
     t.deepEqual(config.auth.secret, Buffer.from(secret, 'utf8'));
     t.is(config.auth.issuer, null);
     t.is(config.auth.audience, null);
+    t.deepEqual(config.limits, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400 });
 });
 
 test('every variable is read', (t) => {
@@ -41,7 +42,9 @@ test('every variable is read', (t) => {
         LOG_LEVEL: 'warn',
         HTTP_HEADERS_TIMEOUT_MS: '2000',
         HTTP_REQUEST_TIMEOUT_MS: '4000',
-        HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000'
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+        MAX_TASKS_PER_USER: '500',
+        IDEMPOTENCY_KEY_TTL_S: '3600'
     });
 
     t.is(config.host, '0.0.0.0');
@@ -51,6 +54,7 @@ test('every variable is read', (t) => {
     t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
     t.is(config.logLevel, 'warn');
     t.deepEqual(config.http, { headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 65_000 });
+    t.deepEqual(config.limits, { maxTasksPerUser: 500, idempotencyKeyTtlSec: 3600 });
 });
 
 test('pglite:// URLs choose the embedded database', (t) => {
@@ -81,6 +85,10 @@ test('a request timeout shorter than the headers timeout', refused, { HTTP_HEADE
 test('a headers timeout that is not a number', refused, { HTTP_HEADERS_TIMEOUT_MS: '10s' }, 'HTTP_HEADERS_TIMEOUT_MS');
 test('a query timeout under 100 ms', refused, { DB_QUERY_TIMEOUT_MS: '50' }, 'DB_QUERY_TIMEOUT_MS');
 test('a pool of zero', refused, { DATABASE_URL: 'postgres://localhost/todo', DB_POOL_MAX: '0' }, 'DB_POOL_MAX');
+test('a task limit of zero', refused, { MAX_TASKS_PER_USER: '0' }, 'MAX_TASKS_PER_USER');
+test('a task limit that is not a number', refused, { MAX_TASKS_PER_USER: '10k' }, 'MAX_TASKS_PER_USER');
+test('an idempotency key lifetime of zero', refused, { IDEMPOTENCY_KEY_TTL_S: '0' }, 'IDEMPOTENCY_KEY_TTL_S');
+test('an idempotency key lifetime over 30 days', refused, { IDEMPOTENCY_KEY_TTL_S: String(31 * 86_400) }, 'IDEMPOTENCY_KEY_TTL_S');
 test('an unknown log level', refused, { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
 test('a wildcard CORS origin', refused, { CORS_ORIGINS: '*' }, 'CORS_ORIGINS');
 test('a CORS origin with a path', refused, { CORS_ORIGINS: 'https://app.example.com/login' }, 'CORS_ORIGINS');

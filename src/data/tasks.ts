@@ -1,6 +1,9 @@
+import Crypto from 'node:crypto';
+
 import type { Knex } from 'knex';
 
-import type { components } from '../generated/openapi';
+import type { TaskLimits } from '../config';
+import type { components, operations } from '../generated/openapi';
 import type { Database } from './database';
 import { timestampColumn } from './database';
 
@@ -8,17 +11,39 @@ import { timestampColumn } from './database';
 export type Task = components['schemas']['Task'];
 export type TaskFields = components['schemas']['TaskCreate'];
 export type TaskChanges = components['schemas']['TaskPatch'];
+export type TaskStats = components['schemas']['TaskStats'];
+export type Priority = components['schemas']['Priority'];
+
+type ListParameters = NonNullable<operations['listTasks']['parameters']['query']>;
+export type TaskSort = NonNullable<ListParameters['sort']>;
+export type SortOrder = NonNullable<ListParameters['order']>;
 
 
-/** Where a page starts: just after this task in newest-first order. */
+/**
+ * Where a page starts: just after the task with this sort key and id, in the list's order. The key is the
+ * task's created_at, updated_at or due_date (null for none) as the API writes them, its priority's rank, or its
+ * title in lower case as the database lowers it.
+ */
 export interface TaskPosition {
-    created_at: string;
+    key: string | number | null;
     id: string;
 }
 
 
 export interface TaskListOptions {
+    /** created_at when not given. */
+    sort?: TaskSort;
+    /** desc when not given. */
+    order?: SortOrder;
     completed?: boolean;
+    priorities?: readonly Priority[];
+    /** RFC 3339, UTC: only tasks due strictly before / after this instant. */
+    dueBefore?: string;
+    dueAfter?: string;
+    /** Only pending tasks whose due date has passed. */
+    overdue?: boolean;
+    /** Only tasks whose title or description holds this text, ignoring case. */
+    search?: string;
     limit: number;
     after?: TaskPosition;
 }
@@ -28,6 +53,51 @@ export interface TaskPage {
     tasks: Task[];
     /** Position of the page's last task when more tasks follow it, else null. */
     next: TaskPosition | null;
+}
+
+
+/**
+ * A write with a precondition: the updated_at values (as the API writes them) of the versions the client will
+ * accept. The task is written only while it is one of them; `modified` says it exists and is not.
+ */
+export type Versions = readonly string[];
+export type Conditional<T> = T | 'modified';
+
+
+/** What a create with an Idempotency-Key came to. */
+export type KeyedCreate =
+    | { outcome: 'created' | 'replayed'; task: Task }
+    | { outcome: 'limit-reached' }
+    /** The key was used before with other task fields. */
+    | { outcome: 'key-reused' }
+    /** Another request with the key kept it from being settled (it failed and retried, several times over). */
+    | { outcome: 'key-unsettled' };
+
+
+interface SortSpec {
+    /** The expression ordered by, for each order: the same text as its index (see the migrations). */
+    expression: Record<SortOrder, string>;
+    /** The cursor's key, bound in the expression's type. */
+    bound: Record<SortOrder, string>;
+    /** The key as the database computes it, when it cannot be read off the task. */
+    selected?: string;
+    /** The key of a task, for the cursor. */
+    keyOf(row: Task & { sort_key?: string }): string | number | null;
+}
+
+
+interface WriteStatements {
+    plain: string;
+    /** With the If-Match precondition: answers the task written, or whether it exists. */
+    matching: string;
+}
+
+
+interface ListStatement {
+    sql: string;
+    binders: ((userId: string, options: TaskListOptions) => Knex.RawBinding[])[];
+    /** The database's sort key comes back as a column the API does not show. */
+    strip: boolean;
 }
 
 
@@ -43,8 +113,82 @@ const internals = {
     // Strictly later than the previous value even when two changes land within the same microsecond.
     touched: 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')',
 
-    editable: ['title', 'description', 'completed', 'priority', 'due_date'] as const
+    // The client's accepted versions arrive as one comma-separated text: one statement shape for any number of them.
+    versionMatch: 'updated_at = any(string_to_array(?, \',\')::timestamptz[])',
+
+    editable: ['title', 'description', 'completed', 'priority', 'due_date'] as const,
+
+    priorityRank: { low: 1, medium: 2, high: 3 } as Record<string, number>,
+
+    // Expired keys each keyed create removes (other users' included), so the table cleans itself as it is used.
+    purgeBatch: 16,
+    // Attempts at a keyed create whose key another request holds or held (each waits for that request first).
+    keyedAttempts: 3,
+
+    // Qualified: in ORDER BY a bare created_at would name the output column, the formatted text, which no index holds.
+    sorts: {
+        created_at: {
+            expression: { asc: 'tasks.created_at', desc: 'tasks.created_at' },
+            bound: { asc: '?::timestamptz', desc: '?::timestamptz' },
+            keyOf: (task) => task.created_at
+        },
+        updated_at: {
+            expression: { asc: 'tasks.updated_at', desc: 'tasks.updated_at' },
+            bound: { asc: '?::timestamptz', desc: '?::timestamptz' },
+            keyOf: (task) => task.updated_at
+        },
+        due_date: {
+            // Undated tasks last in either order.
+            expression: { asc: 'coalesce(due_date, \'infinity\'::timestamptz)', desc: 'coalesce(due_date, \'-infinity\'::timestamptz)' },
+            bound: { asc: 'coalesce(?::timestamptz, \'infinity\'::timestamptz)', desc: 'coalesce(?::timestamptz, \'-infinity\'::timestamptz)' },
+            keyOf: (task) => task.due_date
+        },
+        priority: {
+            expression: {
+                asc: '(case priority when \'low\' then 1 when \'medium\' then 2 when \'high\' then 3 end)',
+                desc: '(case priority when \'low\' then 1 when \'medium\' then 2 when \'high\' then 3 end)'
+            },
+            bound: { asc: '?::int', desc: '?::int' },
+            keyOf: (task) => priorityRank(task.priority)
+        },
+        title: {
+            expression: { asc: 'lower(title)', desc: 'lower(title)' },
+            bound: { asc: '?::text', desc: '?::text' },
+            // Lower case as the database has it: JavaScript's toLowerCase differs for some characters.
+            selected: 'lower(title) as sort_key',
+            keyOf: (task) => task.sort_key!
+        }
+    } as Record<TaskSort, SortSpec>,
+
+    /** Which statement a list request needs: the sort, and which filters are present (their values are bound). */
+    listShape(options: TaskListOptions): string {
+
+        return [
+            options.sort ?? 'created_at', options.order ?? 'desc',
+            options.completed !== undefined, Boolean(options.priorities?.length), options.dueBefore !== undefined,
+            options.dueAfter !== undefined, Boolean(options.overdue), Boolean(options.search), options.after !== undefined
+        ].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('.');
+    },
+
+    /** The task fields a key is remembered with: the same fields after validation are the same create. */
+    fingerprint(fields: TaskFields): string {
+
+        const canonical = JSON.stringify([fields.title, fields.description, fields.completed, fields.priority, fields.due_date]);
+        return Crypto.createHash('sha256').update(canonical).digest('base64url');
+    },
+
+    likePattern(text: string): string {
+
+        return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+    },
+
+    isKeyConflict(err: unknown): boolean {
+
+        const { code, constraint } = (err ?? {}) as { code?: string; constraint?: string };
+        return code === '23505' && constraint === 'idempotency_keys_pkey';
+    }
 };
+
 
 
 export function isTaskId(value: string): boolean {
@@ -53,18 +197,201 @@ export function isTaskId(value: string): boolean {
 }
 
 
+export function priorityRank(priority: Priority): number {
+
+    return internals.priorityRank[priority];
+}
+
+
+/**
+ * The list statement for one shape. When the list is sorted by due date, the due-date filters are written on the
+ * sort expression, so they bound the index range instead of filtering the rows read.
+ */
+export function buildListStatement(options: TaskListOptions): ListStatement {
+
+    const sort = options.sort ?? 'created_at';
+    const order = options.order ?? 'desc';
+    const spec = internals.sorts[sort];
+    const key = spec.expression[order];
+    const where = ['user_id = ?'];
+    const binders: ListStatement['binders'] = [(userId) => [userId]];
+
+    if (options.completed !== undefined) {
+        where.push('completed = ?');
+        binders.push((_, o) => [o.completed!]);
+    }
+
+    if (options.priorities?.length) {
+        where.push('priority = any(string_to_array(?, \',\'))');
+        binders.push((_, o) => [o.priorities!.join(',')]);
+
+        // Sorted by priority, the ranks asked for also bound the index range: one priority, or adjacent ones, read
+        // only their own rows instead of walking past the others.
+        if (sort === 'priority') {
+            where.push(`${key} between ?::int and ?::int`);
+            binders.push((_, o) => {
+
+                const ranks = o.priorities!.map(priorityRank);
+                return [Math.min(...ranks), Math.max(...ranks)];
+            });
+        }
+    }
+
+    // Written on the expression, "undated" is an infinity at one end: these bounds keep it out.
+    const dated = sort !== 'due_date' ? '' : order === 'asc' ? ` and ${key} < 'infinity'::timestamptz` : ` and ${key} > '-infinity'::timestamptz`;
+    const due = sort === 'due_date' ? key : 'due_date';
+
+    if (options.dueBefore !== undefined) {
+        where.push(`${due} < ?::timestamptz${order === 'desc' ? dated : ''}`);
+        binders.push((_, o) => [o.dueBefore!]);
+    }
+
+    if (options.dueAfter !== undefined) {
+        where.push(`${due} > ?::timestamptz${order === 'asc' ? dated : ''}`);
+        binders.push((_, o) => [o.dueAfter!]);
+    }
+
+    if (options.overdue) {
+        where.push(`completed = false and ${due} < now()${order === 'desc' ? dated : ''}`);
+    }
+
+    if (options.search) {
+        where.push('(title ilike ? escape \'\\\' or description ilike ? escape \'\\\')');
+        binders.push((_, o) => {
+
+            const pattern = internals.likePattern(o.search!);
+            return [pattern, pattern];
+        });
+    }
+
+    if (options.after) {
+        where.push(`(${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order]}, ?::uuid)`);
+        binders.push((_, o) => [o.after!.key, o.after!.id]);
+    }
+
+    // One row more than the page tells whether a next page exists without a count query.
+    const sql = `
+        select ${internals.columns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
+        where ${where.join(' and ')}
+        order by ${key} ${order}, id ${order}
+        limit ?`;
+
+    binders.push((_, o) => [o.limit + 1]);
+    return { sql, binders, strip: Boolean(spec.selected) };
+}
+
+
 /**
  * Every statement on tasks. Each method takes the owner's user id first and scopes its own query by it:
- * another user's task is indistinguishable from a missing one.
+ * another user's task is indistinguishable from a missing one. Statements are built once (the shaped ones once
+ * per shape); a request only binds values.
  */
-export function taskStore(db: Database) {
+export function taskStore(db: Database, limits: TaskLimits) {
 
-    const returning = `returning ${internals.columns}`;
+    const { columns, touched, versionMatch } = internals;
+    const returning = `returning ${columns}`;
 
-    const one = async (sql: string, bindings: readonly Knex.RawBinding[]): Promise<Task | null> => {
+    // Counting stops at the limit: the check reads at most that many of the user's index entries.
+    const room = '(select count(*) from (select 1 from tasks where user_id = ? limit ?) as held) < ?';
+    const roomBindings = (userId: string) => [userId, limits.maxTasksPerUser, limits.maxTasksPerUser];
+    const values = 'select ?::text, ?::text, ?::text, ?::boolean, ?::text, ?::timestamptz';
+    const valueBindings = (userId: string, fields: TaskFields) => {
 
-        const result = await db.raw(sql, bindings);
-        return result.rows[0] ?? null;
+        return [userId, fields.title, fields.description, fields.completed, fields.priority, fields.due_date];
+    };
+
+    // Each write as is, and made conditional: then the update runs only on a matching version, and the
+    // statement's snapshot (taken before it) says whether the task existed, so no race fits between check and write.
+    const writes = (update: string): WriteStatements => ({
+        plain: `${update} ${returning}`,
+        matching: `
+            with changed as (${update} and ${versionMatch} ${returning})
+            select (select to_json(changed) from changed) as task,
+                exists (select 1 from tasks where user_id = ? and id = ?) as present`
+    });
+
+    const sql = {
+        get: `select ${columns} from tasks where user_id = ? and id = ?`,
+        getMatching: `select ${columns}, ${versionMatch} as matched from tasks where user_id = ? and id = ?`,
+
+        create: `insert into tasks (user_id, title, description, completed, priority, due_date) ${values} where ${room} ${returning}`,
+
+        // The first request with a key stores its task as the answer in the same statement. A retry sees the key
+        // and creates nothing; one racing the first waits on the key's unique index and fails there, rolling its
+        // own task back (see createTaskOnceForUser).
+        createOnce: `
+            with existing as (
+                select fingerprint, response from idempotency_keys
+                where user_id = ? and key = ? and expires_at > now()
+            ),
+            inserted as (
+                insert into tasks (user_id, title, description, completed, priority, due_date)
+                ${values} where not exists (select 1 from existing) and ${room}
+                ${returning}
+            ),
+            recorded as (
+                insert into idempotency_keys (user_id, key, fingerprint, task_id, response, expires_at)
+                select ?, ?, ?, inserted.id, to_json(inserted), now() + ?::int * interval '1 second' from inserted
+                returning response
+            ),
+            purged as (
+                delete from idempotency_keys
+                where (user_id, key) in (
+                    select user_id, key from idempotency_keys
+                    where expires_at <= now() and not (user_id = ? and key = ?)
+                    order by expires_at
+                    limit ${internals.purgeBatch}
+                    for update skip locked)
+            )
+            select (select response from recorded) as created,
+                (select response from existing) as stored,
+                (select fingerprint from existing) as fingerprint`,
+        storedKey: 'select fingerprint, response, expires_at > now() as live from idempotency_keys where user_id = ? and key = ?',
+        expiredKey: 'delete from idempotency_keys where user_id = ? and key = ? and expires_at <= now()',
+
+        replace: writes(`update tasks set title = ?, description = ?, completed = ?, priority = ?, due_date = ?, ${touched} where user_id = ? and id = ?`),
+        toggle: writes(`update tasks set completed = not completed, ${touched} where user_id = ? and id = ?`),
+        complete: writes(`update tasks set completed = ?, ${touched} where user_id = ? and id = ?`),
+
+        delete: 'delete from tasks where user_id = ? and id = ?',
+        deleteMatching: `
+            with removed as (delete from tasks where user_id = ? and id = ? and ${versionMatch} returning id)
+            select exists (select 1 from removed) as deleted,
+                exists (select 1 from tasks where user_id = ? and id = ?) as present`,
+        clearCompleted: 'delete from tasks where user_id = ? and completed',
+
+        // One pass over the user's rows, so the four counts describe the same moment.
+        stats: `
+            select count(*)::int as total,
+                count(*) filter (where not completed)::int as pending,
+                count(*) filter (where completed)::int as completed,
+                count(*) filter (where not completed and due_date < now())::int as overdue
+            from tasks where user_id = ?`
+    };
+
+    // Filled as shapes are first used: at most 31 column sets, and 1 280 list shapes (sort, order, filters present).
+    const updates = new Map<string, WriteStatements>();
+    const lists = new Map<string, ListStatement>();
+
+    const rows = async (statement: string, bindings: readonly Knex.RawBinding[]) => {
+
+        return (await db.raw(statement, bindings)).rows;
+    };
+
+    const one = async (statement: string, bindings: readonly Knex.RawBinding[]): Promise<Task | null> => {
+
+        return (await rows(statement, bindings))[0] ?? null;
+    };
+
+    /** A write as is, or with its precondition. */
+    const write = async (statements: WriteStatements, bindings: Knex.RawBinding[], userId: string, id: string, versions?: Versions): Promise<Conditional<Task | null>> => {
+
+        if (!versions) {
+            return one(statements.plain, [...bindings, userId, id]);
+        }
+
+        const [row] = await rows(statements.matching, [...bindings, userId, id, versions.join(','), userId, id]);
+        return row.task ?? (row.present ? 'modified' : null);
     };
 
     const getTaskForUser = (userId: string, id: string): Promise<Task | null> => {
@@ -73,7 +400,19 @@ export function taskStore(db: Database) {
             return Promise.resolve(null);
         }
 
-        return one(`select ${internals.columns} from tasks where user_id = ? and id = ?`, [userId, id]);
+        return one(sql.get, [userId, id]);
+    };
+
+    const updateStatements = (columnsSent: readonly string[]): WriteStatements => {
+
+        const shape = columnsSent.join(',');
+        let statements = updates.get(shape);
+        if (!statements) {
+            statements = writes(`update tasks set ${columnsSent.map((column) => `${column} = ?`).join(', ')}, ${touched} where user_id = ? and id = ?`);
+            updates.set(shape, statements);
+        }
+
+        return statements;
     };
 
     return {
@@ -81,107 +420,150 @@ export function taskStore(db: Database) {
 
         async listTasksForUser(userId: string, options: TaskListOptions): Promise<TaskPage> {
 
-            const where = ['user_id = ?'];
-            const bindings: Knex.RawBinding[] = [userId];
-
-            if (options.completed !== undefined) {
-                where.push('completed = ?');
-                bindings.push(options.completed);
+            const shape = internals.listShape(options);
+            let statement = lists.get(shape);
+            if (!statement) {
+                statement = buildListStatement(options);
+                lists.set(shape, statement);
             }
 
-            if (options.after) {
-                where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
-                bindings.push(options.after.created_at, options.after.id);
+            const found: (Task & { sort_key?: string })[] = await rows(statement.sql, statement.binders.flatMap((bind) => bind(userId, options)));
+            const more = found.length > options.limit;
+            if (more) {
+                found.length = options.limit;
             }
 
-            // One row more than the page tells whether a next page exists without a count query.
-            bindings.push(options.limit + 1);
-            const result = await db.raw(`
-                select ${internals.columns} from tasks
-                where ${where.join(' and ')}
-                order by created_at desc, id desc
-                limit ?`, bindings);
-
-            const tasks: Task[] = result.rows;
-            if (tasks.length <= options.limit) {
-                return { tasks, next: null };
-            }
-
-            tasks.length = options.limit;
-            const last = tasks[tasks.length - 1];
-            return { tasks, next: { created_at: last.created_at, id: last.id } };
+            const last = found[found.length - 1];
+            const next = more ? { key: internals.sorts[options.sort ?? 'created_at'].keyOf(last), id: last.id } : null;
+            const tasks = statement.strip ? found.map(({ sort_key: _, ...task }) => task) : found;
+            return { tasks, next };
         },
 
-        async createTaskForUser(userId: string, fields: TaskFields): Promise<Task> {
+        /** The task as stored, or null when the user already holds the most tasks allowed. */
+        createTaskForUser(userId: string, fields: TaskFields): Promise<Task | null> {
 
-            const task = await one(`
-                insert into tasks (user_id, title, description, completed, priority, due_date)
-                values (?, ?, ?, ?, ?, ?)
-                ${returning}`,
-                [userId, fields.title, fields.description, fields.completed, fields.priority, fields.due_date]);
-
-            return task!;
+            return one(sql.create, [...valueBindings(userId, fields), ...roomBindings(userId)]);
         },
 
-        replaceTaskForUser(userId: string, id: string, fields: TaskFields): Promise<Task | null> {
+        /**
+         * A create that happens once per key: the first request stores its task as the answer; later ones with
+         * the same fields get that answer back, with other fields `key-reused`, and neither creates anything.
+         */
+        async createTaskOnceForUser(userId: string, key: string, fields: TaskFields): Promise<KeyedCreate> {
+
+            const fingerprint = internals.fingerprint(fields);
+            const answer = (stored: { fingerprint: string; response: Task }): KeyedCreate => {
+
+                return stored.fingerprint === fingerprint ? { outcome: 'replayed', task: stored.response } : { outcome: 'key-reused' };
+            };
+
+            for (let attempt = 0; attempt < internals.keyedAttempts; ++attempt) {
+                try {
+                    const [row] = await rows(sql.createOnce, [
+                        userId, key,
+                        ...valueBindings(userId, fields), ...roomBindings(userId),
+                        userId, key, fingerprint, limits.idempotencyKeyTtlSec,
+                        userId, key
+                    ]);
+
+                    if (row.created) {
+                        return { outcome: 'created', task: row.created };
+                    }
+
+                    return row.stored ? answer({ fingerprint: row.fingerprint, response: row.stored }) : { outcome: 'limit-reached' };
+                }
+                catch (err) {
+                    if (!internals.isKeyConflict(err)) {
+                        throw err;
+                    }
+                }
+
+                // The key was taken after this statement's snapshot (by a request it then waited for), or it is an
+                // expired one not yet cleaned: read it as it is now.
+                const [stored] = await rows(sql.storedKey, [userId, key]);
+                if (stored?.live) {
+                    return answer(stored);
+                }
+
+                if (stored) {
+                    await db.raw(sql.expiredKey, [userId, key]);
+                }
+            }
+
+            return { outcome: 'key-unsettled' };
+        },
+
+        replaceTaskForUser(userId: string, id: string, fields: TaskFields, versions?: Versions): Promise<Conditional<Task | null>> {
 
             if (!isTaskId(id)) {
                 return Promise.resolve(null);
             }
 
-            return one(`
-                update tasks
-                set title = ?, description = ?, completed = ?, priority = ?, due_date = ?, ${internals.touched}
-                where user_id = ? and id = ?
-                ${returning}`,
-                [fields.title, fields.description, fields.completed, fields.priority, fields.due_date, userId, id]);
+            return write(sql.replace, [fields.title, fields.description, fields.completed, fields.priority, fields.due_date], userId, id, versions);
         },
 
-        updateTaskForUser(userId: string, id: string, changes: TaskChanges): Promise<Task | null> {
+        async updateTaskForUser(userId: string, id: string, changes: TaskChanges, versions?: Versions): Promise<Conditional<Task | null>> {
 
-            const columns = internals.editable.filter((column) => changes[column] !== undefined);
-            if (!columns.length) {
+            if (!isTaskId(id)) {
+                return null;
+            }
+
+            const columnsSent = internals.editable.filter((column) => changes[column] !== undefined);
+            if (columnsSent.length) {
+                return write(updateStatements(columnsSent), columnsSent.map((column) => changes[column] as Knex.RawBinding), userId, id, versions);
+            }
+
+            // Nothing to change: the task as it is, still refused when it is not the version the client named.
+            if (!versions) {
                 return getTaskForUser(userId, id);
             }
 
-            if (!isTaskId(id)) {
-                return Promise.resolve(null);
+            const [row] = await rows(sql.getMatching, [versions.join(','), userId, id]);
+            if (!row) {
+                return null;
             }
 
-            const assignments = columns.map((column) => `${column} = ?`);
-            return one(`
-                update tasks
-                set ${assignments.join(', ')}, ${internals.touched}
-                where user_id = ? and id = ?
-                ${returning}`,
-                [...columns.map((column) => changes[column] as Knex.RawBinding), userId, id]);
+            const { matched, ...task } = row;
+            return matched ? task : 'modified';
         },
 
         /** Sets completed to the value given, or flips it in one statement when none is given. */
-        setTaskCompletionForUser(userId: string, id: string, completed?: boolean): Promise<Task | null> {
+        setTaskCompletionForUser(userId: string, id: string, completed?: boolean, versions?: Versions): Promise<Conditional<Task | null>> {
 
             if (!isTaskId(id)) {
                 return Promise.resolve(null);
             }
 
-            const assignment = completed === undefined ? 'completed = not completed' : 'completed = ?';
-            const bindings = completed === undefined ? [userId, id] : [completed, userId, id];
-            return one(`
-                update tasks
-                set ${assignment}, ${internals.touched}
-                where user_id = ? and id = ?
-                ${returning}`,
-                bindings);
+            return completed === undefined ?
+                write(sql.toggle, [], userId, id, versions) :
+                write(sql.complete, [completed], userId, id, versions);
         },
 
-        async deleteTaskForUser(userId: string, id: string): Promise<boolean> {
+        async deleteTaskForUser(userId: string, id: string, versions?: Versions): Promise<Conditional<boolean>> {
 
             if (!isTaskId(id)) {
                 return false;
             }
 
-            const result = await db.raw('delete from tasks where user_id = ? and id = ?', [userId, id]);
-            return result.rowCount === 1;
+            if (!versions) {
+                const result = await db.raw(sql.delete, [userId, id]);
+                return result.rowCount === 1;
+            }
+
+            const [row] = await rows(sql.deleteMatching, [userId, id, versions.join(','), userId, id]);
+            return row.deleted || (row.present ? 'modified' : false);
+        },
+
+        /** Deletes the user's completed tasks and says how many there were. */
+        async clearCompletedTasksForUser(userId: string): Promise<number> {
+
+            const result = await db.raw(sql.clearCompleted, [userId]);
+            return result.rowCount;
+        },
+
+        async taskStatsForUser(userId: string): Promise<TaskStats> {
+
+            return (await rows(sql.stats, [userId]))[0];
         }
     };
 }

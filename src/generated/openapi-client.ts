@@ -53,17 +53,60 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List the user's tasks, newest first
+         * List the user's tasks, newest first unless sorted otherwise
          * @description Pages are at most `limit` tasks long. When more tasks follow, the response carries the next page's
          *     cursor in `X-Next-Cursor` and a `Link: <...>; rel="next"` header with the full URL of the next page.
+         *
+         *     The cursor is a position in the order (the last task's sort key and id), not an offset: tasks added,
+         *     changed or deleted while a client pages never make it skip or repeat a task that keeps its place. A task
+         *     whose own sort key changes between two pages (its title under `sort=title`, any change under
+         *     `sort=updated_at`) is listed where it is when its page is read. A cursor belongs to the `sort` and
+         *     `order` it was issued for.
+         *
+         *     The filters combine with each other and with `status` (all of them must hold).
          */
         get: operations["listTasks"];
         put?: never;
         /**
          * Create a task
          * @description The new task belongs to the token's user; its URL path is in `Location`.
+         *
+         *     With an `Idempotency-Key`, a retry of the same create (same key, same task fields) within the key's
+         *     lifetime creates nothing and answers as the first request did, with `Idempotent-Replayed: true`; a retry
+         *     that arrives while the first is still running waits for it. Only a created task is remembered: a refused
+         *     create can be retried with the same key.
+         *
+         *     A user holds at most a configured number of tasks (10 000 by default); a create beyond it is refused with
+         *     409 and creates nothing.
          */
         post: operations["createTask"];
+        /**
+         * Delete the user's completed tasks
+         * @description Clears the completed tasks, and only those: `status=completed` is required, and any other query (another
+         *     status, a filter, an unknown parameter) is refused with 422 rather than widening or narrowing what is
+         *     deleted. One statement: a task completed while it runs is either deleted or kept whole.
+         */
+        delete: operations["clearCompletedTasks"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Counts of the user's tasks
+         * @description How many tasks the user has, how many are pending and completed, and how many are overdue (pending, with
+         *     a due date in the past), counted together in one statement so the numbers agree with each other.
+         */
+        get: operations["getTaskStats"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -82,25 +125,29 @@ export interface paths {
         };
         /**
          * One task
-         * @description Another user's task, and an id that is not a UUID, answer 404 like a task that does not exist.
+         * @description Another user's task, and an id that is not a UUID, answer 404 like a task that does not exist. With
+         *     `If-None-Match` naming the task's current ETag (or `*`), the answer is 304 with no body.
          */
         get: operations["getTask"];
         /**
          * Replace a task's editable fields
-         * @description Optional fields that are left out return to their defaults.
+         * @description Optional fields that are left out return to their defaults. With `If-Match`, the task is replaced only if
+         *     it is still the version named (412 otherwise, and nothing changes).
          */
         put: operations["replaceTask"];
         post?: never;
         /**
          * Delete a task
-         * @description Deleting a task that is already gone answers 404.
+         * @description Deleting a task that is already gone answers 404. With `If-Match`, the task is deleted only if it is still
+         *     the version named (412 otherwise).
          */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
         /**
          * Change only the fields sent
-         * @description A body with no editable field changes nothing and returns the task as it is.
+         * @description A body with no editable field changes nothing and returns the task as it is. With `If-Match`, the task is
+         *     changed only if it is still the version named (412 otherwise, and nothing changes).
          */
         patch: operations["updateTask"];
         trace?: never;
@@ -124,7 +171,8 @@ export interface paths {
         /**
          * Toggle or set completion
          * @description With no body (or a body without `completed`) the task's `completed` flips atomically;
-         *     with `{"completed": true|false}` it is set to that value.
+         *     with `{"completed": true|false}` it is set to that value. With `If-Match`, only if the task is still the
+         *     version named (412 otherwise, and nothing changes).
          */
         patch: operations["completeTask"];
         trace?: never;
@@ -224,6 +272,16 @@ export interface components {
         TaskCompletion: {
             completed?: boolean;
         };
+        TaskStats: {
+            total: number;
+            pending: number;
+            completed: number;
+            /** @description Pending tasks whose due date has passed */
+            overdue: number;
+        };
+        ClearedTasks: {
+            deleted: number;
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -295,6 +353,25 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The task is still the version If-None-Match names; no body */
+        NotModified: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description The task is no longer the version If-Match names; nothing changed (`{"detail": "Task was modified"}`) */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The body is larger than the limit */
         PayloadTooLarge: {
             headers: {
@@ -339,6 +416,20 @@ export interface components {
     parameters: {
         /** @description The task's UUID. Any other value answers 404. */
         TaskId: string;
+        /**
+         * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+         *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+         *     whatever the task's version.
+         */
+        IfMatch: string;
+        /** @description ETags (comma-separated, weak ones compared by their value) or `*`; when one is the task's current ETag, 304. */
+        IfNoneMatch: string;
+        /**
+         * @description A unique value the client picks for one create (a UUID, say) and sends again with each retry of it: 1 to
+         *     255 printable ASCII characters. Keys are the user's own, and are forgotten after the configured lifetime
+         *     (24 hours by default).
+         */
+        IdempotencyKey: string;
     };
     requestBodies: never;
     headers: {
@@ -355,6 +446,10 @@ export interface components {
         "X-Request-Id": string;
         /** @description The bearer challenge (RFC 6750). */
         "WWW-Authenticate": string;
+        /** @description The task's version (a strong entity tag, new with every change), for If-Match and If-None-Match */
+        ETag: string;
+        /** @description Present (always `true`) when this is the stored answer to an earlier request with the same Idempotency-Key */
+        IdempotentReplayed: "true";
     };
     pathItems: never;
 }
@@ -419,8 +514,31 @@ export interface operations {
                 /** @description Alternative to `status` (`true` = completed, `false` = pending). When both are given they must agree. */
                 completed?: boolean;
                 limit?: number;
-                /** @description Opaque; taken from a previous page's `X-Next-Cursor`. */
+                /** @description Opaque; taken from a previous page's `X-Next-Cursor`, with the same `sort` and `order`. */
                 cursor?: string;
+                /**
+                 * @description The order of the list: `priority` ranks `high` above `medium` above `low`; `title` ignores case; with
+                 *     `due_date`, tasks without a due date come last in either order. Ties are broken by id.
+                 */
+                sort?: "created_at" | "updated_at" | "due_date" | "priority" | "title";
+                /**
+                 * @description Ascending or descending. When left out: `desc` for `created_at`, `updated_at` and `priority` (newest,
+                 *     most urgent first), `asc` for `due_date` and `title` (soonest due, A to Z first).
+                 */
+                order?: "asc" | "desc";
+                /** @description Only tasks of these priorities; repeat the parameter for more than one (`priority=high&priority=medium`). */
+                priority?: components["schemas"]["Priority"][];
+                /** @description Only tasks due strictly before this instant (read like `due_date`); tasks without a due date are left out. */
+                due_before?: string;
+                /** @description Only tasks due strictly after this instant (read like `due_date`); tasks without a due date are left out. */
+                due_after?: string;
+                /** @description `true`: only pending tasks whose due date has passed. `false` is the same as leaving it out. */
+                overdue?: boolean;
+                /**
+                 * @description Only tasks whose title or description contains this text, ignoring case (`%`, `_` and `\` are plain
+                 *     characters). Trimmed; empty means no search.
+                 */
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -449,7 +567,14 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A unique value the client picks for one create (a UUID, say) and sends again with each retry of it: 1 to
+                 *     255 printable ASCII characters. Keys are the user's own, and are forgotten after the configured lifetime
+                 *     (24 hours by default).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -459,15 +584,68 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task as stored */
+            /** @description The task as stored (on a replay, as the first request stored it) */
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The user already holds the most tasks allowed (or a request with this Idempotency-Key could not be settled; retry it) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /**
+             * @description The body failed validation, the `Idempotency-Key` is malformed, or the key was already used with
+             *     different task fields (`loc` is `["header", "idempotency-key"]`)
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    clearCompletedTasks: {
+        parameters: {
+            query: {
+                status: "completed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many tasks were deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearedTasks"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -478,10 +656,37 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    getTask: {
+    getTaskStats: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskStats"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags (comma-separated, weak ones compared by their value) or `*`; when one is the task's current ETag, 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The task's UUID. Any other value answers 404. */
                 id: components["parameters"]["TaskId"];
@@ -494,12 +699,14 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -509,7 +716,14 @@ export interface operations {
     replaceTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The task's UUID. Any other value answers 404. */
                 id: components["parameters"]["TaskId"];
@@ -526,6 +740,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -535,6 +750,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -544,7 +760,14 @@ export interface operations {
     deleteTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The task's UUID. Any other value answers 404. */
                 id: components["parameters"]["TaskId"];
@@ -564,6 +787,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["Unavailable"];
@@ -572,7 +796,14 @@ export interface operations {
     updateTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The task's UUID. Any other value answers 404. */
                 id: components["parameters"]["TaskId"];
@@ -589,6 +820,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -598,6 +830,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -607,7 +840,14 @@ export interface operations {
     completeTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The task's UUID. Any other value answers 404. */
                 id: components["parameters"]["TaskId"];
@@ -624,6 +864,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -633,6 +874,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

@@ -1,25 +1,50 @@
 import Joi from 'joi';
 
 import type { components, operations } from '../generated/openapi';
-import type { TaskPosition } from '../data/tasks';
+import type { SortOrder, TaskPosition, TaskSort } from '../data/tasks';
 import { isTaskId } from '../data/tasks';
 import { charCount, unstorableText } from '../data/text';
 
 
 type Schemas = components['schemas'];
+type ListParameters = NonNullable<operations['listTasks']['parameters']['query']>;
 
-/** The list query after validation: `cursor` arrives decoded. */
-export type TaskListQuery = Omit<NonNullable<operations['listTasks']['parameters']['query']>, 'cursor'> & {
-    status: NonNullable<NonNullable<operations['listTasks']['parameters']['query']>['status']>;
+
+/** A list cursor: a position, and the order it is a position in. */
+export interface TaskCursor {
+    sort: TaskSort;
+    order: SortOrder;
+    position: TaskPosition;
+}
+
+
+/** The list query after validation: `cursor` arrives decoded, `order` filled in from the sort. */
+export type TaskListQuery = Omit<ListParameters, 'cursor'> & {
+    status: NonNullable<ListParameters['status']>;
     limit: number;
-    cursor?: TaskPosition;
+    sort: TaskSort;
+    order: SortOrder;
+    cursor?: TaskCursor;
 };
+
+
+export type CreateTaskHeaders = { 'idempotency-key'?: NonNullable<operations['createTask']['parameters']['header']>['Idempotency-Key'] };
+export type ClearTasksQuery = operations['clearCompletedTasks']['parameters']['query'];
 
 
 const internals = {
     // The years PostgreSQL's timestamptz and the API's four-digit years share (PostgreSQL has no year 0).
     minYear: 1,
     maxYear: 9999,
+
+    // Newest first for the times, most urgent first for priority, soonest due and A to Z for the others.
+    defaultOrder: { created_at: 'desc', updated_at: 'desc', priority: 'desc', due_date: 'asc', title: 'asc' } as Record<TaskSort, SortOrder>,
+    sorts: ['created_at', 'updated_at', 'due_date', 'priority', 'title'] as TaskSort[],
+    orders: ['asc', 'desc'] as SortOrder[],
+    // A title holds at most 200 characters; lowering can lengthen a few of them (İ becomes i̇ under ICU).
+    maxTitleKeyChars: 600,
+
+    printableRx: /^[\x20-\x7e]+$/,
 
     // RFC 3339 date-time; an offset-less date-time or a bare date is read as UTC, as the frontend's form inputs send them.
     dateTimeRx: /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?)?$/,
@@ -51,6 +76,38 @@ const internals = {
         }
 
         return date.toISOString();
+    },
+
+    /** The cursors of the first release, `created_at|id`, newest first: kept so that a page in hand still works. */
+    decodeFirstCursor(text: string): TaskCursor | null {
+
+        const [createdAt, id, ...rest] = text.split('|');
+        if (rest.length || !id || !internals.isTimestamp(createdAt) || !isTaskId(id)) {
+            return null;
+        }
+
+        return { sort: 'created_at', order: 'desc', position: { key: createdAt, id } };
+    },
+
+    isTimestamp(value: unknown): value is string {
+
+        return typeof value === 'string' && internals.timestampRx.test(value) && internals.toUtc(value) !== null;
+    },
+
+    /** Whether a decoded cursor's key is one the sort can have produced. */
+    validKey(sort: TaskSort, key: unknown): boolean {
+
+        switch (sort) {
+            case 'created_at':
+            case 'updated_at':
+                return internals.isTimestamp(key);
+            case 'due_date':
+                return key === null || internals.isTimestamp(key);
+            case 'priority':
+                return key === 1 || key === 2 || key === 3;
+            case 'title':
+                return typeof key === 'string' && unstorableText(key) === null && charCount(key) <= internals.maxTitleKeyChars;
+        }
     }
 };
 
@@ -85,10 +142,10 @@ const title = Text.string().trim().min(1).custom(maxChars(200));
 const description = Text.string().custom(maxChars(4000)).allow('', null);
 const completed = Joi.boolean();
 const priority = Text.string().valid('low', 'medium', 'high');
-const dueDate = Text.string()
-    .allow(null)
+const instant = Text.string()
     .custom((value: string, helpers) => internals.toUtc(value) ?? helpers.error('date.format'))
     .messages({ 'date.format': '{{#label}} must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z' });
+const dueDate = instant.allow(null);
 
 
 export const taskFieldsSchema = Joi.object<Schemas['TaskCreate'], true>({
@@ -137,7 +194,14 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     status: Text.string().valid('all', 'pending', 'completed').default('all'),
     completed: Joi.boolean(),
     limit: Joi.number().integer().min(1).max(100).default(100),
-    cursor: cursorSchema
+    cursor: cursorSchema,
+    sort: Text.string().valid(...internals.sorts).default('created_at'),
+    order: Text.string().valid(...internals.orders),
+    priority: Joi.array().items(priority).single(),
+    due_before: instant,
+    due_after: instant,
+    overdue: Joi.boolean(),
+    q: Text.string().trim().custom(maxChars(200)).allow('')
 })
     .custom((query: TaskListQuery, helpers) => {
 
@@ -148,26 +212,69 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
             return helpers.error('query.conflict');
         }
 
+        query.order ??= internals.defaultOrder[query.sort];
+        if (query.cursor && (query.cursor.sort !== query.sort || query.cursor.order !== query.order)) {
+            return helpers.error('cursor.order', { sort: query.cursor.sort, order: query.cursor.order });
+        }
+
         return query;
     })
-    .messages({ 'query.conflict': 'status and completed ask for different tasks; send one of them' });
+    .messages({
+        'query.conflict': 'status and completed ask for different tasks; send one of them',
+        'cursor.order': 'cursor belongs to sort={{#sort}}&order={{#order}}; page with those, or start again without a cursor'
+    });
 
 
-export function encodeCursor(position: TaskPosition): string {
+export const createTaskHeadersSchema = Joi.object<CreateTaskHeaders, true>({
+    'idempotency-key': Text.string().max(255).pattern(internals.printableRx)
+        .messages({ 'string.pattern.base': '{{#label}} must be 1 to 255 printable ASCII characters' })
+})
+    .unknown(true);
 
-    return Buffer.from(`${position.created_at}|${position.id}`).toString('base64url');
+
+// Only the completed tasks, and only when asked by name: an unknown parameter is refused, never ignored, because
+// ignoring it would delete more than the client meant.
+export const clearTasksQuerySchema = Joi.object<ClearTasksQuery, true>({
+    status: Text.string().valid('completed').required()
+})
+    .prefs({ stripUnknown: false })
+    .messages({ 'any.required': 'status=completed is required: only completed tasks can be cleared' });
+
+
+/** Cursors are base64url JSON: [sort, order, key, id]. */
+export function encodeCursor(cursor: TaskCursor): string {
+
+    const { sort, order, position } = cursor;
+    return Buffer.from(JSON.stringify([sort, order, position.key, position.id])).toString('base64url');
 }
 
 
-export function decodeCursor(cursor: string): TaskPosition | null {
+export function decodeCursor(cursor: string): TaskCursor | null {
 
-    const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-    // A well-formed cursor can still name a day that does not exist, or year 0: the database would refuse it.
-    if (rest.length || !id || !internals.timestampRx.test(createdAt) || !internals.toUtc(createdAt) || !isTaskId(id)) {
+    const text = Buffer.from(cursor, 'base64url').toString('utf8');
+    if (!text.startsWith('[')) {
+        return internals.decodeFirstCursor(text);
+    }
+
+    let parts: unknown;
+    try {
+        parts = JSON.parse(text);
+    }
+    catch {
         return null;
     }
 
-    return { created_at: createdAt, id };
+    if (!Array.isArray(parts) || parts.length !== 4) {
+        return null;
+    }
+
+    // A well-formed cursor can still name a day that does not exist, or year 0: the database would refuse it.
+    const [sort, order, key, id] = parts;
+    if (!internals.sorts.includes(sort) || !internals.orders.includes(order) || typeof id !== 'string' || !isTaskId(id) || !internals.validKey(sort, key)) {
+        return null;
+    }
+
+    return { sort, order, position: { key, id } };
 }
 
 
@@ -188,6 +295,19 @@ export const taskSchema = Joi.object<Schemas['Task'], true>({
 
 
 export const taskListSchema = Joi.array().items(taskSchema).label('TaskList');
+
+
+export const taskStatsSchema = Joi.object<Schemas['TaskStats'], true>({
+    total: Joi.number().integer(),
+    pending: Joi.number().integer(),
+    completed: Joi.number().integer(),
+    overdue: Joi.number().integer()
+}).label('TaskStats');
+
+
+export const clearedTasksSchema = Joi.object<Schemas['ClearedTasks'], true>({
+    deleted: Joi.number().integer()
+}).label('ClearedTasks');
 
 
 export const errorSchema = Joi.object<Schemas['Error'], true>({

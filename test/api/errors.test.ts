@@ -1,13 +1,30 @@
 import Crypto from 'node:crypto';
 
-import test from 'ava';
+import anyTest from 'ava';
+import type { TestFn } from 'ava';
 
 import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { contractViolations } from '../helpers/contract';
 import { startTestApi, testConfig } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import { createTestDatabase } from '../helpers/database';
 import { mintToken } from '../../src/auth/tokens';
+
+
+// One database for the tests that leave it as they found it: each embedded one costs seconds to start.
+const test = anyTest as TestFn<{ shared: TestDatabase }>;
+
+test.before(async (t) => {
+
+    t.context.shared = await createTestDatabase();
+});
+
+test.after.always(async (t) => {
+
+    await t.context.shared?.destroy();
+});
 
 
 test('an unreachable database answers 503 quickly, on /health and on the API', async (t) => {
@@ -68,7 +85,7 @@ test('an unexpected failure is a bare 500: no stack, no SQL, no driver message',
 
 test('unknown paths are a 404 with a detail', async (t) => {
 
-    const api = await startTestApi();
+    const api = await startTestApi({}, t.context.shared);
     t.teardown(() => api.stop());
 
     const res = await api.server.inject({ method: 'GET', url: '/api/nothing-here', headers: { authorization: `Bearer ${api.token('u')}` } });
@@ -78,7 +95,7 @@ test('unknown paths are a 404 with a detail', async (t) => {
 
 test('responses carry security headers, no-store and a request id', async (t) => {
 
-    const api = await startTestApi();
+    const api = await startTestApi({}, t.context.shared);
     t.teardown(() => api.stop());
 
     for (const res of [
@@ -95,7 +112,7 @@ test('responses carry security headers, no-store and a request id', async (t) =>
 
 test('CORS answers the configured origins only, with credentials', async (t) => {
 
-    const api = await startTestApi({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' });
+    const api = await startTestApi({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' }, t.context.shared);
     t.teardown(() => api.stop());
 
     const preflight = (origin: string) => api.server.inject({
@@ -117,11 +134,30 @@ test('CORS answers the configured origins only, with credentials', async (t) => 
     for (const header of ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id', 'WWW-Authenticate']) {
         t.regex(String(list.headers['access-control-expose-headers']), new RegExp(`(^|,)${header}(,|$)`), header);
     }
+
+    // A browser may send the preconditions and retry keys, and read the version and replay marker.
+    const id = Crypto.randomUUID();
+    for (const [method, url, requested] of [
+        ['POST', '/api/tasks', 'authorization, content-type, idempotency-key'],
+        ['PATCH', `/api/tasks/${id}`, 'authorization, content-type, if-match'],
+        ['GET', `/api/tasks/${id}`, 'authorization, if-none-match']
+    ]) {
+        const res = await api.server.inject({
+            method: 'OPTIONS', url,
+            headers: { origin: 'https://app.example.com', 'access-control-request-method': method, 'access-control-request-headers': requested }
+        });
+        t.is(res.statusCode, 200, requested);
+        t.regex(String(res.headers['access-control-allow-headers']), new RegExp(requested.split(', ').pop()!, 'i'));
+    }
+
+    const created = await api.request({ method: 'POST', url: '/api/tasks', as: 'cors-user', headers: { origin: 'http://localhost:3000', 'idempotency-key': 'cors' }, payload: { title: 'x' } });
+    t.regex(String(created.headers['access-control-expose-headers']), /ETag/);
+    t.regex(String(created.headers['access-control-expose-headers']), /Idempotent-Replayed/);
 });
 
 test('a malformed cookie changes nothing: the API reads no cookies', async (t) => {
 
-    const api = await startTestApi();
+    const api = await startTestApi({}, t.context.shared);
     t.teardown(() => api.stop());
     for (const url of ['/health/live', '/openapi.yaml']) {
         const res = await api.request({ method: 'GET', url, headers: { cookie: 'a=b; =; ;;c="unterminated' } });

@@ -178,6 +178,22 @@ test(invalidQuery, 'status=all%00', 'query.status');
 test(invalidQuery, 'cursor=%00', 'query.cursor');
 test('a cursor in year 0000', invalidQuery, `cursor=${Buffer.from(`0000-01-01T00:00:00.000000Z|${Crypto.randomUUID()}`).toString('base64url')}`, 'query.cursor');
 test('a cursor on a day that does not exist', invalidQuery, `cursor=${Buffer.from(`2026-02-30T00:00:00.000000Z|${Crypto.randomUUID()}`).toString('base64url')}`, 'query.cursor');
+test(invalidQuery, 'sort=colour', 'query.sort');
+test(invalidQuery, 'sort=', 'query.sort');
+test(invalidQuery, 'sort=title%00', 'query.sort');
+test(invalidQuery, 'sort=title&sort=priority', 'query.sort');
+test(invalidQuery, 'order=up', 'query.order');
+test(invalidQuery, 'order=ASC', 'query.order');
+test(invalidQuery, 'priority=urgent', 'query.priority');
+test(invalidQuery, 'priority=high&priority=none', 'query.priority.1');
+test(invalidQuery, 'priority=high,low', 'query.priority');
+test(invalidQuery, 'due_before=tomorrow', 'query.due_before');
+test(invalidQuery, 'due_before=', 'query.due_before');
+test(invalidQuery, 'due_after=2026-02-30', 'query.due_after');
+test(invalidQuery, 'due_after=0000-01-01T00:00:00Z', 'query.due_after');
+test(invalidQuery, 'overdue=maybe', 'query.overdue');
+test(invalidQuery, `q=${'x'.repeat(201)}`, 'query.q');
+test(invalidQuery, 'q=a%00b', 'query.q');
 
 test('malformed JSON is a 400 with a detail', async (t) => {
 

@@ -59,7 +59,8 @@ test('the contract check catches a response that breaks the contract', (t) => {
         priority: 'medium', due_date: null, created_at: '2026-01-01T00:00:00.000000Z', updated_at: '2026-01-01T00:00:00.000000Z'
     };
 
-    const json = { 'content-type': 'application/json; charset=utf-8', 'x-request-id': '1:host:1:a:1' };
+    const etag = '"fQw_HlpVTWucPg8fDw8PDwAF-PtxTvwA"';
+    const json = { 'content-type': 'application/json; charset=utf-8', etag, 'x-request-id': '1:host:1:a:1' };
     const check = (method: string, url: string, statusCode: number, body: unknown, headers: Record<string, string> = json) => {
 
         return contractViolations(method, url, { statusCode, headers, payload: body === undefined ? '' : JSON.stringify(body) });
@@ -67,6 +68,16 @@ test('the contract check catches a response that breaks the contract', (t) => {
 
     t.deepEqual(check('GET', `/api/tasks/${task.id}`, 200, task), []);
     t.deepEqual(check('GET', '/api/tasks?limit=1', 200, [task]), []);
+    t.deepEqual(check('GET', `/api/tasks/${task.id}`, 304, undefined, { etag }), []);
+    t.deepEqual(check('GET', '/api/tasks/stats', 200, { total: 1, pending: 1, completed: 0, overdue: 0 }), []);
+    t.deepEqual(check('POST', '/api/tasks', 201, task, { ...json, 'idempotent-replayed': 'true' }), []);
+    t.not(check('GET', '/api/tasks/stats', 200, task).length, 0, 'stats is not read as a task id');
+    t.not(check('GET', `/api/tasks/${task.id}`, 200, task, { 'content-type': json['content-type'] }).length, 0, 'a task without its ETag');
+    t.not(check('GET', `/api/tasks/${task.id}`, 200, task, { ...json, etag: 'W/"weak"' }).length, 0, 'a weak ETag');
+    t.not(check('GET', `/api/tasks/${task.id}`, 304, undefined, {}).length, 0, 'a 304 without its ETag');
+    t.not(check('GET', `/api/tasks/${task.id}`, 304, task).length, 0, 'a 304 with a body');
+    t.not(check('POST', '/api/tasks', 201, task, { ...json, 'idempotent-replayed': 'yes' }).length, 0);
+    t.not(check('PUT', `/api/tasks/${task.id}`, 412, { detail: ['Task was modified'] }).length, 0);
     t.not(check('GET', `/api/tasks/${task.id}`, 200, { ...task, completed: 'no' }).length, 0);
     t.not(check('GET', `/api/tasks/${task.id}`, 200, { ...task, extra: 1 }).length, 0);
     t.not(check('GET', `/api/tasks/${task.id}`, 200, { ...task, created_at: '2026-01-01T00:00:00+02:00' }).length, 0);

@@ -10,9 +10,13 @@ test('migrations go up, down and up again', async (t) => {
     const { db } = database;
 
     const [, applied] = await db.migrate.latest();
-    t.deepEqual(applied, ['20261122053000_create_tasks.ts', '20261122053100_create_users.ts']);
+    t.deepEqual(applied, [
+        '20261122053000_create_tasks.ts', '20261122053100_create_users.ts',
+        '20261201090000_index_task_lists.ts', '20261201090100_create_idempotency_keys.ts'
+    ]);
     t.true(await db.schema.hasTable('tasks'));
     t.true(await db.schema.hasTable('users'));
+    t.true(await db.schema.hasTable('idempotency_keys'));
 
     const [, pending] = await db.migrate.list();
     t.deepEqual(pending, []);
@@ -20,9 +24,10 @@ test('migrations go up, down and up again', async (t) => {
     await db.migrate.rollback(undefined, true);
     t.false(await db.schema.hasTable('tasks'));
     t.false(await db.schema.hasTable('users'));
+    t.false(await db.schema.hasTable('idempotency_keys'));
 
     const [, again] = await db.migrate.latest();
-    t.is(again.length, 2);
+    t.is(again.length, 4);
     t.true(await db.schema.hasTable('tasks'));
 });
 

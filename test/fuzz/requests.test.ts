@@ -8,11 +8,12 @@ import nock from 'nock';
 
 import { mintToken, signingKeyFromJwk } from '../../src/auth/tokens';
 import type { Task } from '../../src/data/tasks';
+import { isTaskId } from '../../src/data/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testSecret } from '../helpers/api';
 import { contract, contractViolations } from '../helpers/contract';
 import type { FuzzRequest } from '../helpers/fuzz';
-import { documentedOperations, fuzzRequests, keySetKids } from '../helpers/fuzz';
+import { documentedOperations, etagMarker, fuzzRequests, keySetKids } from '../helpers/fuzz';
 import { signHs256 } from '../helpers/tokens';
 
 
@@ -35,6 +36,14 @@ const internals = {
     api: null as unknown as TestApi,
     // What each user created and did not delete: all of it must still be there at the end, and nothing else.
     owned: new Map<string, string[]>(users.map((user) => [user, []])),
+    // Every task each user ever created: a replayed create must answer one of them, a fresh one none of them.
+    created: new Map<string, Set<string>>(users.map((user) => [user, new Set()])),
+    // The latest ETag seen for each task, and the version it was seen with.
+    etags: new Map<string, { etag: string; updatedAt: string }>(),
+    // A tag of the right form that names no task: what a precondition on a task never seen carries.
+    unknownTag: `"${Buffer.alloc(24).toString('base64url')}"`,
+    conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0 },
+    lastKeyedCreate: null as FuzzRequest | null,
     statuses: new Map<number, number>(),
     // Guards the generator: without accepted requests of both kinds the fuzzer would only be testing refusals.
     accepted: { secret: 0, keySet: 0 },
@@ -132,17 +141,23 @@ const internals = {
         return list.filter((item): item is Task => Boolean(item) && typeof item === 'object' && typeof (item as Task).id === 'string' && 'user_id' in item);
     },
 
-    async reload(user: string): Promise<void> {
+    /** The ids of the user's tasks as stored (only the completed ones, when asked). */
+    async storedIds(user: string, completed?: boolean): Promise<string[]> {
 
         const ids: string[] = [];
         let after;
         do {
-            const page = await internals.api.tasks.listTasksForUser(user, { limit: 100, after });
+            const page = await internals.api.tasks.listTasksForUser(user, { completed, limit: 100, after });
             ids.push(...page.tasks.map((task) => task.id));
             after = page.next ?? undefined;
         } while (after);
 
-        internals.owned.set(user, ids);
+        return ids;
+    },
+
+    async reload(user: string): Promise<void> {
+
+        internals.owned.set(user, await internals.storedIds(user));
     }
 };
 
@@ -159,7 +174,11 @@ test.before(async () => {
     internals.api = await startTestApi({ BETTER_AUTH_URL: authBase });
     for (const user of users) {
         for (let i = 0; i < 3; ++i) {
-            internals.owned.get(user)!.push((await internals.api.createTask(user, { title: `seeded ${i}` })).id);
+            const res = await internals.api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: `seeded ${i}` } });
+            const task = res.result as Task;
+            internals.owned.get(user)!.push(task.id);
+            internals.created.get(user)!.add(task.id);
+            internals.etags.set(task.id, { etag: res.headers.etag as string, updatedAt: task.updated_at });
         }
     }
 });
@@ -171,14 +190,20 @@ test.after.always(async () => {
 });
 
 
-async function send(t: ExecutionContext, request: FuzzRequest): Promise<void> {
+async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> {
+
+    const request = generated.retry && internals.lastKeyedCreate ? internals.lastKeyedCreate : generated;
+    if (request.method === 'POST' && request.path === '/api/tasks' && request.headers.some(([name]) => name === 'idempotency-key')) {
+        internals.lastKeyedCreate = request;
+    }
 
     const id = internals.taskId(request);
     const path = request.path.replace('{id}', id);
     const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(value)}`).join('&');
     const url = query ? `${path}?${query}` : path;
 
-    const headers: Record<string, string> = Object.fromEntries(request.headers);
+    const tag = internals.etags.get(id)?.etag ?? internals.unknownTag;
+    const headers: Record<string, string> = Object.fromEntries(request.headers.map(([name, value]) => [name, value.replaceAll(etagMarker, tag)]));
     const authorization = internals.authorization(request);
     if (authorization !== undefined) {
         headers.authorization = authorization;
@@ -187,6 +212,13 @@ async function send(t: ExecutionContext, request: FuzzRequest): Promise<void> {
     if (request.contentType !== null && request.body.kind !== 'none') {
         headers['content-type'] = request.contentType;
     }
+
+    // What the oracles compare the answer with: the target task as stored before, the completed tasks before a clear.
+    const user = internals.tokenUser(request) ?? '';
+    const modelled = internals.owned.has(user);
+    const target = modelled && request.path.includes('{id}') && isTaskId(id) ? await internals.api.tasks.getTaskForUser(user, id) : null;
+    const clearing = modelled && request.method === 'DELETE' && request.path === '/api/tasks';
+    const completedBefore = clearing ? await internals.storedIds(user, true) : [];
 
     const payload = request.body.kind === 'none' ? undefined : request.body.kind === 'raw' ? request.body.value : JSON.stringify(request.body.value);
     const injected = await internals.api.server.inject({ method: request.method, url, headers, payload });
@@ -219,9 +251,40 @@ async function send(t: ExecutionContext, request: FuzzRequest): Promise<void> {
     }
 
     // Isolation: whatever a user gets back is theirs, and another user's task id is a task that does not exist.
-    const user = internals.tokenUser(request) ?? '';
     for (const task of internals.tasksIn(body)) {
         t.is(task.user_id, user, `another user's task in the answer: ${described}`);
+    }
+
+    // Conditional requests: 304 only for a GET that asked with If-None-Match, 412 only for a write that asked with
+    // If-Match, and a 412 left the task exactly as it was.
+    if (status === 304) {
+        t.true(['GET', 'HEAD'].includes(request.method) && request.path === '/api/tasks/{id}' && 'if-none-match' in headers, `an unasked-for 304: ${described}`);
+        t.is(response.headers.etag, internals.etags.get(id)?.etag, `a 304 names the version the client has: ${described}`);
+        ++internals.conditionalAnswers.notModified;
+    }
+
+    if (status === 412) {
+        t.true('if-match' in headers, `a 412 without If-Match: ${described}`);
+        t.deepEqual(body, { detail: 'Task was modified' }, described);
+        if (target) {
+            t.deepEqual(await internals.api.tasks.getTaskForUser(user, id), target, `a 412 changed the task: ${described}`);
+        }
+
+        ++internals.conditionalAnswers.preconditionFailed;
+    }
+
+    // ETags: one per version of a task, a new one with every new version.
+    const etag = response.headers.etag as string | undefined;
+    if (etag && status < 300 && body && !Array.isArray(body)) {
+        const task = body as Task;
+        const known = internals.etags.get(task.id);
+        if (known) {
+            t.is(known.updatedAt === task.updated_at, known.etag === etag, `ETag ${etag} for version ${task.updated_at}, ${known.etag} for ${known.updatedAt}: ${described}`);
+        }
+
+        if (!known || task.updated_at >= known.updatedAt) {
+            internals.etags.set(task.id, { etag, updatedAt: task.updated_at });
+        }
     }
 
     if (request.id.kind === 'foreign' && request.path.includes('{id}') && status < 300) {
@@ -229,17 +292,34 @@ async function send(t: ExecutionContext, request: FuzzRequest): Promise<void> {
         t.false(internals.owned.get(foreignOwner)!.includes(id) && user !== foreignOwner, `another user's task was reached: ${described}`);
     }
 
-    // The model: what the two users created and deleted.
-    if (internals.owned.has(user) && status < 300) {
+    // The model: what the two users created and deleted. A replayed create answers a task created before and
+    // creates none; clearing deletes exactly the tasks that were completed.
+    if (modelled && status < 300) {
         if (request.method === 'POST' && request.path === '/api/tasks' && status === 201) {
-            internals.owned.get(user)!.push((body as Task).id);
+            const { id: createdId } = body as Task;
+            const created = internals.created.get(user)!;
+            if (response.headers['idempotent-replayed'] === 'true') {
+                t.true('idempotency-key' in headers && created.has(createdId), `a replay of a create that never was: ${described}`);
+                ++internals.conditionalAnswers.replayed;
+            }
+            else {
+                t.false(created.has(createdId), `a new task with an old id: ${described}`);
+                created.add(createdId);
+                internals.owned.get(user)!.push(createdId);
+            }
         }
         else if (request.method === 'DELETE' && request.path === '/api/tasks/{id}' && status === 204) {
             internals.owned.set(user, internals.owned.get(user)!.filter((owned) => owned !== id));
         }
-        else if (request.method === 'DELETE' && request.path === '/api/tasks') {
-            await internals.reload(user);
+        else if (clearing) {
+            t.deepEqual(body, { deleted: completedBefore.length }, described);
+            const cleared = new Set(completedBefore);
+            internals.owned.set(user, internals.owned.get(user)!.filter((owned) => !cleared.has(owned)));
+            ++internals.conditionalAnswers.cleared;
         }
+    }
+    else if (clearing) {
+        t.deepEqual(await internals.storedIds(user, true), completedBefore, `a refused clear deleted tasks: ${described}`);
     }
 }
 
@@ -265,6 +345,13 @@ test.serial('nothing a user created and did not delete disappeared, and nothing 
     t.true(total >= runs, 'every generated request was sent');
     t.log(`accepted: ${internals.accepted.secret} with HS256 tokens, ${internals.accepted.keySet} with key-set tokens`);
     t.true(internals.accepted.secret > runs / 10 && internals.accepted.keySet > runs / 40, 'both kinds of token were accepted often');
+
+    // Guards the generator: the conditional and keyed paths must be reached, not only refused at the door.
+    const { notModified, preconditionFailed, replayed, cleared } = internals.conditionalAnswers;
+    t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}`);
+    if (runs >= 10_000) {
+        t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0);
+    }
 });
 
 

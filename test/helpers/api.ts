@@ -73,7 +73,7 @@ export async function startTestApi(env: Record<string, string> = {}, shared?: Te
         server,
         config,
         database,
-        tasks: taskStore(database.db),
+        tasks: taskStore(database.db, config.limits),
         token,
         request,
         async createTask(userId, fields = {}) {

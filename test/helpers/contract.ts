@@ -12,7 +12,6 @@ interface Header {
     schema?: unknown;
 }
 
-
 interface Operation {
     responses: Record<string, { $ref?: string; headers?: Record<string, Header>; content?: Record<string, { schema?: unknown }> }>;
 }
@@ -39,38 +38,6 @@ AjvFormats(ajv);
 ajv.addSchema(contract, 'openapi');
 
 
-/** The documented response headers: the required ones present, and every one present as its schema says. */
-function headerViolations(where: string, responsePointer: string, documented: Record<string, Header>, actual: Record<string, unknown>): string[] {
-
-    const violations: string[] = [];
-    const received = Object.fromEntries(Object.entries(actual).map(([name, value]) => [name.toLowerCase(), value]));
-    for (const [name, declared] of Object.entries(documented)) {
-        let header = declared;
-        let pointer = `${responsePointer}/headers/${internals.escape(name)}`;
-        if (declared.$ref) {
-            pointer = declared.$ref;
-            header = contract.components.headers[declared.$ref.split('/').pop()!];
-        }
-
-        const value = received[name.toLowerCase()];
-        if (value === undefined) {
-            if (header.required) {
-                violations.push(`${where} lacks the ${name} header`);
-            }
-
-            continue;
-        }
-
-        const validate = header.schema ? ajv.getSchema(`openapi${pointer}/schema`) : undefined;
-        if (validate && !validate(String(value))) {
-            violations.push(`${where}: header ${name} ${JSON.stringify(value)} ${ajv.errorsText(validate.errors)}`);
-        }
-    }
-
-    return violations;
-}
-
-
 /** Every documented operation as "METHOD /path". */
 export function documentedOperations(): string[] {
 
@@ -87,17 +54,16 @@ export function documentedOperations(): string[] {
 }
 
 
-function templateFor(url: string): string | null {
+// A literal path wins over a template it also matches (/api/tasks/stats over /api/tasks/{id}) for the methods it
+// has, as in hapi's router: PUT /api/tasks/stats is PUT /api/tasks/{id}.
+const templates = Object.keys(contract.paths).sort((a, b) => a.split('{').length - b.split('{').length);
+
+
+function templateFor(method: string, url: string): string | null {
 
     const path = new URL(url, 'http://localhost').pathname.replace(/(.)\/$/, '$1');
-    for (const template of Object.keys(contract.paths)) {
-        const rx = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
-        if (rx.test(path)) {
-            return template;
-        }
-    }
-
-    return null;
+    const matching = templates.filter((template) => new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$').test(path));
+    return matching.find((template) => contract.paths[template][method.toLowerCase()]) ?? matching[0] ?? null;
 }
 
 
@@ -107,7 +73,7 @@ function templateFor(url: string): string | null {
  */
 export function contractViolations(method: string, url: string, response: CheckedResponse): string[] {
 
-    const template = templateFor(url);
+    const template = templateFor(method, url);
     if (!template) {
         return [`${url} matches no path in openapi.yaml`];
     }
@@ -131,10 +97,41 @@ export function contractViolations(method: string, url: string, response: Checke
         documented = contract.components.responses[name];
     }
 
-    const wrongHeaders = headerViolations(`${method} ${template} ${status}`, pointer, documented.headers ?? {}, response.headers);
-    if (wrongHeaders.length) {
-        return wrongHeaders;
+    const headers = headerViolations(`${method} ${template} ${status}`, pointer, documented.headers ?? {}, response);
+    return [...headers, ...bodyViolations(method, template, status, pointer, documented, response)];
+}
+
+
+/** Documented response headers: the required ones present, every one sent valid by its schema. */
+function headerViolations(operation: string, pointer: string, documented: Record<string, Header>, response: CheckedResponse): string[] {
+
+    const violations: string[] = [];
+    for (const [name, header] of Object.entries(documented)) {
+        const schemaPointer = header.$ref ? `${header.$ref}/schema` : `${pointer}/headers/${internals.escape(name)}/schema`;
+        const resolved: Header = header.$ref ? contract.components.headers[header.$ref.split('/').pop()!] : header;
+        const value = response.headers[name.toLowerCase()];
+        if (value === undefined) {
+            if (resolved.required) {
+                violations.push(`${operation} lacks the required header ${name}`);
+            }
+
+            continue;
+        }
+
+        const validate = ajv.getSchema(`openapi${schemaPointer}`);
+        if (!validate) {
+            violations.push(`no schema at ${schemaPointer}`);
+        }
+        else if (!validate(String(value))) {
+            violations.push(`${operation}: header ${name} "${value}" ${(validate.errors ?? []).map((error) => error.message).join(', ')}`);
+        }
     }
+
+    return violations;
+}
+
+
+function bodyViolations(method: string, template: string, status: string, pointer: string, documented: Operation['responses'][string], response: CheckedResponse): string[] {
 
     if (!documented.content) {
         return response.payload === '' ? [] : [`${method} ${template} ${status} has a body; the contract says none`];

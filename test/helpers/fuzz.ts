@@ -18,6 +18,9 @@ interface JsonSchema {
     items?: JsonSchema;
 }
 
+/** Stands for the target task's latest ETag in a header value; the sender puts the real tag in its place. */
+export const etagMarker = '<etag>';
+
 interface Parameter {
     name: string;
     in: 'query' | 'path' | 'header';
@@ -43,7 +46,10 @@ export interface FuzzRequest {
     id: { kind: 'own' | 'foreign' | 'fresh'; pick: number } | { kind: 'raw' | 'literal'; value: string };
     /** Which of the two users sends it (when the token is a valid one). */
     actor: 0 | 1;
-    /** Headers a client may add: CORS, conditional requests, retries, content negotiation; values printable ASCII. */
+    /**
+     * Headers a client may add: CORS, conditional requests, retries, content negotiation; values printable ASCII.
+     * `etagMarker` in a value stands for the target task's latest ETag.
+     */
     headers: [string, string][];
     query: [string, string][];
     /** A JSON value to send, or the exact text of a body that is not JSON or is JSON no serializer would write. */
@@ -51,6 +57,8 @@ export interface FuzzRequest {
     contentType: string | null;
     /** The actor's valid token (HS256, or signed with the key set's key), none, an Authorization header of noise, or a correctly signed token with hostile claims or header. */
     auth: 'owner' | 'owner-keyset' | 'none' | { kind: 'raw'; value: string } | { kind: 'signed'; header: Record<string, unknown>; payload: Record<string, unknown> };
+    /** Send the last create that carried an Idempotency-Key again, as a client retrying it would (this request aside). */
+    retry: boolean;
 }
 
 
@@ -120,6 +128,8 @@ export function validValue(raw: JsonSchema): fc.Arbitrary<unknown> {
                 return fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000 });
             case 'object':
                 return validObject(schema);
+            case 'array':
+                return fc.array(validValue(schema.items ?? {}), { minLength: 1, maxLength: 3 });
             default:
                 if (schema.format === 'date-time') {
                     return fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((date) => date.toISOString());
@@ -206,12 +216,18 @@ function bodyFor(schema: JsonSchema | null): fc.Arbitrary<FuzzRequest['body']> {
 function queryFor(parameters: Parameter[]): fc.Arbitrary<[string, string][]> {
 
     const names = [...parameters.map((parameter) => parameter.name), 'unknown', '__proto__'];
-    const pair = fc.oneof(
-        { weight: 3, arbitrary: parameters.length ? fc.constantFrom(...parameters).chain((parameter) => validValue(parameter.schema).map((value): [string, string] => [parameter.name, String(value)])) : fc.constant<[string, string]>(['unknown', '1']) },
-        { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...names), hostileText) }
+    // A valid array value is the parameter repeated, once per item (style form, explode).
+    const valid = (parameter: Parameter) => validValue(parameter.schema).map((value): [string, string][] => {
+
+        return (Array.isArray(value) ? value : [value]).map((item) => [parameter.name, String(item)]);
+    });
+
+    const pairs = fc.oneof(
+        { weight: 3, arbitrary: parameters.length ? fc.constantFrom(...parameters).chain(valid) : fc.constant<[string, string][]>([['unknown', '1']]) },
+        { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...names), hostileText).map((pair) => [pair]) }
     );
 
-    return fc.array(pair, { maxLength: 4 });
+    return fc.array(pairs, { maxLength: 4 }).map((groups) => groups.flat());
 }
 
 
@@ -231,8 +247,20 @@ const headerValue = fc.oneof(
     fc.integer({ min: 256, max: 4000 }).map((length) => 'k'.repeat(length))
 );
 
-const extraHeaders = fc.array(fc.tuple(fc.constantFrom(...headerNames), headerValue), { maxLength: 3 })
-    .map((pairs) => [...new Map(pairs)]);
+// Preconditions that name the task's real ETag (so that some match), and a few idempotency keys used over and over
+// (so that retries are replayed, or refused when the body differs), besides the noise above.
+const conditionalHeader = fc.tuple(
+    fc.constantFrom('if-match', 'if-none-match'),
+    fc.constantFrom(etagMarker, `W/${etagMarker}`, `"stale", ${etagMarker}`, '*')
+);
+
+const keyHeader = fc.tuple(fc.constant('idempotency-key'), fc.constantFrom('retry-1', 'retry-2', 'retry-3'));
+
+const extraHeaders = fc.tuple(
+    fc.array(fc.tuple(fc.constantFrom(...headerNames), headerValue), { maxLength: 3 }),
+    fc.option(fc.oneof(conditionalHeader, keyHeader), { freq: 3 })
+)
+    .map(([pairs, chosen]) => [...new Map(chosen ? [...pairs, chosen] : pairs)]);
 
 
 /** The kids of the key set the fuzzed server trusts. */
@@ -274,6 +302,7 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
     );
 
     const actor = fc.constantFrom(0 as const, 1 as const);
+    const retry = fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 15, arbitrary: fc.constant(false) });
 
     const contentType = fc.oneof(
         { weight: 8, arbitrary: fc.constant('application/json') },
@@ -289,7 +318,8 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
         query: queryFor(operation.query),
         body: bodyFor(operation.body),
         contentType,
-        auth
+        auth,
+        retry
     }));
 
     const undocumented = fc.record({
@@ -301,7 +331,8 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
         query: queryFor([]),
         body: bodyFor(null),
         contentType,
-        auth
+        auth,
+        retry
     });
 
     return fc.oneof({ weight: 9, arbitrary: documented }, { weight: 1, arbitrary: undocumented });

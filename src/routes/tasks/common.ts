@@ -1,7 +1,8 @@
 import Boom from '@hapi/boom';
-import type { ReqRef, Request, RouteOptions } from '@hapi/hapi';
+import type { ReqRef, Request, ResponseObject, ResponseToolkit, RouteOptions } from '@hapi/hapi';
 
-import type { Task } from '../../data/tasks';
+import type { Conditional, Task, Versions } from '../../data/tasks';
+import { entityTag, ifMatchVersions } from '../../schemas/entity-tags';
 import { errorSchema, taskParamsSchema, taskSchema, validationErrorSchema } from '../../schemas/tasks';
 
 
@@ -29,6 +30,48 @@ export function found(task: Task | null): Task {
 }
 
 
+/** A conditional write's outcome as the task written, or the 404 or 412 it comes to. */
+export function written<T>(result: Conditional<T | null | false>): T {
+
+    if (result === 'modified') {
+        throw Boom.preconditionFailed('Task was modified');
+    }
+
+    if (!result) {
+        throw taskNotFound();
+    }
+
+    return result;
+}
+
+
+/** A request header as Node hands it over: text, once repeated lines are joined. */
+export function headerOf<Refs extends ReqRef>(request: Request<Refs>, name: string): string | undefined {
+
+    return (request.headers as Record<string, string | undefined>)[name];
+}
+
+
+/** The versions If-Match names for this route's task (undefined: no condition). */
+export function ifMatchOf<Refs extends ReqRef>(request: Request<Refs>, id: string): Versions | undefined {
+
+    return ifMatchVersions(headerOf(request, 'if-match'), id);
+}
+
+
+/** The ETag of a task: the same for every content coding, since it names the task's version. */
+export function withEntityTag(response: ResponseObject, task: Pick<Task, 'id' | 'updated_at'>): ResponseObject {
+
+    return response.etag(entityTag(task), { weak: false, vary: false });
+}
+
+
+export function taskResponse<Refs extends ReqRef>(h: ResponseToolkit<Refs>, task: Task): ResponseObject {
+
+    return withEntityTag(h.response(task), task);
+}
+
+
 export const errorStatuses = {
     401: errorSchema,
     404: errorSchema,
@@ -45,5 +88,15 @@ export const taskRouteOptions = {
     response: {
         status: { 200: taskSchema, ...errorStatuses },
         sample: 0           // Documentation only; the contract tests check real responses.
+    }
+} satisfies RouteOptions;
+
+
+/** The routes that write a task, which If-Match can make conditional. */
+export const conditionalTaskRouteOptions = {
+    ...taskRouteOptions,
+    response: {
+        ...taskRouteOptions.response,
+        status: { ...taskRouteOptions.response.status, 412: errorSchema }
     }
 } satisfies RouteOptions;

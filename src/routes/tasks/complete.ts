@@ -2,24 +2,25 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { components } from '../../generated/openapi';
 import { taskCompletionSchema } from '../../schemas/tasks';
-import { found, taskRouteOptions, userIdOf } from './common';
+import { conditionalTaskRouteOptions, ifMatchOf, taskResponse, userIdOf, written } from './common';
 
 
 export const completeTask: ServerRoute<{ Params: { id: string }; Payload: components['schemas']['TaskCompletion'] | null }> = {
     method: 'PATCH',
     path: '/api/tasks/{id}/complete',
     options: {
-        ...taskRouteOptions,
+        ...conditionalTaskRouteOptions,
         description: 'Toggle completion (no body), or set it with {"completed": true|false}',
         validate: {
-            ...taskRouteOptions.validate,
+            ...conditionalTaskRouteOptions.validate,
             payload: taskCompletionSchema
         },
-        async handler(request) {
+        async handler(request, h) {
 
             const { tasks } = request.server.app;
             const completed = request.payload?.completed;
-            return found(await tasks.setTaskCompletionForUser(userIdOf(request), request.params.id, completed));
+            const result = await tasks.setTaskCompletionForUser(userIdOf(request), request.params.id, completed, ifMatchOf(request, request.params.id));
+            return taskResponse(h, written(result));
         }
     }
 };

@@ -1,27 +1,79 @@
+import Boom from '@hapi/boom';
 import type { ServerRoute } from '@hapi/hapi';
 
-import type { TaskFields } from '../../data/tasks';
-import { taskFieldsSchema, taskSchema } from '../../schemas/tasks';
-import { errorStatuses, userIdOf } from './common';
+import type { Task, TaskFields } from '../../data/tasks';
+import type { CreateTaskHeaders } from '../../schemas/tasks';
+import { createTaskHeadersSchema, errorSchema, taskFieldsSchema, taskSchema } from '../../schemas/tasks';
+import { errorStatuses, taskResponse, userIdOf } from './common';
 
 
-export const createTask: ServerRoute<{ Payload: TaskFields }> = {
+const internals = {
+    limitReached(max: number): Boom.Boom {
+
+        return Boom.conflict(`Task limit reached: a user can hold at most ${max} tasks; delete some first`);
+    },
+
+    keyReused(): Boom.Boom {
+
+        return Boom.badData('Validation failed', {
+            issues: [{
+                loc: ['header', 'idempotency-key'],
+                msg: 'Idempotency-Key was already used with different task fields; use a new key for a different task',
+                type: 'idempotency.reused'
+            }]
+        });
+    }
+};
+
+
+export const createTask: ServerRoute<{ Payload: TaskFields; Headers: CreateTaskHeaders }> = {
     method: 'POST',
     path: '/api/tasks',
     options: {
         tags: ['api', 'tasks'],
-        description: 'Create a task',
+        description: 'Create a task; an Idempotency-Key makes its retries safe',
         validate: {
+            headers: createTaskHeadersSchema,
             payload: taskFieldsSchema
         },
         response: {
-            status: { 201: taskSchema, ...errorStatuses },
+            status: { 201: taskSchema, ...errorStatuses, 409: errorSchema },
             sample: 0
         },
         async handler(request, h) {
 
-            const task = await request.server.app.tasks.createTaskForUser(userIdOf(request), request.payload);
-            return h.response(task).code(201).location(`/api/tasks/${task.id}`);
+            const { tasks } = request.server.app;
+            const { maxTasksPerUser } = request.server.app.limits;
+            const userId = userIdOf(request);
+            const key = request.headers['idempotency-key'];
+
+            let task: Task;
+            let replayed = false;
+            if (key === undefined) {
+                const created = await tasks.createTaskForUser(userId, request.payload);
+                if (!created) {
+                    throw internals.limitReached(maxTasksPerUser);
+                }
+
+                task = created;
+            }
+            else {
+                const result = await tasks.createTaskOnceForUser(userId, key, request.payload);
+                switch (result.outcome) {
+                    case 'limit-reached':
+                        throw internals.limitReached(maxTasksPerUser);
+                    case 'key-reused':
+                        throw internals.keyReused();
+                    case 'key-unsettled':
+                        throw Boom.conflict('Another request with this Idempotency-Key is still being settled; retry this one');
+                    default:
+                        task = result.task;
+                        replayed = result.outcome === 'replayed';
+                }
+            }
+
+            const response = taskResponse(h, task).code(201).location(`/api/tasks/${task.id}`);
+            return replayed ? response.header('Idempotent-Replayed', 'true') : response;
         }
     }
 };

@@ -1,6 +1,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import { errorStatuses, taskNotFound, taskRouteOptions, userIdOf } from './common';
+import { errorSchema } from '../../schemas/tasks';
+import { errorStatuses, ifMatchOf, taskRouteOptions, userIdOf, written } from './common';
 
 
 export const deleteTask: ServerRoute<{ Params: { id: string } }> = {
@@ -10,7 +11,7 @@ export const deleteTask: ServerRoute<{ Params: { id: string } }> = {
         ...taskRouteOptions,
         description: 'Delete a task',
         response: {
-            status: errorStatuses,
+            status: { ...errorStatuses, 412: errorSchema },
             sample: 0
         },
         plugins: {
@@ -18,10 +19,7 @@ export const deleteTask: ServerRoute<{ Params: { id: string } }> = {
         },
         async handler(request, h) {
 
-            if (!await request.server.app.tasks.deleteTaskForUser(userIdOf(request), request.params.id)) {
-                throw taskNotFound();
-            }
-
+            written(await request.server.app.tasks.deleteTaskForUser(userIdOf(request), request.params.id, ifMatchOf(request, request.params.id)));
             return h.response().code(204);
         }
     }

@@ -1,6 +1,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import { found, taskRouteOptions, userIdOf } from './common';
+import { entityTag, ifNoneMatchHolds } from '../../schemas/entity-tags';
+import { found, headerOf, taskResponse, taskRouteOptions, userIdOf, withEntityTag } from './common';
 
 
 export const getTask: ServerRoute<{ Params: { id: string } }> = {
@@ -8,10 +9,15 @@ export const getTask: ServerRoute<{ Params: { id: string } }> = {
     path: '/api/tasks/{id}',
     options: {
         ...taskRouteOptions,
-        description: 'One task',
-        async handler(request) {
+        description: 'One task; 304 when If-None-Match names its current ETag',
+        async handler(request, h) {
 
-            return found(await request.server.app.tasks.getTaskForUser(userIdOf(request), request.params.id));
+            const task = found(await request.server.app.tasks.getTaskForUser(userIdOf(request), request.params.id));
+            if (ifNoneMatchHolds(headerOf(request, 'if-none-match'), entityTag(task))) {
+                return withEntityTag(h.response().code(304), task);
+            }
+
+            return taskResponse(h, task);
         }
     }
 };

@@ -10,7 +10,7 @@ export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
     path: '/api/tasks',
     options: {
         tags: ['api', 'tasks'],
-        description: 'List the signed-in user\'s tasks, newest first',
+        description: 'List the signed-in user\'s tasks: newest first, or sorted and filtered as asked',
         notes: 'When more tasks follow, X-Next-Cursor and Link (rel="next") point at the next page.',
         validate: {
             query: taskListQuerySchema
@@ -21,16 +21,23 @@ export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
         },
         async handler(request, h) {
 
-            const { status, completed, limit, cursor } = request.query;
+            const { status, completed, limit, cursor, sort, order, priority, due_before, due_after, overdue, q } = request.query;
             const page = await request.server.app.tasks.listTasksForUser(userIdOf(request), {
+                sort,
+                order,
                 completed: completed ?? (status === 'all' ? undefined : status === 'completed'),
+                priorities: priority,
+                dueBefore: due_before,
+                dueAfter: due_after,
+                overdue,
+                search: q || undefined,
                 limit,
-                after: cursor
+                after: cursor?.position
             });
 
             const response = h.response(page.tasks);
             if (page.next) {
-                const next = encodeCursor(page.next);
+                const next = encodeCursor({ sort, order, position: page.next });
                 const query = new URLSearchParams(request.url.search);
                 query.set('cursor', next);
                 response.header('X-Next-Cursor', next);

@@ -2,23 +2,24 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { TaskFields } from '../../data/tasks';
 import { taskFieldsSchema } from '../../schemas/tasks';
-import { found, taskRouteOptions, userIdOf } from './common';
+import { conditionalTaskRouteOptions, ifMatchOf, taskResponse, userIdOf, written } from './common';
 
 
 export const replaceTask: ServerRoute<{ Params: { id: string }; Payload: TaskFields }> = {
     method: 'PUT',
     path: '/api/tasks/{id}',
     options: {
-        ...taskRouteOptions,
+        ...conditionalTaskRouteOptions,
         description: 'Replace a task\'s editable fields; optional ones left out return to their defaults',
         validate: {
-            ...taskRouteOptions.validate,
+            ...conditionalTaskRouteOptions.validate,
             payload: taskFieldsSchema
         },
-        async handler(request) {
+        async handler(request, h) {
 
             const { tasks } = request.server.app;
-            return found(await tasks.replaceTaskForUser(userIdOf(request), request.params.id, request.payload));
+            const result = await tasks.replaceTaskForUser(userIdOf(request), request.params.id, request.payload, ifMatchOf(request, request.params.id));
+            return taskResponse(h, written(result));
         }
     }
 };

@@ -2,23 +2,24 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { TaskChanges } from '../../data/tasks';
 import { taskChangesSchema } from '../../schemas/tasks';
-import { found, taskRouteOptions, userIdOf } from './common';
+import { conditionalTaskRouteOptions, ifMatchOf, taskResponse, userIdOf, written } from './common';
 
 
 export const updateTask: ServerRoute<{ Params: { id: string }; Payload: TaskChanges }> = {
     method: 'PATCH',
     path: '/api/tasks/{id}',
     options: {
-        ...taskRouteOptions,
+        ...conditionalTaskRouteOptions,
         description: 'Change only the fields sent',
         validate: {
-            ...taskRouteOptions.validate,
+            ...conditionalTaskRouteOptions.validate,
             payload: taskChangesSchema
         },
-        async handler(request) {
+        async handler(request, h) {
 
             const { tasks } = request.server.app;
-            return found(await tasks.updateTaskForUser(userIdOf(request), request.params.id, request.payload));
+            const result = await tasks.updateTaskForUser(userIdOf(request), request.params.id, request.payload, ifMatchOf(request, request.params.id));
+            return taskResponse(h, written(result));
         }
     }
 };

@@ -1,0 +1,104 @@
+import type { Task, Versions } from '../data/tasks';
+
+
+/**
+ * A task's entity tag: its id and its updated_at (in microseconds since 1970), 24 bytes in base64url. A tag decodes
+ * back to the version it names, so If-Match becomes a condition on the stored task rather than a second read.
+ */
+const internals = {
+    tagRx: /^[A-Za-z0-9_-]{32}$/,
+    timestampRx: /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})(\d{3})Z$/,
+
+    // The instants a stored timestamp can hold by the API's rules (years 0001 to 9999).
+    minMicros: BigInt(Date.parse('0001-01-01T00:00:00.000Z')) * 1000n,
+    maxMicros: BigInt(Date.parse('9999-12-31T23:59:59.999Z')) * 1000n + 999n,
+
+    micros(timestamp: string): bigint {
+
+        const [, millis, micros] = internals.timestampRx.exec(timestamp)!;
+        return BigInt(Date.parse(`${millis}Z`)) * 1000n + BigInt(micros);
+    },
+
+    timestamp(micros: bigint): string {
+
+        const millis = micros >= 0n ? micros / 1000n : (micros - 999n) / 1000n;
+        const rest = String(micros - millis * 1000n).padStart(3, '0');
+        return new Date(Number(millis)).toISOString().replace('Z', `${rest}Z`);
+    },
+
+    /** The version a tag of this task names, or null when it is not such a tag. */
+    version(tag: string, id: string): string | null {
+
+        if (!internals.tagRx.test(tag)) {
+            return null;
+        }
+
+        const bytes = Buffer.from(tag, 'base64url');
+        if (bytes.subarray(0, 16).toString('hex') !== id.replace(/-/g, '').toLowerCase()) {
+            return null;
+        }
+
+        const micros = bytes.readBigInt64BE(16);
+        if (micros < internals.minMicros || micros > internals.maxMicros) {
+            return null;
+        }
+
+        return internals.timestamp(micros);
+    },
+
+    /** The members of an If-Match or If-None-Match list, trimmed. */
+    members(header: string): string[] {
+
+        return header.split(',').map((member) => member.trim());
+    }
+};
+
+
+/** The opaque part of the task's ETag (hapi adds the quotes). */
+export function entityTag(task: Pick<Task, 'id' | 'updated_at'>): string {
+
+    const bytes = Buffer.alloc(24);
+    Buffer.from(task.id.replace(/-/g, ''), 'hex').copy(bytes);
+    bytes.writeBigInt64BE(internals.micros(task.updated_at), 16);
+    return bytes.toString('base64url');
+}
+
+
+/**
+ * What If-Match asks of task `id`: undefined when nothing (no header, or `*`: the task only has to exist), else
+ * the versions named. Weak tags, other tasks' tags and text that is no tag of ours name none, so a header of
+ * nothing but those can never match: a condition the service cannot confirm fails rather than being dropped.
+ */
+export function ifMatchVersions(header: string | undefined, id: string): Versions | undefined {
+
+    if (header === undefined) {
+        return undefined;
+    }
+
+    const members = internals.members(header);
+    if (members.includes('*')) {
+        return undefined;
+    }
+
+    const versions: string[] = [];
+    for (const member of members) {
+        const quoted = /^"([^"]*)"$/.exec(member);
+        const version = quoted ? internals.version(quoted[1], id) : null;
+        if (version) {
+            versions.push(version);
+        }
+    }
+
+    return versions;
+}
+
+
+/** Whether If-None-Match names this tag (weak comparison: a W/ prefix does not matter) or is `*`. */
+export function ifNoneMatchHolds(header: string | undefined, tag: string): boolean {
+
+    if (header === undefined) {
+        return false;
+    }
+
+    return internals.members(header).some((member) => member === '*' || member.replace(/^W\//, '') === `"${tag}"`);
+}

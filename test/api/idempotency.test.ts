@@ -1,0 +1,220 @@
+import Crypto from 'node:crypto';
+
+import anyTest from 'ava';
+import type { TestFn } from 'ava';
+
+import type { Task } from '../../src/data/tasks';
+import type { TestApi } from '../helpers/api';
+import { startTestApi } from '../helpers/api';
+
+
+const test = anyTest as TestFn<TestApi>;
+const newUser = () => `keyed-${Crypto.randomUUID()}`;
+
+test.before(async (t) => {
+
+    t.context = await startTestApi({ IDEMPOTENCY_KEY_TTL_S: '120' });
+});
+
+test.after.always(async (t) => {
+
+    await t.context?.stop();
+});
+
+
+function post(api: TestApi, user: string, key: string | undefined, payload: object) {
+
+    return api.request({ method: 'POST', url: '/api/tasks', as: user, headers: key === undefined ? {} : { 'idempotency-key': key }, payload });
+}
+
+
+async function taskCount(api: TestApi, user: string): Promise<number> {
+
+    const { rows } = await api.database.db.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
+    return rows[0].count;
+}
+
+
+test('a retry with the same key and fields answers as the first did, marked replayed, and creates nothing', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const key = Crypto.randomUUID();
+    const fields = { title: 'Pay rent', priority: 'high', due_date: '2027-01-01T09:00:00Z' };
+
+    const first = await post(api, user, key, fields);
+    t.is(first.statusCode, 201);
+    t.is(first.headers['idempotent-replayed'], undefined);
+
+    for (const retry of [fields, { ...fields, title: '  Pay rent ', description: null, completed: false }]) {
+        const again = await post(api, user, key, retry);
+        t.is(again.statusCode, 201);
+        t.is(again.headers['idempotent-replayed'], 'true');
+        t.deepEqual(again.result, first.result);
+        t.is(again.headers.location, first.headers.location);
+        t.is(again.headers.etag, first.headers.etag);
+    }
+
+    t.is(await taskCount(api, user), 1);
+});
+
+test('the same key with different fields is a 422 naming the header, and creates nothing', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const key = 'order-42';
+    t.is((await post(api, user, key, { title: 'first' })).statusCode, 201);
+
+    for (const other of [{ title: 'second' }, { title: 'first', priority: 'low' }, { title: 'first', completed: true }]) {
+        const res = await post(api, user, key, other);
+        t.is(res.statusCode, 422);
+        const [issue] = (res.result as { detail: { loc: string[]; type: string }[] }).detail;
+        t.deepEqual(issue.loc, ['header', 'idempotency-key']);
+        t.is(issue.type, 'idempotency.reused');
+    }
+
+    t.is(await taskCount(api, user), 1);
+});
+
+test('keys belong to their user: another user\'s same key is a key of its own', async (t) => {
+
+    const api = t.context;
+    const [alice, bob] = [newUser(), newUser()];
+    const key = 'shared-looking-key';
+
+    const mine = await post(api, alice, key, { title: 'alice' });
+    const theirs = await post(api, bob, key, { title: 'bob' });
+    t.is(theirs.statusCode, 201);
+    t.is(theirs.headers['idempotent-replayed'], undefined);
+    t.not((theirs.result as Task).id, (mine.result as Task).id);
+    t.is((theirs.result as Task).user_id, bob);
+
+    const replay = await post(api, bob, key, { title: 'bob' });
+    t.is((replay.result as Task).id, (theirs.result as Task).id);
+});
+
+test('malformed keys are a 422 on the header, and create nothing', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    for (const key of ['', 'k'.repeat(256), 'caf\u00e9']) {
+        const res = await post(api, user, key, { title: 'x' });
+        t.is(res.statusCode, 422, JSON.stringify(key));
+        t.deepEqual((res.result as { detail: { loc: string[] }[] }).detail[0].loc, ['header', 'idempotency-key']);
+    }
+
+    t.is(await taskCount(api, user), 0);
+    t.is((await post(api, user, 'k'.repeat(255), { title: 'longest key' })).statusCode, 201);
+    t.is((await post(api, user, ' !"#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~', { title: 'every printable' })).statusCode, 201);
+});
+
+test('50 concurrent POSTs with one key and one body create exactly one task and all get its id', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const key = Crypto.randomUUID();
+
+    const responses = await Promise.all(Array.from({ length: 50 }, () => post(api, user, key, { title: 'exactly once' })));
+
+    t.true(responses.every((res) => res.statusCode === 201), responses.map((res) => res.statusCode).join(' '));
+    const ids = new Set(responses.map((res) => (res.result as Task).id));
+    t.is(ids.size, 1);
+    t.is(responses.filter((res) => res.headers['idempotent-replayed'] === undefined).length, 1, 'one created it, 49 were answered from the key');
+    t.is(await taskCount(api, user), 1);
+
+    const { rows } = await api.database.db.raw('select task_id from idempotency_keys where user_id = ?', [user]);
+    t.deepEqual(rows.map((row: { task_id: string }) => row.task_id), [...ids]);
+});
+
+test('concurrent retries with one key but different bodies: one task, the others replayed or refused', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => post(api, user, 'contested', { title: `body ${i % 2}` })));
+
+    const created = responses.filter((res) => res.statusCode === 201);
+    t.is(new Set(created.map((res) => (res.result as Task).id)).size, 1);
+    const winner = (created[0].result as Task).title;
+    t.true(responses.every((res) => (res.statusCode === 201 ? (res.result as Task).title === winner : res.statusCode === 422)));
+    t.is(await taskCount(api, user), 1);
+});
+
+test('the stored answer is replayed as it was, even after the task changed or was deleted: never a second task', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const first = await post(api, user, 'k1', { title: 'original' });
+    const task = first.result as Task;
+
+    await api.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: user, payload: { title: 'edited' } });
+    const afterEdit = await post(api, user, 'k1', { title: 'original' });
+    t.deepEqual(afterEdit.result, task);
+
+    await api.request({ method: 'DELETE', url: `/api/tasks/${task.id}`, as: user });
+    const afterDelete = await post(api, user, 'k1', { title: 'original' });
+    t.is(afterDelete.statusCode, 201);
+    t.is(afterDelete.headers['idempotent-replayed'], 'true');
+    t.is(await taskCount(api, user), 0, 'a late retry does not bring the deleted task back');
+});
+
+// Serial (ava runs these before the others): they count expired keys, which the other tests' creates clean.
+test.serial('keys last IDEMPOTENCY_KEY_TTL_S; an expired key is forgotten and can be used again', async (t) => {
+
+    const api = t.context;
+    const { db } = api.database;
+    const user = newUser();
+    const first = await post(api, user, 'reused-later', { title: 'first life' });
+
+    const { rows } = await db.raw('select extract(epoch from expires_at - created_at)::int as ttl from idempotency_keys where user_id = ?', [user]);
+    t.is(rows[0].ttl, 120);
+
+    // Time passes: the key expires (and is not cleaned yet).
+    await db.raw('update idempotency_keys set expires_at = now() - interval \'1 second\' where user_id = ?', [user]);
+
+    const second = await post(api, user, 'reused-later', { title: 'first life' });
+    t.is(second.statusCode, 201);
+    t.is(second.headers['idempotent-replayed'], undefined);
+    t.not((second.result as Task).id, (first.result as Task).id);
+
+    const third = await post(api, user, 'reused-later', { title: 'first life' });
+    t.is((third.result as Task).id, (second.result as Task).id, 'the new use of the key is remembered');
+    t.is(await taskCount(api, user), 2);
+});
+
+test.serial('expired keys are cleaned by later keyed creates, oldest first, without any other job', async (t) => {
+
+    const api = t.context;
+    const { db } = api.database;
+    const stale = `stale-${Crypto.randomUUID()}`;
+
+    await db.raw(`
+        insert into idempotency_keys (user_id, key, fingerprint, task_id, response, expires_at)
+        select ?, 'old-' || n, 'x', gen_random_uuid(), '{}', now() - n * interval '1 minute'
+        from generate_series(1, 40) as n`, [stale]);
+
+    const expired = async () => {
+
+        const { rows } = await db.raw('select count(*)::int as count from idempotency_keys where expires_at <= now()');
+        return rows[0].count;
+    };
+
+    t.is(await expired(), 40);
+
+    const user = newUser();
+    await post(api, user, 'cleaner-1', { title: 'a' });
+    t.is(await expired(), 24, 'one keyed create removes up to 16 expired keys');
+
+    const { rows: left } = await db.raw('select max(split_part(key, \'-\', 2)::int) as oldest from idempotency_keys where user_id = ?', [stale]);
+    t.is(left[0].oldest, 24, 'the oldest went first');
+
+    await post(api, user, 'cleaner-2', { title: 'a' });
+    await post(api, user, 'cleaner-3', { title: 'a' });
+    t.is(await expired(), 0);
+    t.is(await taskCount(api, user), 3);
+
+    // Unkeyed creates do not pay for the cleaning.
+    await db.raw('update idempotency_keys set expires_at = now() - interval \'1 second\' where user_id = ?', [user]);
+    const keys = await expired();
+    await post(api, user, undefined, { title: 'no key' });
+    t.is(await expired(), keys);
+});
