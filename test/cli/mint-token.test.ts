@@ -92,7 +92,8 @@ test('an unknown email is exit 2; bad options and a missing secret are usage err
         t.is(result.stdout, '');
     }
 
-    const noSecret = await target.cli(['mint-token', '--user', 'u'], { BETTER_AUTH_SECRET: '' });
+    // Where no development secret applies (production here; a DATABASE_URL of PostgreSQL too), the secret is needed.
+    const noSecret = await target.cli(['mint-token', '--user', 'u'], { BETTER_AUTH_SECRET: '', NODE_ENV: 'production' });
     t.is(noSecret.code, 2);
     t.regex(noSecret.stderr, /BETTER_AUTH_SECRET is not set/);
 });
