@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { TaskLimits } from '../config';
 import type { components, operations } from '../generated/openapi';
 import type { Database } from './database';
-import { timestampColumn } from './database';
+import { statementRunner, timestampColumn } from './database';
 
 
 export type Task = components['schemas']['Task'];
@@ -373,9 +373,10 @@ export function taskStore(db: Database, limits: TaskLimits) {
     const updates = new Map<string, WriteStatements>();
     const lists = new Map<string, ListStatement>();
 
-    const rows = async (statement: string, bindings: readonly Knex.RawBinding[]) => {
+    const run = statementRunner(db);
+    const rows = async (statement: string, bindings: readonly Knex.RawBinding[]): Promise<any[]> => {
 
-        return (await db.raw(statement, bindings)).rows;
+        return (await run(statement, bindings)).rows;
     };
 
     const one = async (statement: string, bindings: readonly Knex.RawBinding[]): Promise<Task | null> => {
@@ -486,7 +487,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
                 }
 
                 if (stored) {
-                    await db.raw(sql.expiredKey, [userId, key]);
+                    await run(sql.expiredKey, [userId, key]);
                 }
             }
 
@@ -546,7 +547,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
             }
 
             if (!versions) {
-                const result = await db.raw(sql.delete, [userId, id]);
+                const result = await run(sql.delete, [userId, id]);
                 return result.rowCount === 1;
             }
 
@@ -557,7 +558,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
         /** Deletes the user's completed tasks and says how many there were. */
         async clearCompletedTasksForUser(userId: string): Promise<number> {
 
-            const result = await db.raw(sql.clearCompleted, [userId]);
+            const result = await run(sql.clearCompleted, [userId]);
             return result.rowCount;
         },
 
