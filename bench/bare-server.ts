@@ -36,6 +36,19 @@ const internals = {
         return raw === 'auto' ? Os.availableParallelism() : Math.max(1, Number.parseInt(raw, 10) || 1);
     },
 
+    maxTasksPerUser: 10_000,
+    timestampRx: /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})(\d{3})Z$/,
+
+    /** The task's ETag as the service makes it: the id's 16 bytes and updated_at in microseconds, base64url. */
+    entityTag(task: { id: string; updated_at: string }): string {
+
+        const [, millis, micros] = internals.timestampRx.exec(task.updated_at)!;
+        const bytes = Buffer.alloc(24);
+        Buffer.from(task.id.replace(/-/g, ''), 'hex').copy(bytes);
+        bytes.writeBigInt64BE(BigInt(Date.parse(`${millis}Z`)) * 1000n + BigInt(micros), 16);
+        return `"${bytes.toString('base64url')}"`;
+    },
+
     notFound: { status: 404, body: { detail: 'Task not found' } } as Answer,
     unauthorized: { status: 401, body: { detail: 'Invalid authentication credentials' } } as Answer
 };
@@ -129,15 +142,20 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
 
         rows.length = limit;
         const last = rows[limit - 1];
-        const cursor = Buffer.from(`${last.created_at}|${last.id}`).toString('base64url');
+        const cursor = Buffer.from(JSON.stringify(['created_at', 'desc', last.created_at, last.id])).toString('base64url');
         return { status: 200, body: rows, headers: { 'x-next-cursor': cursor, link: `<${path}?limit=${limit}&cursor=${cursor}>; rel="next"` } };
     }
 
     if (path === '/api/tasks' && req.method === 'POST') {
         const fields = JSON.parse(await readBody(req));
-        const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null];
+        const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null,
+            userId, internals.maxTasksPerUser, internals.maxTasksPerUser];
         const { rows } = await pool.query(bareStatements.create, values);
-        return { status: 201, body: rows[0], headers: { location: `/api/tasks/${rows[0].id}` } };
+        if (!rows.length) {
+            return { status: 409, body: { detail: 'Task limit reached' } };
+        }
+
+        return { status: 201, body: rows[0], headers: { location: `/api/tasks/${rows[0].id}`, etag: internals.entityTag(rows[0]) } };
     }
 
     const task = req.method === 'GET' ? internals.taskPathRx.exec(path) : null;
@@ -148,7 +166,7 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
     }
 
     const { rows } = await pool.query(task ? bareStatements.get : bareStatements.toggle, [userId, id]);
-    return rows.length ? { status: 200, body: rows[0] } : internals.notFound;
+    return rows.length ? { status: 200, body: rows[0], headers: { etag: internals.entityTag(rows[0]) } } : internals.notFound;
 }
 
 

@@ -17,11 +17,15 @@ const columns = [
 const touched = 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')';
 
 
+// The create's own check of the task limit: the user's tasks counted up to the limit ($7 the user, $8 and $9 the limit).
+const room = '(select count(*) from (select 1 from tasks where user_id = $7 limit $8) as held) < $9';
+
+
 /** $1 is always the user; list's $2 the page size plus one. */
 export const bareStatements = {
-    list: `select ${columns} from tasks where user_id = $1 order by created_at desc, id desc limit $2`,
+    list: `select ${columns} from tasks where user_id = $1 order by tasks.created_at desc, id desc limit $2`,
     get: `select ${columns} from tasks where user_id = $1 and id = $2`,
-    create: `insert into tasks (user_id, title, description, completed, priority, due_date) values ($1, $2, $3, $4, $5, $6) returning ${columns}`,
+    create: `insert into tasks (user_id, title, description, completed, priority, due_date) select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz where ${room} returning ${columns}`,
     toggle: `update tasks set completed = not completed, ${touched} where user_id = $1 and id = $2 returning ${columns}`
 };
 

@@ -226,10 +226,11 @@ export async function serviceStatements(server: string, set: DataSet, users: Ben
 
     await withDatabase(databaseUrl(server, set.name), async (db) => {
 
-        db.on('query', (query: { sql: string; bindings?: unknown[] }) => sent.push({ sql: query.sql, bindings: query.bindings ?? [] }));
         const last = () => sent[sent.length - 1];
 
         await db.transaction(async (trx) => {
+
+            trx.on('query', (query: { sql: string; bindings?: unknown[] }) => sent.push({ sql: query.sql, bindings: query.bindings ?? [] }));
 
             const store = taskStore(trx, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400 });
             const page = await store.listTasksForUser(reader.userId, { limit });

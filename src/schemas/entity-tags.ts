@@ -57,9 +57,22 @@ const internals = {
 /** The opaque part of the task's ETag (hapi adds the quotes). */
 export function entityTag(task: Pick<Task, 'id' | 'updated_at'>): string {
 
-    const bytes = Buffer.alloc(24);
-    Buffer.from(task.id.replace(/-/g, ''), 'hex').copy(bytes);
-    bytes.writeBigInt64BE(internals.micros(task.updated_at), 16);
+    const bytes = Buffer.allocUnsafe(24);
+    bytes.write(task.id.replace(/-/g, ''), 0, 16, 'hex');
+
+    // Microseconds as two 32-bit halves, without BigInt on every answer, while they are exact as a number (every
+    // updated_at the clock gives, until the year 2255); BigInt beyond.
+    const updated = task.updated_at;
+    const micros = Date.parse(`${updated.slice(0, 23)}Z`) * 1000 + Number(updated.slice(23, 26));
+    if (Number.isSafeInteger(micros)) {
+        const high = Math.floor(micros / 0x1_0000_0000);
+        bytes.writeInt32BE(high, 16);
+        bytes.writeUInt32BE(micros - high * 0x1_0000_0000, 20);
+    }
+    else {
+        bytes.writeBigInt64BE(internals.micros(updated), 16);
+    }
+
     return bytes.toString('base64url');
 }
 

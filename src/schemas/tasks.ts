@@ -178,13 +178,6 @@ export const taskCompletionSchema = Joi.object<Schemas['TaskCompletion'], true>(
     .label('body');
 
 
-export const taskParamsSchema = Joi.object({
-    // Any string: an id that is not a UUID (a NUL character included) is simply a task that does not exist (404),
-    // not a malformed request; it never reaches the database.
-    id: Joi.string().required()
-});
-
-
 export const cursorSchema = Text.string()
     .custom((value: string, helpers) => decodeCursor(value) ?? helpers.error('cursor.invalid'))
     .messages({ 'cursor.invalid': '{{#label}} is not a cursor this service issued' });

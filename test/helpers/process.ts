@@ -24,6 +24,8 @@ export interface ServerProcess {
     /** The log lines that are JSON, parsed. */
     entries(): Record<string, unknown>[];
     exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+    /** Kills the process and everything it started (npm's child, a primary's workers): for a test's teardown. */
+    destroy(): void;
 }
 
 
@@ -89,7 +91,9 @@ export async function startServer(env: Record<string, string>, command: StartCom
         command === 'compiled' ? [process.execPath, [Path.join(root, 'dist', 'src', 'index.js')]] :
             [process.execPath, ['--import', 'tsx', 'src/index.ts']];
 
+    // A process group of its own, so that a teardown can kill what npm or a primary started along with it.
     const child = ChildProcess.spawn(file, args, {
+        detached: true,
         cwd,
         env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
         stdio: ['ignore', 'pipe', 'pipe']
@@ -102,6 +106,15 @@ export async function startServer(env: Record<string, string>, command: StartCom
     });
 
     const entries = () => lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const destroy = () => {
+
+        try {
+            process.kill(-child.pid!, 'SIGKILL');
+        }
+        catch {
+            // Gone already.
+        }
+    };
 
     Readline.createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
     return new Promise((resolve, reject) => {
@@ -111,7 +124,7 @@ export async function startServer(env: Record<string, string>, command: StartCom
             lines.push(line);
             if (line.includes('"todo-api listening"')) {
                 const uri = JSON.parse(line).uri as string;
-                resolve({ child, uri, port: Number(new URL(uri).port), lines, entries, exited });
+                resolve({ child, uri, port: Number(new URL(uri).port), lines, entries, exited, destroy });
             }
         });
 
@@ -126,7 +139,7 @@ export async function runServer(env: Record<string, string>, command: StartComma
     const started = startServer(env, command, cwd);
     try {
         const server = await started;
-        server.child.kill('SIGKILL');
+        server.destroy();
         return { code: null, output: `it started and listened:\n${server.lines.join('\n')}` };
     }
     catch (err) {

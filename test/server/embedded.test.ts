@@ -76,7 +76,7 @@ test('server first: todo-admin works through the running server, and its rows ou
 
     const { dataDir, env } = t.context;
     const server = await startServer(env);
-    t.teardown(() => server.child.kill('SIGKILL'));
+    t.teardown(() => server.destroy());
 
     // Only this user may reach the directory, its socket and its lock.
     t.is(Fs.statSync(dataDir).mode & 0o777, 0o700);
@@ -101,7 +101,7 @@ test('server first: todo-admin works through the running server, and its rows ou
     t.false(Fs.existsSync(lockPathOf(dataDir)), 'the lock goes with its owner');
 
     const again = await startServer(env);
-    t.teardown(() => again.child.kill('SIGKILL'));
+    t.teardown(() => again.destroy());
     t.deepEqual(await internals.titles(again, 'carol'), ['Made while todo-admin ran']);
     t.is((await internals.titles(again, 'load-20')).length, 3);
     t.is((await internals.titles(again, 'demo-bob')).length, 3);
@@ -129,7 +129,7 @@ test('todo-admin first: a server started meanwhile exits 1 naming it, and so doe
 
     lock.release();
     const server = await startServer(env);
-    t.teardown(() => server.child.kill('SIGKILL'));
+    t.teardown(() => server.destroy());
     t.is((await internals.titles(server, 'carol')).length, 1);
     t.is(await internals.stop(server), 0);
 });
@@ -138,7 +138,7 @@ test('a second server on the directory exits 1 naming the first, which keeps ser
 
     const { env } = t.context;
     const first = await startServer(env);
-    t.teardown(() => first.child.kill('SIGKILL'));
+    t.teardown(() => first.destroy());
 
     const second = await runServer(env);
     t.is(second.code, 1, second.output);
@@ -152,7 +152,7 @@ test('an owner killed with SIGKILL stops nobody: its acknowledged writes are the
 
     const { dataDir, env } = t.context;
     const server = await startServer(env);
-    t.teardown(() => server.child.kill('SIGKILL'));
+    t.teardown(() => server.destroy());
 
     const created = await Promise.all(Array.from({ length: 20 }, (_, i) =>
         send(server.uri, 'POST', '/api/tasks', internals.auth('crash-user'), JSON.stringify({ title: `Acknowledged ${String(i).padStart(2, '0')}` }))));
@@ -170,7 +170,7 @@ test('an owner killed with SIGKILL stops nobody: its acknowledged writes are the
     // A killed todo-admin, the same.
     Fs.writeFileSync(lockPathOf(dataDir), JSON.stringify({ role: 'todo-admin', pid: internals.deadPid(), process: null, since: new Date().toISOString(), socket: null }));
     const next = await startServer(env);
-    t.teardown(() => next.child.kill('SIGKILL'));
+    t.teardown(() => next.destroy());
     t.deepEqual(await internals.titles(next, 'crash-user'), created.map((_, i) => `Acknowledged ${String(i).padStart(2, '0')}`));
     t.is(await internals.stop(next), 0);
 });

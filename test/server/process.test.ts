@@ -20,7 +20,7 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
     const first = await startServer(env);
-    t.teardown(() => first.child.kill('SIGKILL'));
+    t.teardown(() => first.destroy());
     t.is((await send(first.uri, 'GET', '/health', {})).status, 200);
     const created = await send(first.uri, 'POST', '/api/tasks', auth, JSON.stringify({ title: 'survives restarts' }));
     t.is(created.status, 201);
@@ -57,7 +57,7 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
     t.false(first.lines.some((line) => line.includes(token) || /authorization/i.test(line)));
 
     const second = await startServer(env);
-    t.teardown(() => second.child.kill('SIGKILL'));
+    t.teardown(() => second.destroy());
     const list = await send(second.uri, 'GET', '/api/tasks', auth);
     t.deepEqual(JSON.parse(list.body).map((task: { title: string }) => task.title), ['in flight', 'survives restarts']);
     second.child.kill('SIGINT');
@@ -82,7 +82,7 @@ test('npm start under load: SIGTERM to the top process stops everything, frees t
     t.teardown(drop);
 
     const server = await startServer({ BETTER_AUTH_SECRET: testSecret, ...env }, 'npm-start');
-    t.teardown(() => server.child.kill('SIGKILL'));
+    t.teardown(() => server.destroy());
 
     // npm runs the server as its child, with no shell left between them (exec).
     const [serverPid] = childPids(server.child.pid!);
@@ -117,7 +117,7 @@ test('nothing set: the embedded database and a development secret kept beside it
     t.teardown(() => Fs.rmSync(cwd, { recursive: true, force: true }));
 
     const server = await startServer({}, 'compiled', cwd);
-    t.teardown(() => server.child.kill('SIGKILL'));
+    t.teardown(() => server.destroy());
 
     const file = Path.join(cwd, '.data', 'dev-secret');
     t.is(Fs.statSync(file).mode & 0o777, 0o600);
@@ -141,7 +141,7 @@ test('nothing set: the embedded database and a development secret kept beside it
 
     // The next start uses the same secret, so tokens already handed out keep working.
     const again = await startServer({}, 'compiled', cwd);
-    t.teardown(() => again.child.kill('SIGKILL'));
+    t.teardown(() => again.destroy());
     t.is((await send(again.uri, 'GET', '/api/tasks', { authorization: `Bearer ${minted.stdout.trim()}` })).status, 200);
     again.child.kill('SIGTERM');
     await again.exited;

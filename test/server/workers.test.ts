@@ -14,7 +14,7 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
     t.teardown(database.drop);
 
     const server = await startServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', ...database.env }, 'npm-start');
-    t.teardown(() => server.child.kill('SIGKILL'));
+    t.teardown(() => server.destroy());
 
     // npm, then the primary, then its two workers.
     const [primary] = childPids(server.child.pid!);
