@@ -49,6 +49,27 @@ const internals = {
         return `"${bytes.toString('base64url')}"`;
     },
 
+    isoRx: /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?$/,
+
+    /** PostgreSQL's text of a UTC timestamp in the API's form, as the service writes it. */
+    timestamp(value: string | null): string | null {
+
+        if (value === null) {
+            return null;
+        }
+
+        const [, date, time, fraction = ''] = internals.isoRx.exec(value)!;
+        return `${date}T${time}.${fraction.padEnd(6, '0')}Z`;
+    },
+
+    task<T extends { due_date: string | null; created_at: string; updated_at: string }>(row: T): T {
+
+        row.due_date = internals.timestamp(row.due_date);
+        row.created_at = internals.timestamp(row.created_at)!;
+        row.updated_at = internals.timestamp(row.updated_at)!;
+        return row;
+    },
+
     notFound: { status: 404, body: { detail: 'Task not found' } } as Answer,
     unauthorized: { status: 401, body: { detail: 'Invalid authentication credentials' } } as Answer
 };
@@ -136,6 +157,10 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
     if (path === '/api/tasks' && req.method === 'GET') {
         const limit = query === -1 ? internals.defaultLimit : Number(new URLSearchParams(url.slice(query)).get('limit') ?? internals.defaultLimit);
         const { rows } = await pool.query(bareStatements.list, [userId, limit + 1]);
+        for (const row of rows) {
+            internals.task(row);
+        }
+
         if (rows.length <= limit) {
             return { status: 200, body: rows };
         }
@@ -151,6 +176,7 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
         const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null,
             userId, internals.maxTasksPerUser, internals.maxTasksPerUser];
         const { rows } = await pool.query(bareStatements.create, values);
+        rows.forEach(internals.task);
         if (!rows.length) {
             return { status: 409, body: { detail: 'Task limit reached' } };
         }
@@ -166,6 +192,7 @@ async function answer(pool: Pg.Pool, req: Http.IncomingMessage): Promise<Answer>
     }
 
     const { rows } = await pool.query(task ? bareStatements.get : bareStatements.toggle, [userId, id]);
+    rows.forEach(internals.task);
     return rows.length ? { status: 200, body: rows[0], headers: { etag: internals.entityTag(rows[0]) } } : internals.notFound;
 }
 

@@ -4,7 +4,7 @@
 const internals = {
     timestamp(column: string): string {
 
-        return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
+        return `(${column} at time zone 'UTC')::text as ${column}`;
     }
 };
 

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { TaskLimits } from '../config';
 import type { components, operations } from '../generated/openapi';
 import type { Database } from './database';
-import { statementRunner, timestampColumn } from './database';
+import { apiTimestamp, statementRunner, utcTimestampColumn } from './database';
 
 
 export type Task = components['schemas']['Task'];
@@ -104,10 +104,10 @@ interface ListStatement {
 const internals = {
     uuidRx: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
 
-    // Timestamps leave the database already in the API's form, so no Date round trip per row.
+    // Timestamps leave the database as text in UTC, put in the API's form by asTask (no Date round trip per row).
     columns: [
         'id', 'user_id', 'title', 'description', 'completed', 'priority',
-        timestampColumn('due_date'), timestampColumn('created_at'), timestampColumn('updated_at')
+        utcTimestampColumn('due_date'), utcTimestampColumn('created_at'), utcTimestampColumn('updated_at')
     ].join(', '),
 
     // Strictly later than the previous value even when two changes land within the same microsecond.
@@ -189,6 +189,19 @@ const internals = {
     }
 };
 
+
+
+/** A task as the database returned it (or as to_json wrote its row), with its timestamps in the API's form. */
+function asTask<T extends Task | null | undefined>(row: T): T {
+
+    if (row) {
+        row.due_date = apiTimestamp(row.due_date);
+        row.created_at = apiTimestamp(row.created_at)!;
+        row.updated_at = apiTimestamp(row.updated_at)!;
+    }
+
+    return row;
+}
 
 
 export function isTaskId(value: string): boolean {
@@ -381,7 +394,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
 
     const one = async (statement: string, bindings: readonly Knex.RawBinding[]): Promise<Task | null> => {
 
-        return (await rows(statement, bindings))[0] ?? null;
+        return asTask((await rows(statement, bindings))[0] ?? null);
     };
 
     /** A write as is, or with its precondition. */
@@ -392,7 +405,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
         }
 
         const [row] = await rows(statements.matching, [...bindings, userId, id, versions.join(','), userId, id]);
-        return row.task ?? (row.present ? 'modified' : null);
+        return asTask(row.task) ?? (row.present ? 'modified' : null);
     };
 
     const getTaskForUser = (userId: string, id: string): Promise<Task | null> => {
@@ -429,6 +442,10 @@ export function taskStore(db: Database, limits: TaskLimits) {
             }
 
             const found: (Task & { sort_key?: string })[] = await rows(statement.sql, statement.binders.flatMap((bind) => bind(userId, options)));
+            for (const task of found) {
+                asTask(task);
+            }
+
             const more = found.length > options.limit;
             if (more) {
                 found.length = options.limit;
@@ -455,7 +472,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
             const fingerprint = internals.fingerprint(fields);
             const answer = (stored: { fingerprint: string; response: Task }): KeyedCreate => {
 
-                return stored.fingerprint === fingerprint ? { outcome: 'replayed', task: stored.response } : { outcome: 'key-reused' };
+                return stored.fingerprint === fingerprint ? { outcome: 'replayed', task: asTask(stored.response) } : { outcome: 'key-reused' };
             };
 
             for (let attempt = 0; attempt < internals.keyedAttempts; ++attempt) {
@@ -468,7 +485,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
                     ]);
 
                     if (row.created) {
-                        return { outcome: 'created', task: row.created };
+                        return { outcome: 'created', task: asTask(row.created) };
                     }
 
                     return row.stored ? answer({ fingerprint: row.fingerprint, response: row.stored }) : { outcome: 'limit-reached' };
@@ -525,7 +542,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
             }
 
             const { matched, ...task } = row;
-            return matched ? task : 'modified';
+            return matched ? asTask(task as Task) : 'modified';
         },
 
         /** Sets completed to the value given, or flips it in one statement when none is given. */
