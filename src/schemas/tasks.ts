@@ -218,6 +218,29 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     });
 
 
+// The server's validation preferences (src/server.ts), compiled into the schema once: hapi merges them into each
+// request's options, and joi merges those into its defaults, on every request otherwise.
+const compiledListQuery = taskListQuerySchema.prefs({ abortEarly: false, stripUnknown: true, errors: { wrap: { label: false } } });
+const emptyListQuery = compiledListQuery.validate({}).value as TaskListQuery;
+
+
+/**
+ * The list query as hapi validates it: by the joi schema above, compiled once, and with no query at all (a screen's
+ * first page, the most common list) the schema's defaults without running it. Throws joi's ValidationError, which
+ * the route's failAction turns into the 422 like any other.
+ */
+export function validateTaskListQuery(value: string | object | Buffer): Promise<TaskListQuery> {
+
+    // hapi hands a query over as an object of the parameters sent.
+    for (const _ in value as object) {
+        const { value: query, error } = compiledListQuery.validate(value);
+        return error ? Promise.reject(error) : Promise.resolve(query);
+    }
+
+    return Promise.resolve({ ...emptyListQuery });
+}
+
+
 export const createTaskHeadersSchema = Joi.object<CreateTaskHeaders, true>({
     'idempotency-key': Text.string().max(255).pattern(internals.printableRx)
         .messages({ 'string.pattern.base': '{{#label}} must be 1 to 255 printable ASCII characters' })

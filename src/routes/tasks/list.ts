@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import { encodeCursor, taskListQuerySchema, taskListSchema } from '../../schemas/tasks';
+import { encodeCursor, taskListSchema, validateTaskListQuery } from '../../schemas/tasks';
 import type { TaskListQuery } from '../../schemas/tasks';
 import { errorStatuses, userIdOf } from './common';
 
@@ -13,7 +13,7 @@ export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
         description: 'List the signed-in user\'s tasks: newest first, or sorted and filtered as asked',
         notes: 'When more tasks follow, X-Next-Cursor and Link (rel="next") point at the next page.',
         validate: {
-            query: taskListQuerySchema
+            query: validateTaskListQuery
         },
         response: {
             status: { 200: taskListSchema, ...errorStatuses },
