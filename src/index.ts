@@ -5,7 +5,7 @@ import type { Server } from '@hapi/hapi';
 import type { Config } from './config';
 import { ConfigError, readConfig } from './config';
 import type { Database } from './data/database';
-import { createDatabase, describeDatabase } from './data/database';
+import { createDatabase, describeDatabase, migrateOwnDatabase } from './data/database';
 import { EmbeddedDatabaseInUse } from './data/embedded';
 import type { Logger } from './logger';
 import { createLogger, knexLogger } from './logger';
@@ -31,7 +31,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
         // The embedded database belongs to this process, so it is brought up to date here;
         // a shared PostgreSQL is migrated by the operator (`todo-admin migrate`), once per deploy.
         if (config.database.kind === 'pglite' && !worker) {
-            await db.migrate.latest();
+            await migrateOwnDatabase(db);
         }
 
         if (stopping) {

@@ -3,7 +3,7 @@ import type { Worker } from 'node:cluster';
 
 import type { Config } from './config';
 import type { Database } from './data/database';
-import { createDatabase, describeDatabase } from './data/database';
+import { createDatabase, describeDatabase, migrateOwnDatabase } from './data/database';
 import type { Logger } from './logger';
 import { knexLogger } from './logger';
 
@@ -78,7 +78,7 @@ export async function superviseWorkers(config: Config, logger: Logger): Promise<
 
     if (config.database.kind === 'pglite' && config.database.dataDir) {
         db = await createDatabase(config.database, { log: knexLogger(logger), role: 'todo-api' });
-        await db.migrate.latest();
+        await migrateOwnDatabase(db);
     }
 
     Cluster.on('listening', (worker, address) => {

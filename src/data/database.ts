@@ -80,6 +80,26 @@ export const migrationConfig: Knex.Knex.MigratorConfig = {
 };
 
 
+/**
+ * Brings a database this process owns (the embedded one) up to date. Nothing pending, as on every start but the
+ * first, costs one statement; otherwise knex's migrator runs, with its lock. Saves a start the migrator's dozen
+ * statements and its transaction.
+ */
+export async function migrateOwnDatabase(db: Database): Promise<void> {
+
+    const files = await migrationSource.getMigrations([]);
+    const applied = await db.raw(`select name from ${migrationConfig.tableName}`)
+        .then(({ rows }: { rows: { name: string }[] }) => new Set(rows.map((row) => row.name)))
+        .catch(() => new Set<string>());                                                      // no table yet: a new database
+
+    if (files.every((file) => applied.has(migrationSource.getMigrationName(file)))) {
+        return;
+    }
+
+    await db.migrate.latest();
+}
+
+
 export const seedConfig: Knex.Knex.SeederConfig = {
     directory: Path.join(internals.codeRoot, 'seeds'),
     loadExtensions: ['.ts', '.js'],

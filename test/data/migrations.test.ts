@@ -1,5 +1,6 @@
 import test from 'ava';
 
+import { migrateOwnDatabase } from '../../src/data/database';
 import { createTestDatabase } from '../helpers/database';
 
 
@@ -50,4 +51,27 @@ test('every unique index on tasks begins with user_id, and the list query has it
     const names = rows.map((row: { indexname: string }) => row.indexname);
     t.true(names.includes('tasks_user_created_idx'));
     t.true(names.includes('tasks_user_completed_created_idx'));
+});
+
+test('a start migrates its own database: all of it when new, the rest when behind, with one statement when current', async (t) => {
+
+    const database = await createTestDatabase({ migrate: false });
+    t.teardown(() => database.destroy());
+    const { db } = database;
+    const statements: string[] = [];
+    db.on('query', (query: { sql: string }) => statements.push(query.sql));
+
+    await migrateOwnDatabase(db);
+    const [, pending] = await db.migrate.list();
+    t.deepEqual(pending, []);
+    t.true(await db.schema.hasTable('idempotency_keys'));
+
+    await db.migrate.down();
+    t.false(await db.schema.hasTable('idempotency_keys'));
+    await migrateOwnDatabase(db);
+    t.true(await db.schema.hasTable('idempotency_keys'));
+
+    statements.length = 0;
+    await migrateOwnDatabase(db);
+    t.deepEqual(statements, ['select name from knex_migrations']);
 });
