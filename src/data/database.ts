@@ -8,6 +8,7 @@ import type Pg from 'pg';
 import type { DatabaseConfig } from '../config';
 import type { EmbeddedRole, EmbeddedSocket } from './embedded';
 import { EmbeddedDatabaseInUse, embeddedOwner, ownEmbeddedDatabase } from './embedded';
+import { openPglite } from './embedded-template';
 
 
 export type Database = Knex.Knex;
@@ -225,7 +226,7 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
         db = await openEmbedded({ ...config, dataDir: config.dataDir }, options);
     }
     else {
-        db = Knex(knexConfig({ kind: 'in-process' }, config, options));
+        db = Knex(knexConfig({ kind: 'in-process', pglite: await openPglite(null) }, config, options));
     }
 
     return db;

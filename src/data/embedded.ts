@@ -1,8 +1,10 @@
 import Fs from 'node:fs';
 import Path from 'node:path';
 
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+import { openPglite } from './embedded-template';
 
 
 /** Who may hold the embedded data directory: the server, or a todo-admin command run while no server is up. */
@@ -271,7 +273,7 @@ export async function ownEmbeddedDatabase(dataDir: string, { role, serve }: { ro
     let server: PGLiteSocketServer | null = null;
 
     try {
-        pglite = await PGlite.create(dataDir);
+        pglite = await openPglite(dataDir);
         let socket: EmbeddedSocket | null = null;
         if (serve) {
             const unix = internals.socketFor(dataDir);
