@@ -226,7 +226,15 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
         db = await openEmbedded({ ...config, dataDir: config.dataDir }, options);
     }
     else {
-        db = Knex(knexConfig({ kind: 'in-process', pglite: await openPglite(null) }, config, options));
+        // knex-pglite closes the instance only when its pool opened the one connection: a database that never ran a
+        // statement would stay open, and keep the process alive.
+        const pglite = await openPglite(null);
+        db = closingWith(Knex(knexConfig({ kind: 'in-process', pglite }, config, options)), async () => {
+
+            if (!pglite.closed) {
+                await pglite.close();
+            }
+        });
     }
 
     return db;

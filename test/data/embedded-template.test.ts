@@ -1,3 +1,4 @@
+import ChildProcess from 'node:child_process';
 import Fs from 'node:fs';
 import Os from 'node:os';
 import Path from 'node:path';
@@ -106,4 +107,19 @@ test('an in-memory database starts from the archive', async (t) => {
     const pglite = await openPglite(null, await marked);
     t.teardown(() => pglite.close());
     t.deepEqual(await internals.tables(pglite), ['made_from_template']);
+});
+
+test('an in-memory database that never ran a statement is closed with it: nothing keeps the process alive', async (t) => {
+
+    const script = `
+        const { createDatabase } = require('./src/data/database');
+        createDatabase({ kind: 'pglite', dataDir: null, timeoutMs: 2000, queryTimeoutMs: 5000 })
+            .then((db) => db.destroy())
+            .then(() => console.log('destroyed'));`;
+
+    // A process that does not exit by itself is killed after 30 s, and fails the test.
+    const child = ChildProcess.spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: Path.resolve(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000 });
+    t.is(child.signal, null, 'the process had to be killed');
+    t.is(child.status, 0, child.stderr);
+    t.is(child.stdout.trim(), 'destroyed');
 });
