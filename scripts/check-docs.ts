@@ -32,7 +32,7 @@ const internals = {
 
     documentedOperations(): string[] {
 
-            const contract = Yaml.parse(Fs.readFileSync(contractPath, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+        const contract = Yaml.parse(Fs.readFileSync(contractPath, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
         return Object.entries(contract.paths)
             .flatMap(([path, item]) => Object.keys(item).filter((key) => internals.methods.includes(key)).map((method) => `${method.toUpperCase()} ${path}`))
             .sort();
