@@ -12,6 +12,7 @@ import { validationFailAction } from './extensions/errors';
 import type { Logger } from './logger';
 import { createLogger, requestLogging } from './logger';
 import { appPlugin } from './plugin';
+import { validationPreferences } from './schemas/tasks';
 
 
 export interface ServerOptions {
@@ -106,11 +107,7 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             },
             validate: {
                 failAction: validationFailAction,
-                options: {
-                    abortEarly: false,
-                    stripUnknown: true,                 // Unknown and read-only fields in a body change nothing.
-                    errors: { wrap: { label: false } }
-                }
+                options: validationPreferences
             }
         }
     });

@@ -15,12 +15,14 @@ const internals = {
     pgliteRoot(): string {
 
         // PGlite's package.json is not among its exports; its entry point is in <root>/dist/.
-        let dir = Path.dirname(require.resolve('@electric-sql/pglite'));
-        while (!Fs.existsSync(Path.join(dir, 'package.json'))) {
-            dir = Path.dirname(dir);
+        const entry = require.resolve('@electric-sql/pglite');
+        for (let dir = Path.dirname(entry); dir !== Path.dirname(dir); dir = Path.dirname(dir)) {
+            if (Fs.existsSync(Path.join(dir, 'package.json'))) {
+                return dir;
+            }
         }
 
-        return dir;
+        throw new Error(`no package.json above ${entry}`);
     },
 
     version(root: string): string {
@@ -60,13 +62,20 @@ export async function writeEmbeddedTemplate(template = embeddedTemplate()): Prom
     const partial = `${template.directory}.${process.pid}.partial`;
     Fs.rmSync(partial, { recursive: true, force: true });
 
-    const pglite = await PGlite.create(partial);
     try {
-        const dump = await pglite.dumpDataDir('gzip');
-        Fs.writeFileSync(`${partial}.tar.gz`, Buffer.from(await dump.arrayBuffer()));
+        const pglite = await PGlite.create(partial);
+        try {
+            const dump = await pglite.dumpDataDir('gzip');
+            Fs.writeFileSync(`${partial}.tar.gz`, Buffer.from(await dump.arrayBuffer()));
+        }
+        finally {
+            await pglite.close();
+        }
     }
-    finally {
-        await pglite.close();
+    catch (err) {
+        Fs.rmSync(partial, { recursive: true, force: true });
+        Fs.rmSync(`${partial}.tar.gz`, { force: true });
+        throw err;
     }
 
     Fs.rmSync(template.directory, { recursive: true, force: true });

@@ -218,9 +218,17 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     });
 
 
-// The server's validation preferences (src/server.ts), compiled into the schema once: hapi merges them into each
-// request's options, and joi merges those into its defaults, on every request otherwise.
-const compiledListQuery = taskListQuerySchema.prefs({ abortEarly: false, stripUnknown: true, errors: { wrap: { label: false } } });
+/** How every request is validated (the server's route default): all the errors at once, unknown fields dropped. */
+export const validationPreferences: Joi.ValidationOptions = {
+    abortEarly: false,
+    stripUnknown: true,                 // Unknown and read-only fields in a body change nothing.
+    errors: { wrap: { label: false } }
+};
+
+
+// Compiled into the schema once: hapi merges the server's preferences into each request's options, and joi merges
+// those into its defaults, on every request otherwise.
+const compiledListQuery = taskListQuerySchema.prefs(validationPreferences);
 const emptyListQuery = compiledListQuery.validate({}).value as TaskListQuery;
 
 
