@@ -3,7 +3,7 @@ import Path from 'node:path';
 
 import Knex from 'knex';
 import ClientPgLite from 'knex-pglite';
-import type Pg from 'pg';
+import Pg from 'pg';
 
 import type { DatabaseConfig } from '../config';
 import type { EmbeddedRole, EmbeddedSocket } from './embedded';
@@ -47,7 +47,11 @@ const internals = {
 
     // What pg, knex and its pool say, without a code, when a connection dies, never answers, or is being closed with
     // the pool (a stop). knex puts the SQL in front of the driver's message, so these are searched anywhere in it.
-    unavailableMessages: /Connection terminated|Connection ended unexpectedly|connection error|not queryable|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client was closed|socket hang up|^aborted$/i
+    unavailableMessages: /Connection terminated|Connection ended unexpectedly|connection error|not queryable|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client was closed|socket hang up|^aborted$/i,
+
+    // The pg pool under each knex instance made on PostgreSQL (a transaction is not among them: it has its own
+    // connection).
+    pools: new WeakMap<Database, Pg.Pool>()
 };
 
 
@@ -122,27 +126,26 @@ const embedded = {
 };
 
 
-function knexConfig(target: Target, config: DatabaseConfig, options: DatabaseOptions): Knex.Knex.Config {
+function inProcessKnex(target: Extract<Target, { kind: 'in-process' }>, options: DatabaseOptions): Database {
 
-    const shared = {
+    return Knex({
         migrations: migrationConfig,
         seeds: seedConfig,
-        log: options.log
-    };
+        log: options.log,
+        client: ClientPgLite,
+        // knex-pglite takes the instance this process opened; its typings know only file names.
+        connection: (target.pglite ? { pglite: target.pglite } : {}) as Knex.Knex.StaticConnectionConfig
+    });
+}
 
-    if (target.kind === 'in-process') {
-        return {
-            ...shared,
-            client: ClientPgLite,
-            // knex-pglite takes the instance this process opened; its typings know only file names.
-            connection: (target.pglite ? { pglite: target.pglite } : {}) as Knex.Knex.StaticConnectionConfig
-        };
-    }
 
-    const timeouts = {
-        connectionTimeoutMillis: config.timeoutMs,
-        ...(config.queryTimeoutMs ? { query_timeout: config.queryTimeoutMs } : {})
-    };
+/**
+ * knex on PostgreSQL over a pg pool of its own: knex's `connectionPool`, so that migrations, todo-admin and
+ * transactions go through knex, and the service's statements (statementRunner) take the same pool's connections
+ * without the per-statement timers and promises of knex's own pool. knex does not end a pool it was given: the pool
+ * ends once knex has let go of it.
+ */
+function postgresKnex(target: Exclude<Target, { kind: 'in-process' }>, config: DatabaseConfig, options: DatabaseOptions): Database {
 
     const connection = target.kind === 'url' ?
         { connectionString: target.url } :
@@ -150,20 +153,32 @@ function knexConfig(target: Target, config: DatabaseConfig, options: DatabaseOpt
             { host: Path.dirname(target.socket.path), port: 5432, user: 'postgres', database: 'postgres' } :
             { host: target.socket.host, port: target.socket.port, user: 'postgres', database: 'postgres' };
 
-    return {
-        ...shared,
+    const pool = new Pg.Pool({
+        ...connection,
+        application_name: options.applicationName ?? options.role ?? 'todo-admin',
+        max: target.poolMax,
+        // How long a statement waits for a connection, a new one included: then it fails, as unavailable (503).
+        connectionTimeoutMillis: config.timeoutMs,
+        // A statement that outlives it fails, and its connection, which still waits for that statement (a stalled
+        // network, a hung server), is closed rather than handed out again: pg's pool drops a connection released
+        // with an error.
+        ...(config.queryTimeoutMs ? { query_timeout: config.queryTimeoutMs } : {})
+    });
+
+    // An idle connection the server ends (a restart, a terminated session) is dropped by the pool; without a listener
+    // the error would end the process.
+    pool.on('error', (err) => options.log?.warn?.(`an idle database connection failed and was dropped: ${err.message}`));
+
+    const db = closingWith(Knex({
+        migrations: migrationConfig,
+        seeds: seedConfig,
+        log: options.log,
         client: 'pg',
-        connection: { ...connection, ...timeouts, application_name: options.applicationName ?? options.role ?? 'todo-admin' },
-        pool: {
-            min: 0,
-            max: target.poolMax,
-            // A connection whose statement outlived the query timeout has answered its caller but still waits for
-            // that statement (a stalled network, a hung server); anything given to it would queue behind. It is
-            // never handed out again (pg closes its socket when it is destroyed).
-            validate: (client: Pg.Client & { readyForQuery?: boolean }) => client.readyForQuery === true
-        },
-        acquireConnectionTimeout: config.timeoutMs
-    };
+        connectionPool: pool
+    }), () => pool.end());
+
+    internals.pools.set(db, pool);
+    return db;
 }
 
 
@@ -195,7 +210,7 @@ async function openEmbedded(config: Extract<DatabaseConfig, { kind: 'pglite' }> 
         // A running server serves the directory: go through it rather than open a second copy.
         const owner = embeddedOwner(config.dataDir);
         if (owner?.socket) {
-            return Knex(knexConfig({ kind: 'socket', socket: owner.socket, poolMax: embedded.guestPoolMax }, config, options));
+            return postgresKnex({ kind: 'socket', socket: owner.socket, poolMax: embedded.guestPoolMax }, config, options);
         }
 
         if (owner) {
@@ -204,11 +219,11 @@ async function openEmbedded(config: Extract<DatabaseConfig, { kind: 'pglite' }> 
     }
 
     const owned = await ownEmbeddedDatabase(config.dataDir, { role, serve: role === 'todo-api' });
-    const target: Target = owned.socket ?
-        { kind: 'socket', socket: owned.socket, poolMax: embedded.serverPoolMax } :
-        { kind: 'in-process', pglite: owned.pglite };
+    const db = owned.socket ?
+        postgresKnex({ kind: 'socket', socket: owned.socket, poolMax: embedded.serverPoolMax }, config, options) :
+        inProcessKnex({ kind: 'in-process', pglite: owned.pglite }, options);
 
-    return closingWith(Knex(knexConfig(target, config, options)), () => owned.close());
+    return closingWith(db, () => owned.close());
 }
 
 
@@ -220,7 +235,7 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
 
     let db: Database;
     if (config.kind === 'postgres') {
-        db = Knex(knexConfig({ kind: 'url', url: config.url, poolMax: config.poolMax }, config, options));
+        db = postgresKnex({ kind: 'url', url: config.url, poolMax: config.poolMax }, config, options);
     }
     else if (config.dataDir) {
         db = await openEmbedded({ ...config, dataDir: config.dataDir }, options);
@@ -229,7 +244,7 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
         // knex-pglite closes the instance only when its pool opened the one connection: a database that never ran a
         // statement would stay open, and keep the process alive.
         const pglite = await openPglite(null);
-        db = closingWith(Knex(knexConfig({ kind: 'in-process', pglite }, config, options)), async () => {
+        db = closingWith(inProcessKnex({ kind: 'in-process', pglite }, options), async () => {
 
             if (!pglite.closed) {
                 await pglite.close();
@@ -326,15 +341,28 @@ interface PooledConnection {
 
 
 /**
- * Runs statements on connections from knex's pool (or a knex transaction's own), the way knex.raw does, less what
- * knex does per statement on top: building a query object, rewriting its placeholders, its runner and events. Each
- * statement's text is turned from knex's `?` placeholders into PostgreSQL's `$1, $2, ...` once and kept (the
- * statements are a fixed, bounded set), so a request only binds values.
+ * Runs statements the way knex.raw does, less what knex does per statement on top: building a query object,
+ * rewriting its placeholders, its runner and events. On PostgreSQL they run on the pg pool under knex; in a knex
+ * transaction on its connection, and on an in-process PGlite on knex's. Each statement's text is turned from knex's
+ * `?` placeholders into PostgreSQL's `$1, $2, ...` once and kept (the statements are a fixed, bounded set), so a
+ * request only binds values.
  */
 export function statementRunner(db: Database): <Row>(sql: string, values: readonly unknown[]) => Promise<StatementResult<Row>> {
 
+    const pool = internals.pools.get(db) ?? null;
     const client = db.client as { acquireConnection(): Promise<PooledConnection>; releaseConnection(connection: PooledConnection): unknown };
     const numbered = new Map<string, string>();
+
+    const onConnection = async (text: string, values: unknown[]) => {
+
+        const connection = await client.acquireConnection();
+        try {
+            return await connection.query(text, values);
+        }
+        finally {
+            void client.releaseConnection(connection);
+        }
+    };
 
     return async <Row>(sql: string, values: readonly unknown[]) => {
 
@@ -350,13 +378,41 @@ export function statementRunner(db: Database): <Row>(sql: string, values: readon
             db.emit('query', { sql: text, bindings: values });
         }
 
-        const connection = await client.acquireConnection();
-        try {
-            const result = await connection.query(text, values as unknown[]);
-            return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.affectedRows ?? 0 };
-        }
-        finally {
-            void client.releaseConnection(connection);
-        }
+        const result: Awaited<ReturnType<PooledConnection['query']>> = pool ?
+            await pool.query(text, values as unknown[]) :
+            await onConnection(text, values as unknown[]);
+
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.affectedRows ?? 0 };
     };
+}
+
+
+/**
+ * Whether the database answers a statement within timeoutMs, waiting for a connection included. No cancel: knex
+ * cancels with pg_cancel_backend on another connection, which behind a transaction pooler names some other client's
+ * backend. A connection left waiting is closed, not reused.
+ */
+export async function probeDatabase(db: Database, timeoutMs: number): Promise<void> {
+
+    const pool = internals.pools.get(db);
+    if (!pool) {
+        await db.raw('select 1').timeout(timeoutMs);
+        return;
+    }
+
+    const started = performance.now();
+    const connection = await pool.connect();
+    let failed = true;
+    try {
+        // pg takes a statement's own query_timeout (its typings do not list it).
+        const probe: Pg.QueryConfig & { query_timeout: number } = {
+            text: 'select 1',
+            query_timeout: Math.max(1, Math.round(timeoutMs - (performance.now() - started)))
+        };
+        await connection.query(probe);
+        failed = false;
+    }
+    finally {
+        connection.release(failed);
+    }
 }

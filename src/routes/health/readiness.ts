@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 
+import { probeDatabase } from '../../data/database';
 import type { components } from '../../generated/openapi';
 
 
@@ -39,9 +40,7 @@ export const readiness: ServerRoute = {
             // Reported, never a reason to fail: tokens signed with the shared secret, and known keys, keep working.
             const jwksState = request.server.app.jwks?.state() ?? 'disabled';
             try {
-                // No cancel: knex cancels with pg_cancel_backend on another connection, which behind a transaction
-                // pooler names some other client's backend. The pool drops a connection left waiting.
-                await db.raw('select 1').timeout(probeTimeoutMs);
+                await probeDatabase(db, probeTimeoutMs);
             }
             catch (err) {
                 request.log(['warn', 'health'], { msg: 'database unreachable', err });
