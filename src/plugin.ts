@@ -5,9 +5,7 @@ import type { Database } from './data/database';
 import type { TaskStore } from './data/tasks';
 import { taskStore } from './data/tasks';
 import { authPlugin } from './auth/jwt';
-import { authorizationSizeLimit } from './extensions/authorization-size';
-import { errorResponses } from './extensions/errors';
-import { requestIdHeader } from './extensions/request-id';
+import { responseShaping } from './extensions/responses';
 import { docsAssets } from './routes/docs/assets';
 import { contract } from './routes/docs/contract';
 import { docsPage } from './routes/docs/page';
@@ -57,9 +55,7 @@ export const appPlugin: Plugin<AppOptions> = {
 
         await server.register({ plugin: authPlugin, options: config.auth });
 
-        server.ext(authorizationSizeLimit);
-        server.ext(errorResponses);
-        server.ext(requestIdHeader);
+        server.ext(responseShaping);
 
         // One call each: hapi types a route array with a single request shape, and each route has its own.
         server.route(readiness);

@@ -12,7 +12,6 @@ import { validationFailAction } from './extensions/errors';
 import type { Logger } from './logger';
 import { createLogger, requestLogging } from './logger';
 import { appPlugin } from './plugin';
-import { validationPreferences } from './schemas/tasks';
 
 
 export interface ServerOptions {
@@ -49,6 +48,9 @@ const internals = {
         });
 
         listener.keepAliveTimeout = keepAliveTimeoutMs;
+        // A connection idle this long in the middle of a request (a client that stops reading its answer, say) is
+        // closed. Node arms it once per connection; hapi's route option would arm a new timer on every request.
+        listener.timeout = requestTimeoutMs;
         return listener;
     },
 
@@ -98,16 +100,12 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             state: {
                 parse: false                            // The API reads no cookies: a malformed one must not fail a request.
             },
-            timeout: {
-                socket: config.http.requestTimeoutMs     // A connection idle this long in the middle of a request is closed.
-            },
             payload: {
                 maxBytes: internals.maxPayloadBytes,
                 allow: 'application/json'
             },
             validate: {
-                failAction: validationFailAction,
-                options: validationPreferences
+                failAction: validationFailAction     // The joi preferences are the schemas' own (validationPreferences).
             }
         }
     });

@@ -1,3 +1,4 @@
+import Boom from '@hapi/boom';
 import type { AuthCredentials, Plugin } from '@hapi/hapi';
 import type { HapiJwt } from '@hapi/jwt';
 
@@ -21,6 +22,10 @@ declare module '@hapi/hapi' {
 
 
 export const authStrategy = 'jwt';
+
+
+/** The largest Authorization header looked at: bearer tokens of ours are a few hundred bytes to a few KiB. */
+export const maxAuthorizationBytes = 8 * 1024;
 
 
 const internals = {
@@ -164,7 +169,13 @@ export const authPlugin: Plugin<AuthConfig> = {
         server.auth.scheme('remembered-jwt', () => ({
             async authenticate(request, h) {
 
-                const token = internals.bearer(request.headers.authorization);
+                // Refused before anything decodes or verifies it.
+                const authorization: unknown = request.headers.authorization;
+                if (typeof authorization === 'string' && authorization.length > maxAuthorizationBytes) {
+                    return h.unauthenticated(Boom.unauthorized(null, 'Bearer'));
+                }
+
+                const token = internals.bearer(authorization);
                 const known = token === null ? null : verified.get(token);
                 if (known) {
                     return h.authenticated({ credentials: known.credentials, artifacts: known.artifacts });

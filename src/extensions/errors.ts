@@ -1,5 +1,5 @@
 import Boom from '@hapi/boom';
-import type { Lifecycle, Request, ResponseToolkit, ServerExtEventsRequestObject } from '@hapi/hapi';
+import type { Lifecycle, Request, ResponseToolkit } from '@hapi/hapi';
 import type { ValidationError } from 'joi';
 
 import type { components } from '../generated/openapi';
@@ -48,33 +48,24 @@ export function validationFailAction(_request: Request, _h: ResponseToolkit, err
 /**
  * The one place error responses are shaped: `{"detail": ...}`, and nothing of the server's insides.
  */
-export const errorResponses: ServerExtEventsRequestObject = {
-    type: 'onPreResponse',
-    method(request, h) {
+export function shapeError(request: Request, response: Boom.Boom): void {
 
-        const response = request.response;
-        if (!Boom.isBoom(response)) {
-            return h.continue;
-        }
+    let statusCode = response.output.statusCode;
+    let detail: string | ValidationIssue[] = response.output.payload.message;
 
-        let statusCode = response.output.statusCode;
-        let detail: string | ValidationIssue[] = response.output.payload.message;
-
-        if (statusCode >= 500) {
-            const unavailable = isDatabaseUnavailable(response);
-            statusCode = unavailable ? 503 : 500;
-            detail = unavailable ? internals.messages.unavailable : internals.messages.internal;
-            request.log(['error'], response);
-        }
-        else if (statusCode === 401) {
-            detail = internals.messages.unauthorized;
-        }
-        else if (statusCode === 422 && Array.isArray((response.data as { issues?: unknown })?.issues)) {
-            detail = (response.data as { issues: ValidationIssue[] }).issues;
-        }
-
-        response.output.statusCode = statusCode;
-        response.output.payload = { detail } as unknown as Boom.Payload;
-        return h.continue;
+    if (statusCode >= 500) {
+        const unavailable = isDatabaseUnavailable(response);
+        statusCode = unavailable ? 503 : 500;
+        detail = unavailable ? internals.messages.unavailable : internals.messages.internal;
+        request.log(['error'], response);
     }
-};
+    else if (statusCode === 401) {
+        detail = internals.messages.unauthorized;
+    }
+    else if (statusCode === 422 && Array.isArray((response.data as { issues?: unknown })?.issues)) {
+        detail = (response.data as { issues: ValidationIssue[] }).issues;
+    }
+
+    response.output.statusCode = statusCode;
+    response.output.payload = { detail } as unknown as Boom.Payload;
+}

@@ -138,6 +138,17 @@ function maxChars(limit: number): Joi.CustomValidator<string> {
 }
 
 
+/**
+ * How every request is validated: all the errors at once, unknown fields dropped. Part of each schema a route
+ * validates with, not a route option: hapi would merge route options into each request's options, on every request.
+ */
+export const validationPreferences: Joi.ValidationOptions = {
+    abortEarly: false,
+    stripUnknown: true,                 // Unknown and read-only fields in a body change nothing.
+    errors: { wrap: { label: false } }
+};
+
+
 const title = Text.string().trim().min(1).custom(maxChars(200));
 const description = Text.string().custom(maxChars(4000)).allow('', null);
 const completed = Joi.boolean();
@@ -156,6 +167,7 @@ export const taskFieldsSchema = Joi.object<Schemas['TaskCreate'], true>({
     due_date: dueDate.default(null)
 })
     .required()
+    .prefs(validationPreferences)
     .label('body');
 
 
@@ -167,6 +179,7 @@ export const taskChangesSchema = Joi.object<Schemas['TaskPatch'], true>({
     due_date: dueDate
 })
     .required()
+    .prefs(validationPreferences)
     .label('body');
 
 
@@ -175,6 +188,7 @@ export const taskCompletionSchema = Joi.object<Schemas['TaskCompletion'], true>(
     completed
 })
     .allow(null)
+    .prefs(validationPreferences)
     .label('body');
 
 
@@ -218,16 +232,6 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     });
 
 
-/** How every request is validated (the server's route default): all the errors at once, unknown fields dropped. */
-export const validationPreferences: Joi.ValidationOptions = {
-    abortEarly: false,
-    stripUnknown: true,                 // Unknown and read-only fields in a body change nothing.
-    errors: { wrap: { label: false } }
-};
-
-
-// Compiled into the schema once: hapi merges the server's preferences into each request's options, and joi merges
-// those into its defaults, on every request otherwise.
 const compiledListQuery = taskListQuerySchema.prefs(validationPreferences);
 const emptyListQuery = compiledListQuery.validate({}).value as TaskListQuery;
 
@@ -253,7 +257,8 @@ export const createTaskHeadersSchema = Joi.object<CreateTaskHeaders, true>({
     'idempotency-key': Text.string().max(255).pattern(internals.printableRx)
         .messages({ 'string.pattern.base': '{{#label}} must be 1 to 255 printable ASCII characters' })
 })
-    .unknown(true);
+    .unknown(true)
+    .prefs(validationPreferences);
 
 
 // Only the completed tasks, and only when asked by name: an unknown parameter is refused, never ignored, because
@@ -261,7 +266,7 @@ export const createTaskHeadersSchema = Joi.object<CreateTaskHeaders, true>({
 export const clearTasksQuerySchema = Joi.object<ClearTasksQuery, true>({
     status: Text.string().valid('completed').required()
 })
-    .prefs({ stripUnknown: false })
+    .prefs({ ...validationPreferences, stripUnknown: false })
     .messages({ 'any.required': 'status=completed is required: only completed tasks can be cleared' });
 
 

@@ -4,7 +4,7 @@ import anyTest from 'ava';
 import type { TestFn } from 'ava';
 import Pino from 'pino';
 
-import { maxAuthorizationBytes } from '../../src/extensions/authorization-size';
+import { maxAuthorizationBytes } from '../../src/auth/jwt';
 import { createServer } from '../../src/server';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testConfig } from '../helpers/api';
