@@ -46,6 +46,8 @@ interface Options {
     pgbench: boolean;
     scale: boolean;
     startupRuns: number;
+    /** Windows of load measured from a fresh start, one after the other (0: none). */
+    afterStartWindows: number;
     postgres: string;
 }
 
@@ -70,6 +72,8 @@ const internals = {
     tokenTtlSec: 12 * 3600,
     // Connections pgbench leaves to everything else on the database server.
     spareConnections: 20,
+    // The after-start table's windows.
+    afterStartWindowSec: 2,
     // Where the server and the load generator go in the default run: one core each (PostgreSQL is left unpinned).
     serverCpu: '0',
     loadCpu: '1',
@@ -81,12 +85,13 @@ a seeded PostgreSQL database, drives each scenario with wrk, and prints req/s, p
 service/bare. Writes bench/RESULTS.md (each command its own section) except with --quick.
 
 Options:
-  --quick                 1 round of 1 s per scenario, no warm-up, no start-up measurement: a smoke run that
+  --quick                 1 round of 1 s per scenario, no warm-up, no start-up measurements: a smoke run that
                           every scenario answers as it should; prints the table, writes no RESULTS.md
   --scenarios LIST        some of list,get,create,toggle (default: all; with --scale big: list,get)
   --rounds N              rounds, each running bare then service (default 3); figures are medians
   --duration S            seconds measured per scenario (default 8)
-  --warmup S              seconds of load before each measurement, not counted (default 2)
+  --warmup S              seconds of load before each measurement, not counted (default 2); each server process
+                          also gets this much of every scenario before its first measurement
   --connections N         wrk connections (default 100)
   --workers N|auto        WEB_CONCURRENCY=N for the service and the bare peer (node:cluster), and nothing pinned:
                           on 2 cores there is no core to spare for wrk, so the servers, PostgreSQL and wrk
@@ -173,6 +178,7 @@ Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to cor
             pgbench: parsed.pgbench,
             scale,
             startupRuns: quick ? 0 : 5,
+            afterStartWindows: quick ? 0 : 5,
             postgres: parsed.postgres
         };
     },
@@ -377,7 +383,33 @@ async function checkSameAnswers(run: Run, target: Target): Promise<void> {
 }
 
 
-/** One server through every scenario: the exact status once, a warm-up, then the measurement. */
+/** A scenario as wrk sends it. */
+function wrkRequest(target: Target, scenario: Scenario): WrkRequest {
+
+    return {
+        method: scenario.method,
+        path: scenario.path,
+        body: scenario.body,
+        usersFile: scenario.as === 'readers' ? target.files.readers : target.files.creators
+    };
+}
+
+
+/** Exactly the expected status first: wrk only counts 4xx and 5xx as errors. */
+async function checkStatus(run: Run, server: RunningServer, target: Target, scenario: Scenario): Promise<void> {
+
+    const first = await internals.once(server, target, scenario, run.secret);
+    if (first.status !== scenario.status) {
+        throw new Error(`${server.kind}: ${scenario.label} answered ${first.status}, expected ${scenario.status}: ${first.body.slice(0, 300)}`);
+    }
+}
+
+
+/**
+ * One server through every scenario: the exact status once, then a warm-up pass over every scenario, so that the
+ * scenario measured first does not also pay for the process's start (its code compiled and optimised, its heap
+ * grown: the after-start table shows that), then each scenario's own warm-up and its measurement.
+ */
 async function measureServer(run: Run, kind: ServerKind, target: Target, round: number): Promise<void> {
 
     const { options } = run;
@@ -385,20 +417,21 @@ async function measureServer(run: Run, kind: ServerKind, target: Target, round: 
     let responses = 0;
     try {
         for (const scenario of run.scenarios) {
-            // Exactly the expected status first: wrk only counts 4xx and 5xx as errors.
-            const first = await internals.once(server, target, scenario, run.secret);
+            await checkStatus(run, server, target, scenario);
             ++responses;
-            if (first.status !== scenario.status) {
-                throw new Error(`${kind}: ${scenario.label} answered ${first.status}, expected ${scenario.status}: ${first.body.slice(0, 300)}`);
+        }
+
+        if (options.warmupSec > 0) {
+            for (const scenario of run.scenarios) {
+                responses += (await wrk(server.url, wrkRequest(target, scenario), run.load, options.warmupSec)).requests;
+                if (scenario.name === 'create') {
+                    await removeCreated(run, target);
+                }
             }
+        }
 
-            const request: WrkRequest = {
-                method: scenario.method,
-                path: scenario.path,
-                body: scenario.body,
-                usersFile: scenario.as === 'readers' ? target.files.readers : target.files.creators
-            };
-
+        for (const scenario of run.scenarios) {
+            const request = wrkRequest(target, scenario);
             if (options.warmupSec > 0) {
                 responses += (await wrk(server.url, request, run.load, options.warmupSec)).requests;
             }
@@ -488,6 +521,35 @@ async function measureStartup(run: Run, target: Target, direct: boolean): Promis
 }
 
 
+/**
+ * Each server from a fresh start, under the first scenario's load from its first request, in consecutive windows:
+ * what the measured figures leave out (every server is measured warm), the cost of a start under load.
+ */
+async function measureAfterStart(run: Run, target: Target): Promise<Record<ServerKind, Measurement[]>> {
+
+    const scenario = run.scenarios[0];
+    const windows = { bare: [] as Measurement[], service: [] as Measurement[] };
+    for (const kind of internals.kinds) {
+        const server = await startServer(kind, serverSettings(run, target.set, kind, run.pinned));
+        try {
+            await checkStatus(run, server, target, scenario);
+            for (let i = 0; i < run.options.afterStartWindows; ++i) {
+                windows[kind].push(await wrk(server.url, wrkRequest(target, scenario), run.load, internals.afterStartWindowSec));
+            }
+        }
+        finally {
+            await server.stop();
+            Fs.rmSync(server.logFile, { force: true });
+            if (scenario.name === 'create') {
+                await removeCreated(run, target);
+            }
+        }
+    }
+
+    return windows;
+}
+
+
 function mainTable(target: Target, scenarios: Scenario[]): string {
 
     const rows: Row[] = [];
@@ -565,6 +627,24 @@ function scaleTable(small: Target, big: Target, scenarios: Scenario[]): string {
 }
 
 
+function afterStartTable(run: Run, windows: Record<ServerKind, Measurement[]>): string {
+
+    const seconds = internals.afterStartWindowSec;
+    const rows: Row[] = windows.bare.map((bare, i) => {
+
+        const service = windows.service[i];
+        return [`${i * seconds}-${(i + 1) * seconds} s`, rate(bare.reqPerSec), rate(service.reqPerSec), ratio(service.reqPerSec / bare.reqPerSec), ms(bare.p99Ms), ms(service.p99Ms), ratio(service.p99Ms / bare.p99Ms)];
+    });
+
+    return [
+        `After a start: each server started afresh and put under the ${run.scenarios[0].name} scenario's load from its first request, in windows of ${seconds} s ` +
+            '(the figures above are of warm servers):',
+        '',
+        table(['since the first request', 'bare req/s', 'service req/s', 'req/s ratio', 'bare p99', 'service p99', 'p99 ratio'], rows)
+    ].join('\n');
+}
+
+
 function startupTable(run: Run, startup: { npm: number[]; direct: number[] }): string {
 
     return [
@@ -585,7 +665,9 @@ function setupText(run: Run, target: Target): string {
         `Server pinned to core ${internals.serverCpu} (\`taskset -c ${internals.serverCpu}\`), wrk (1 thread) to core ${internals.loadCpu}, PostgreSQL unpinned.` :
         `All cores: WEB_CONCURRENCY=${options.workers} for the service and the bare peer (node:cluster), nothing pinned: the servers, PostgreSQL and wrk (2 threads) share every core.`;
 
-    const warmup = options.warmupSec > 0 ? `${options.warmupSec} s warm-up then ` : 'no warm-up, ';
+    const warmup = options.warmupSec > 0 ?
+        `each server process first warmed by ${options.warmupSec} s of every scenario, then per scenario ${options.warmupSec} s warm-up and ` :
+        'no warm-up, ';
     return `${placement} ${options.connections} connections, 1 000 users' tokens rotating; ${warmup}${options.durationSec} s per scenario; ` +
         `${options.rounds} round(s), each bare then service; medians. The service: \`npm start\` (\`${startScript()}\`), LOG_LEVEL=info, its log to a file${run.dir.startsWith('/dev/shm/') ? ' in memory (tmpfs)' : ''}. ` +
         `Data: ${target.set.name}, ${target.set.users.toLocaleString('en')} users × ${target.set.tasksPerUser} tasks.`;
@@ -664,6 +746,10 @@ async function main(): Promise<void> {
                 `The service's list statements (limit 20) on ${big.set.name}, as its data layer sends them, first page and the page after:`,
                 ['```', await explain(options.postgres, big.set, sent.list), '```'].join('\n'),
                 ['```', await explain(options.postgres, big.set, sent.listAfter), '```'].join('\n'));
+        }
+
+        if (options.afterStartWindows > 0) {
+            sections.push(afterStartTable(run, await measureAfterStart(run, standard)));
         }
 
         if (options.startupRuns > 0) {
