@@ -72,6 +72,9 @@ const internals = {
     tokenTtlSec: 12 * 3600,
     // Connections pgbench leaves to everything else on the database server.
     spareConnections: 20,
+    // The list's page size with --scale big, on both data sets: fewer than a user holds in either (20 and 100), so
+    // every answer is a page with a next one (X-Next-Cursor, Link) on both, and only the data set differs.
+    scaleListLimit: 10,
     // The after-start table's windows.
     afterStartWindowSec: 2,
     // Where the server and the load generator go in the default run: one core each (PostgreSQL is left unpinned).
@@ -88,7 +91,8 @@ Options:
   --quick                 1 round of 1 s per scenario, no warm-up, no start-up measurements: a smoke run that
                           every scenario answers as it should; prints the table, writes no RESULTS.md
   --scenarios LIST        some of list,get,create,toggle (default: all; with --scale big: list,get)
-  --rounds N              rounds, each running bare then service (default 3); figures are medians
+  --rounds N              rounds (default 3): in each, both servers are started and each scenario is measured
+                          on one then at once on the other, the first alternating; figures are medians
   --duration S            seconds measured per scenario (default 8)
   --warmup S              seconds of load before each measurement, not counted (default 2); each server process
                           also gets this much of every scenario before its first measurement
@@ -99,9 +103,10 @@ Options:
   --pgbench               also run pgbench with the list statement for random users, once with as many clients
                           as wrk has connections and once with as many as the server has pool connections:
                           the database's own ceiling
-  --scale big             also measure on todo_bench_big (100 000 users x 100 tasks, 10 M rows, ~3 GB; seeded
-                          once in ~80 s, then reused), list with limit=20 so pages are alike, and show the plans
-                          of the list statements there; drop it with: dropdb -h 127.0.0.1 -U postgres todo_bench_big
+  --scale big             also measure on todo_bench_big (100 000 users x 100 tasks, 10 M rows, ~7 GB with its
+                          indexes; seeded once in a few minutes, then reused), list with limit=10 so that pages
+                          are alike on both data sets (each with a next one), and show the plans of the list
+                          statements there; drop it with: dropdb -h 127.0.0.1 -U postgres todo_bench_big
   --postgres URL          the PostgreSQL server (default postgres://postgres@127.0.0.1:5432)
 
 Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to core 1, PostgreSQL unpinned;
@@ -187,7 +192,7 @@ Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to cor
 
         const all: Scenario[] = [
             options.scale ?
-                { name: 'list', label: 'list (GET /api/tasks?limit=20)', method: 'GET', path: '/api/tasks?limit=20', body: null, status: 200, as: 'readers' } :
+                { name: 'list', label: `list (GET /api/tasks?limit=${internals.scaleListLimit})`, method: 'GET', path: `/api/tasks?limit=${internals.scaleListLimit}`, body: null, status: 200, as: 'readers' } :
                 { name: 'list', label: 'list (GET /api/tasks, 20 tasks)', method: 'GET', path: '/api/tasks', body: null, status: 200, as: 'readers' },
             { name: 'get', label: 'get (GET /api/tasks/{id})', method: 'GET', path: '/api/tasks/{id}', body: null, status: 200, as: 'readers' },
             {
@@ -406,55 +411,75 @@ async function checkStatus(run: Run, server: RunningServer, target: Target, scen
 
 
 /**
- * One server through every scenario: the exact status once, then a warm-up pass over every scenario, so that the
- * scenario measured first does not also pay for the process's start (its code compiled and optimised, its heap
- * grown: the after-start table shows that), then each scenario's own warm-up and its measurement.
+ * One round: both servers started (each on its own port, the idle one waiting), each scenario's exact status
+ * checked, a warm-up pass over every scenario, so that the scenario measured first does not also pay for the
+ * process's start (its code compiled and optimised, its heap grown: the after-start table shows that), then each
+ * scenario on one server and at once on the other, each with its own warm-up. The two measurements of a scenario
+ * are seconds apart, not a whole pass over the scenarios, so that a change in what else the machine is doing falls
+ * on both; which server goes first alternates between rounds.
  */
-async function measureServer(run: Run, kind: ServerKind, target: Target, round: number): Promise<void> {
+async function measureRound(run: Run, target: Target, round: number): Promise<void> {
 
     const { options } = run;
-    const server = await startServer(kind, serverSettings(run, target.set, kind, run.pinned));
-    let responses = 0;
+    const kinds = round % 2 ? internals.kinds : [...internals.kinds].reverse();
+    const servers = new Map<ServerKind, RunningServer>();
+    const responses = new Map<ServerKind, number>(kinds.map((kind) => [kind, 0]));
+    const load = async (kind: ServerKind, scenario: Scenario, seconds: number) => {
+
+        const measured = await wrk(servers.get(kind)!.url, wrkRequest(target, scenario), run.load, seconds);
+        responses.set(kind, responses.get(kind)! + measured.requests);
+        if (scenario.name === 'create') {
+            await removeCreated(run, target);
+        }
+
+        return measured;
+    };
+
     try {
+        for (const kind of kinds) {
+            servers.set(kind, await startServer(kind, serverSettings(run, target.set, kind, run.pinned)));
+        }
+
         for (const scenario of run.scenarios) {
-            await checkStatus(run, server, target, scenario);
-            ++responses;
+            for (const kind of kinds) {
+                await checkStatus(run, servers.get(kind)!, target, scenario);
+                responses.set(kind, responses.get(kind)! + 1);
+            }
         }
 
         if (options.warmupSec > 0) {
             for (const scenario of run.scenarios) {
-                responses += (await wrk(server.url, wrkRequest(target, scenario), run.load, options.warmupSec)).requests;
-                if (scenario.name === 'create') {
-                    await removeCreated(run, target);
+                for (const kind of kinds) {
+                    await load(kind, scenario, options.warmupSec);
                 }
             }
         }
 
         for (const scenario of run.scenarios) {
-            const request = wrkRequest(target, scenario);
-            if (options.warmupSec > 0) {
-                responses += (await wrk(server.url, request, run.load, options.warmupSec)).requests;
-            }
+            for (const kind of kinds) {
+                if (options.warmupSec > 0) {
+                    await load(kind, scenario, options.warmupSec);
+                }
 
-            const measured = await wrk(server.url, request, run.load, options.durationSec);
-            responses += measured.requests;
-            target.figures[kind].set(scenario.name, [...target.figures[kind].get(scenario.name) ?? [], measured]);
-            progress(`round ${round}, ${target.set.name}, ${kind.padEnd(7)} ${scenario.name.padEnd(6)} ${rate(measured.reqPerSec).padStart(6)} req/s  p50 ${ms(measured.p50Ms)}  p99 ${ms(measured.p99Ms)}`);
-
-            if (scenario.name === 'create') {
-                await removeCreated(run, target);
+                const measured = await load(kind, scenario, options.durationSec);
+                target.figures[kind].set(scenario.name, [...target.figures[kind].get(scenario.name) ?? [], measured]);
+                progress(`round ${round}, ${target.set.name}, ${kind.padEnd(7)} ${scenario.name.padEnd(6)} ${rate(measured.reqPerSec).padStart(6)} req/s  p50 ${ms(measured.p50Ms)}  p99 ${ms(measured.p99Ms)}`);
             }
         }
     }
     finally {
-        await server.stop();
+        for (const server of servers.values()) {
+            await server.stop();
+        }
     }
 
-    if (kind === 'service') {
-        internals.checkLog(server, responses);
-    }
-    else {
-        Fs.rmSync(server.logFile, { force: true });
+    for (const [kind, server] of servers) {
+        if (kind === 'service') {
+            internals.checkLog(server, responses.get(kind)!);
+        }
+        else {
+            Fs.rmSync(server.logFile, { force: true });
+        }
     }
 }
 
@@ -465,7 +490,7 @@ async function measureServer(run: Run, kind: ServerKind, target: Target, round: 
  */
 function pgbenchScript(run: Run, set: DataSet): string {
 
-    const limit = run.options.scale ? 20 : 100;
+    const limit = run.options.scale ? internals.scaleListLimit : 100;
     const stride = Math.floor(set.users / 1000);
     const sql = bareStatements.list
         .replace('$1', '\'load-\' || cast(:n as text)')
@@ -574,6 +599,11 @@ function roundsTable(target: Target, scenarios: Scenario[]): string {
             const rounds = target.figures[kind].get(scenario.name)!;
             rows.push([scenario.name, kind, rounds.map((round) => rate(round.reqPerSec)).join(', '), rounds.map((round) => ms(round.p99Ms)).join(', ')]);
         }
+
+        // The two servers' figures of the same round were taken seconds apart.
+        const [bare, service] = internals.kinds.map((kind) => target.figures[kind].get(scenario.name)!);
+        rows.push([scenario.name, 'service/bare', service.map((round, i) => ratio(round.reqPerSec / bare[i].reqPerSec)).join(', '),
+            service.map((round, i) => ratio(round.p99Ms / bare[i].p99Ms)).join(', ')]);
     }
 
     return table(['scenario', 'server', 'req/s by round', 'p99 by round'], rows);
@@ -666,10 +696,10 @@ function setupText(run: Run, target: Target): string {
         `All cores: WEB_CONCURRENCY=${options.workers} for the service and the bare peer (node:cluster), nothing pinned: the servers, PostgreSQL and wrk (2 threads) share every core.`;
 
     const warmup = options.warmupSec > 0 ?
-        `each server process first warmed by ${options.warmupSec} s of every scenario, then per scenario ${options.warmupSec} s warm-up and ` :
+        `each server process first warmed by ${options.warmupSec} s of every scenario, then ${options.warmupSec} s warm-up and ` :
         'no warm-up, ';
-    return `${placement} ${options.connections} connections, 1 000 users' tokens rotating; ${warmup}${options.durationSec} s per scenario; ` +
-        `${options.rounds} round(s), each bare then service; medians. The service: \`npm start\` (\`${startScript()}\`), LOG_LEVEL=info, its log to a file${run.dir.startsWith('/dev/shm/') ? ' in memory (tmpfs)' : ''}. ` +
+    return `${placement} ${options.connections} connections, 1 000 users' tokens rotating; ${warmup}${options.durationSec} s measured per scenario and server; ` +
+        `${options.rounds} round(s), each with both servers up and each scenario measured on one then at once on the other (which goes first alternates); medians. The service: \`npm start\` (\`${startScript()}\`), LOG_LEVEL=info, its log to a file${run.dir.startsWith('/dev/shm/') ? ' in memory (tmpfs)' : ''}. ` +
         `Data: ${target.set.name}, ${target.set.users.toLocaleString('en')} users × ${target.set.tasksPerUser} tasks.`;
 }
 
@@ -716,9 +746,7 @@ async function main(): Promise<void> {
         const pgbenchResults = new Map<number, PgbenchResult[]>();
         for (let round = 1; round <= options.rounds; ++round) {
             for (const target of targets) {
-                for (const kind of internals.kinds) {
-                    await measureServer(run, kind, target, round);
-                }
+                await measureRound(run, target, round);
             }
 
             if (options.pgbench) {
@@ -740,10 +768,10 @@ async function main(): Promise<void> {
 
         if (options.scale) {
             const big = targets[1];
-            const sent = await serviceStatements(options.postgres, big.set, big.users, 20);
+            const sent = await serviceStatements(options.postgres, big.set, big.users, internals.scaleListLimit);
             sections.push(
                 scaleTable(standard, big, run.scenarios),
-                `The service's list statements (limit 20) on ${big.set.name}, as its data layer sends them, first page and the page after:`,
+                `The service's list statements (limit ${internals.scaleListLimit}) on ${big.set.name}, as its data layer sends them, first page and the page after:`,
                 ['```', await explain(options.postgres, big.set, sent.list), '```'].join('\n'),
                 ['```', await explain(options.postgres, big.set, sent.listAfter), '```'].join('\n'));
         }
