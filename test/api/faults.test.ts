@@ -206,6 +206,38 @@ test('a stalled database: a hung statement is a 503 after DB_QUERY_TIMEOUT_MS, a
     t.true((await internals.storedIds(t.context.target)).has((after.result as { id: string }).id));
 });
 
+test('a connection left waiting is closed, never handed out again: by the health probe and by a statement', async (t) => {
+
+    const service = await internals.service(t);
+    const closed = async () => {
+
+        // The pool closes it as it gives up; the proxy sees the socket end a moment later.
+        for (let i = 0; i < 50 && service.proxy.connections() > 0; ++i) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+
+        return service.proxy.connections();
+    };
+
+    t.is((await service.request('GET', '/health')).statusCode, 200);
+    t.is(service.proxy.connections(), 1, 'the probe opened one connection, kept for the next request');
+
+    service.proxy.stall();
+    t.is((await service.request('GET', '/health')).statusCode, 503);
+    t.is(await closed(), 0, 'the probe\'s connection, still waiting for its answer, was closed');
+
+    service.proxy.restore();
+    t.is((await service.request('GET', '/api/tasks')).statusCode, 200);
+    t.is(service.proxy.connections(), 1);
+
+    service.proxy.stall();
+    t.is((await service.request('GET', '/api/tasks')).statusCode, 503);
+    t.is(await closed(), 0, 'the statement\'s connection, still waiting for its answer, was closed');
+
+    service.proxy.restore();
+    t.is((await service.request('GET', '/health')).statusCode, 200);
+});
+
 test('a connection cut in the middle of a write: the client gets an answer, and a write that got a 2xx is stored', async (t) => {
 
     const service = await internals.service(t);
