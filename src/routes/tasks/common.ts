@@ -59,16 +59,19 @@ export function ifMatchOf<Refs extends ReqRef>(request: Request<Refs>, id: strin
 }
 
 
-/** The ETag of a task: the same for every content coding, since it names the task's version. */
-export function withEntityTag(response: ResponseObject, task: Pick<Task, 'id' | 'updated_at'>): ResponseObject {
+/**
+ * The ETag of a task (`tag`: when the route has made it already): the same for every content coding, since it names
+ * the task's version.
+ */
+export function withEntityTag(response: ResponseObject, task: Pick<Task, 'id' | 'updated_at'>, tag = entityTag(task)): ResponseObject {
 
-    return response.etag(entityTag(task), { weak: false, vary: false });
+    return response.etag(tag, { weak: false, vary: false });
 }
 
 
-export function taskResponse<Refs extends ReqRef>(h: ResponseToolkit<Refs>, task: Task): ResponseObject {
+export function taskResponse<Refs extends ReqRef>(h: ResponseToolkit<Refs>, task: Task, tag?: string): ResponseObject {
 
-    return withEntityTag(h.response(task), task);
+    return withEntityTag(h.response(task), task, tag);
 }
 
 

@@ -13,11 +13,13 @@ export const getTask: ServerRoute<{ Params: { id: string } }> = {
         async handler(request, h) {
 
             const task = found(await request.server.app.tasks.getTaskForUser(userIdOf(request), request.params.id));
-            if (ifNoneMatchHolds(headerOf(request, 'if-none-match'), entityTag(task))) {
-                return withEntityTag(h.response().code(304), task);
+            // Made once: it is both the condition's operand and the answer's header.
+            const tag = entityTag(task);
+            if (ifNoneMatchHolds(headerOf(request, 'if-none-match'), tag)) {
+                return withEntityTag(h.response().code(304), task, tag);
             }
 
-            return taskResponse(h, task);
+            return taskResponse(h, task, tag);
         }
     }
 };
