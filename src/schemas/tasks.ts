@@ -115,6 +115,10 @@ const internals = {
 /**
  * Joi whose every string refuses what PostgreSQL cannot store as it was sent: NUL characters and lone surrogates.
  * Request schemas build their strings from it; lengths are counted in characters with maxChars.
+ *
+ * The messages of the strings' own rules are the type's, not set with .messages() on a field: joi keeps those among
+ * a schema's preferences, and merges (copies) a field's preferences into its parent's on every validation, present
+ * field or not.
  */
 const Text = Joi.extend((joi) => ({
     type: 'string',
@@ -122,7 +126,9 @@ const Text = Joi.extend((joi) => ({
     messages: {
         'string.nul': '{{#label}} must not contain the NUL character (U+0000)',
         'string.surrogate': '{{#label}} must be valid Unicode: it holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape)',
-        'string.maxChars': '{{#label}} must be at most {{#limit}} characters long'
+        'string.maxChars': '{{#label}} must be at most {{#limit}} characters long',
+        'date.format': '{{#label}} must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z',
+        'cursor.invalid': '{{#label}} is not a cursor this service issued'
     },
     validate(value: string, helpers) {
 
@@ -154,8 +160,7 @@ const description = Text.string().custom(maxChars(4000)).allow('', null);
 const completed = Joi.boolean();
 const priority = Text.string().valid('low', 'medium', 'high');
 const instant = Text.string()
-    .custom((value: string, helpers) => internals.toUtc(value) ?? helpers.error('date.format'))
-    .messages({ 'date.format': '{{#label}} must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z' });
+    .custom((value: string, helpers) => internals.toUtc(value) ?? helpers.error('date.format'));
 const dueDate = instant.allow(null);
 
 
@@ -193,8 +198,7 @@ export const taskCompletionSchema = Joi.object<Schemas['TaskCompletion'], true>(
 
 
 export const cursorSchema = Text.string()
-    .custom((value: string, helpers) => decodeCursor(value) ?? helpers.error('cursor.invalid'))
-    .messages({ 'cursor.invalid': '{{#label}} is not a cursor this service issued' });
+    .custom((value: string, helpers) => decodeCursor(value) ?? helpers.error('cursor.invalid'));
 
 
 export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
@@ -253,12 +257,13 @@ export function validateTaskListQuery(value: string | object | Buffer): Promise<
 }
 
 
+// The pattern's message is the object's (its only pattern), for the reason Text gives.
 export const createTaskHeadersSchema = Joi.object<CreateTaskHeaders, true>({
     'idempotency-key': Text.string().max(255).pattern(internals.printableRx)
-        .messages({ 'string.pattern.base': '{{#label}} must be 1 to 255 printable ASCII characters' })
 })
     .unknown(true)
-    .prefs(validationPreferences);
+    .prefs(validationPreferences)
+    .messages({ 'string.pattern.base': '{{#label}} must be 1 to 255 printable ASCII characters' });
 
 
 // Only the completed tasks, and only when asked by name: an unknown parameter is refused, never ignored, because

@@ -153,6 +153,28 @@ test('PATCH validates what it is sent and changes nothing when any field fails',
     t.deepEqual(await t.context.tasks.getTaskForUser(user, task.id), task);
 });
 
+test('the service\'s own rules say what they want: a date, a cursor it issued, a printable Idempotency-Key', async (t) => {
+
+    const detail = async (method: string, url: string, payload?: object, headers?: Record<string, string>) => {
+
+        const res = await t.context.request({ method, url, as: user, payload, headers });
+        t.is(res.statusCode, 422);
+        return (res.result as ValidationError).detail.map(({ loc, msg, type }) => ({ loc, msg, type }));
+    };
+
+    const dateFormat = 'must be an RFC 3339 date-time such as 2026-12-31T17:00:00Z';
+    t.deepEqual(await detail('POST', '/api/tasks', { title: 'ok', due_date: 'tomorrow' }), [
+        { loc: ['body', 'due_date'], msg: `due_date ${dateFormat}`, type: 'date.format' }
+    ]);
+    t.deepEqual(await detail('GET', '/api/tasks?due_before=2026-02-30&cursor=x'), [
+        { loc: ['query', 'cursor'], msg: 'cursor is not a cursor this service issued', type: 'cursor.invalid' },
+        { loc: ['query', 'due_before'], msg: `due_before ${dateFormat}`, type: 'date.format' }
+    ]);
+    t.deepEqual(await detail('POST', '/api/tasks', { title: 'ok' }, { 'idempotency-key': 'caf\u00e9' }), [
+        { loc: ['header', 'idempotency-key'], msg: 'idempotency-key must be 1 to 255 printable ASCII characters', type: 'string.pattern.base' }
+    ]);
+});
+
 const invalidQuery = test.macro({
     async exec(t, query: string, field: string) {
 
