@@ -1,11 +1,12 @@
 import Fs from 'node:fs';
+import Net from 'node:net';
 
 import test from 'ava';
 
 import { mintToken } from '../../src/auth/tokens';
 import { lockPathOf } from '../../src/data/embedded';
 import { testSecret } from '../helpers/api';
-import { childPids, createServerDatabase, createTasksUnderLoad, processExists, send, sleep, startServer, untilReleased } from '../helpers/process';
+import { childPids, createServerDatabase, createTasksUnderLoad, processExists, runServer, send, sleep, startServer, untilReleased } from '../helpers/process';
 
 
 test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies is replaced, SIGTERM stops them all losing no 201', async (t) => {
@@ -72,4 +73,24 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
     const found = new Set(await database.stored(acknowledged));
     t.deepEqual(acknowledged.filter((id) => !found.has(id)), []);
     t.true(acknowledged.length > 0);
+});
+
+
+test('WEB_CONCURRENCY=2 on a port another process holds: workers that exit before they listen stop the primary with 1, not a loop of restarts', async (t) => {
+
+    const database = await createServerDatabase();
+    t.teardown(database.drop);
+
+    const holder = Net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => holder.close());
+    const { port } = holder.address() as Net.AddressInfo;
+
+    const { code, output } = await runServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', PORT: String(port), ...database.env }, 'compiled');
+    const entries = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string });
+    t.is(code, 1, output);
+    t.true(entries.some((entry) => entry.msg === 'workers keep exiting before they listen: stopping'), output);
+    // Two workers, then as many replacements as it takes to see the start itself fail, and no more.
+    t.true(entries.filter((entry) => entry.msg === 'worker exited unexpectedly: starting another').length <= 2, output);
+    t.false(entries.some((entry) => entry.msg === 'todo-api listening'));
 });
