@@ -168,6 +168,11 @@ function postgresKnex(target: Exclude<Target, { kind: 'in-process' }>, config: D
     // An idle connection the server ends (a restart, a terminated session) is dropped by the pool; without a listener
     // the error would end the process.
     pool.on('error', (err) => options.log?.warn?.(`an idle database connection failed and was dropped: ${err.message}`));
+    // So would one on a connection that is out of the pool with no statement running (a transaction between its
+    // statements): the pool listens only to idle connections, and knex not at all to those of a pool it was given.
+    // The work holding the connection learns of it from its next statement, and the pool drops the connection when it
+    // comes back.
+    pool.on('connect', (client) => client.on('error', () => undefined));
 
     const db = closingWith(Knex({
         migrations: migrationConfig,

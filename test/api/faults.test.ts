@@ -238,6 +238,22 @@ test('a connection left waiting is closed, never handed out again: by the health
     t.is((await service.request('GET', '/health')).statusCode, 200);
 });
 
+test('a session ended while a transaction holds its connection between statements fails that transaction, not the process', async (t) => {
+
+    const db = await createDatabase({ kind: 'postgres', url: t.context.target.url, poolMax: 2, ...internals.timeouts }, { log: silentKnexLogger() });
+    t.teardown(() => db.destroy());
+
+    // Checked out by knex, with no statement running: what the server says now has no statement to go to.
+    const trx = await db.transaction();
+    await trx.raw('select 1');
+    await t.context.target.terminateSessions();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    await t.throwsAsync(trx.raw('select 1'));
+    await trx.rollback().catch(() => undefined);
+    t.is((await db.raw('select 1 as one')).rows[0].one, 1, 'the pool hands out a live connection, not the ended one');
+});
+
 test('a connection cut in the middle of a write: the client gets an answer, and a write that got a 2xx is stored', async (t) => {
 
     const service = await internals.service(t);
