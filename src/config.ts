@@ -1,11 +1,11 @@
 import Crypto from 'node:crypto';
-import Fs from 'node:fs';
 import Os from 'node:os';
 import Path from 'node:path';
 
 import Dotenv from 'dotenv';
 
 import Package from '../package.json';
+import { createPrivateFile, NotPrivateError, privateDirectory, readPrivateFile } from './private-files';
 
 
 /** How long the service waits on its database before answering 503. */
@@ -263,17 +263,22 @@ export function developmentSecret(env: Env): DevelopmentSecret | null {
         return null;
     }
 
-    Fs.mkdirSync(Path.dirname(file), { recursive: true, mode: 0o700 });
+    // Made by this user only, and read only while it is still this user's alone: a secret that someone else could
+    // have written would let them sign tokens for any user.
+    privateDirectory(Path.dirname(file));
+    createPrivateFile(file, Crypto.randomBytes(32).toString('base64url'));
+    let secret: string;
     try {
-        Fs.writeFileSync(file, Crypto.randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
+        secret = (readPrivateFile(file) ?? '').trim();
     }
     catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-            throw err;
+        if (err instanceof NotPrivateError) {
+            throw new ConfigError('BETTER_AUTH_SECRET', `is not set, and the development secret is refused: ${err.message} (a new one is made on the next start)`);
         }
+
+        throw err;
     }
 
-    const secret = Fs.readFileSync(file, 'utf8').trim();
     if (secret.length < internals.minSecretLength) {
         throw new ConfigError('BETTER_AUTH_SECRET', `is not set, and the development secret in ${file} is too short: delete the file to have a new one made`);
     }

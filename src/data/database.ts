@@ -147,11 +147,10 @@ function inProcessKnex(target: Extract<Target, { kind: 'in-process' }>, options:
  */
 function postgresKnex(target: Exclude<Target, { kind: 'in-process' }>, config: DatabaseConfig, options: DatabaseOptions): Database {
 
+    // pg finds a Unix socket by its directory: <host>/.s.PGSQL.<port>.
     const connection = target.kind === 'url' ?
         { connectionString: target.url } :
-        'path' in target.socket ?
-            { host: Path.dirname(target.socket.path), port: 5432, user: 'postgres', database: 'postgres' } :
-            { host: target.socket.host, port: target.socket.port, user: 'postgres', database: 'postgres' };
+        { host: Path.dirname(target.socket.path), port: 5432, user: 'postgres', database: 'postgres' };
 
     const pool = new Pg.Pool({
         ...connection,
@@ -214,7 +213,7 @@ async function openEmbedded(config: Extract<DatabaseConfig, { kind: 'pglite' }> 
     if (role === 'todo-admin') {
         // A running server serves the directory: go through it rather than open a second copy.
         const owner = embeddedOwner(config.dataDir);
-        if (owner?.socket) {
+        if (typeof owner?.socket?.path === 'string') {
             return postgresKnex({ kind: 'socket', socket: owner.socket, poolMax: embedded.guestPoolMax }, config, options);
         }
 

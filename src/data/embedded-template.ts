@@ -3,6 +3,8 @@ import Path from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
 
+import { privateTree, readOnlyForOthers, untrustedEntry } from '../private-files';
+
 
 /**
  * A new embedded database starts from a copy of an empty one made at install time (npm install runs the build, which
@@ -30,6 +32,44 @@ const internals = {
         return JSON.parse(Fs.readFileSync(Path.join(root, 'package.json'), 'utf8')).version;
     },
 
+    /** A copy anyone but this user (or the system) could have changed is not used. */
+    trusted(path: string): boolean {
+
+        try {
+            return untrustedEntry(path) === null;
+        }
+        catch {
+            return false;
+        }
+    },
+
+    async openDirectory(dataDir: string, template: { directory: string; archive: string }): Promise<PGlite> {
+
+        if (Fs.existsSync(Path.join(dataDir, 'PG_VERSION')) || !Fs.existsSync(Path.join(template.directory, 'PG_VERSION')) || !internals.trusted(template.directory)) {
+            return await PGlite.create(dataDir);
+        }
+
+        // The directory may already hold the lock and the development secret: only what the copy adds is taken back.
+        const before = new Set(Fs.existsSync(dataDir) ? Fs.readdirSync(dataDir) : []);
+        let pglite: PGlite | null = null;
+        try {
+            Fs.cpSync(template.directory, dataDir, { recursive: true, errorOnExist: true, force: false });
+            pglite = await PGlite.create(dataDir);
+            await pglite.query('select 1');
+            return pglite;
+        }
+        catch {
+            await pglite?.close().catch(() => undefined);
+            for (const entry of Fs.existsSync(dataDir) ? Fs.readdirSync(dataDir) : []) {
+                if (!before.has(entry)) {
+                    Fs.rmSync(Path.join(dataDir, entry), { recursive: true, force: true });
+                }
+            }
+
+            return await PGlite.create(dataDir);
+        }
+    },
+
     read(file: string): Buffer | null {
 
         try {
@@ -51,10 +91,16 @@ export function embeddedTemplate(): { directory: string; archive: string } {
 }
 
 
-/** Makes the copies when the installed PGlite has none. Each is written whole or not at all. */
+/**
+ * Makes the copies when the installed PGlite has none. Each is written whole or not at all, and readable by others
+ * but writable by this user only (PGlite writes its files with mode 0666): a database another user could change
+ * would become every new data directory.
+ */
 export async function writeEmbeddedTemplate(template = embeddedTemplate()): Promise<boolean> {
 
+    const cache = Path.dirname(template.directory);
     if (Fs.existsSync(template.directory) && Fs.existsSync(template.archive)) {
+        readOnlyForOthers(cache);
         return false;
     }
 
@@ -78,21 +124,25 @@ export async function writeEmbeddedTemplate(template = embeddedTemplate()): Prom
         throw err;
     }
 
+    readOnlyForOthers(partial);
+    readOnlyForOthers(`${partial}.tar.gz`);
     Fs.rmSync(template.directory, { recursive: true, force: true });
     Fs.renameSync(partial, template.directory);
     Fs.renameSync(`${partial}.tar.gz`, template.archive);
+    readOnlyForOthers(cache);
     return true;
 }
 
 
 /**
  * Opens PGlite on dataDir (null: in memory). A directory that holds no database yet, or memory, starts from the copy
- * when there is one; if the copy cannot be used, what it put in the directory is removed and initdb runs as without it.
+ * when there is one that only this user (or the system) can have written; if the copy cannot be used, what it put in
+ * the directory is removed and initdb runs as without it. Files copied into a directory are this user's only (0600).
  */
 export async function openPglite(dataDir: string | null, template = embeddedTemplate()): Promise<PGlite> {
 
     if (dataDir === null) {
-        const archive = internals.read(template.archive);
+        const archive = internals.trusted(template.archive) ? internals.read(template.archive) : null;
         if (archive) {
             const pglite = await PGlite.create({ loadDataDir: new Blob([archive]) }).catch(() => null);
             if (pglite) {
@@ -103,29 +153,10 @@ export async function openPglite(dataDir: string | null, template = embeddedTemp
         return await PGlite.create();
     }
 
-    if (Fs.existsSync(Path.join(dataDir, 'PG_VERSION')) || !Fs.existsSync(Path.join(template.directory, 'PG_VERSION'))) {
-        return await PGlite.create(dataDir);
-    }
-
-    // The directory may already hold the lock and the development secret: only what the copy adds is taken back.
-    const before = new Set(Fs.existsSync(dataDir) ? Fs.readdirSync(dataDir) : []);
-    let pglite: PGlite | null = null;
-    try {
-        Fs.cpSync(template.directory, dataDir, { recursive: true, errorOnExist: true, force: false });
-        pglite = await PGlite.create(dataDir);
-        await pglite.query('select 1');
-        return pglite;
-    }
-    catch {
-        await pglite?.close().catch(() => undefined);
-        for (const entry of Fs.existsSync(dataDir) ? Fs.readdirSync(dataDir) : []) {
-            if (!before.has(entry)) {
-                Fs.rmSync(Path.join(dataDir, entry), { recursive: true, force: true });
-            }
-        }
-
-        return await PGlite.create(dataDir);
-    }
+    const pglite = await internals.openDirectory(dataDir, template);
+    // PGlite makes its files readable and writable by all (0666), those it writes on opening included.
+    privateTree(dataDir);
+    return pglite;
 }
 
 

@@ -1,9 +1,11 @@
 import Fs from 'node:fs';
+import Os from 'node:os';
 import Path from 'node:path';
 
 import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
+import { privateDirectory, privateTree } from '../private-files';
 import { openPglite } from './embedded-template';
 
 
@@ -11,8 +13,13 @@ import { openPglite } from './embedded-template';
 export type EmbeddedRole = 'todo-api' | 'todo-admin';
 
 
-/** Where the owner serves the database to other processes, for pg to connect to. */
-export type EmbeddedSocket = { path: string } | { host: string; port: number };
+/**
+ * Where the owner serves the database to other processes, for pg to connect to: a Unix socket only this user can
+ * reach. The database has no password and every session is its superuser, so it is never served on TCP.
+ */
+export interface EmbeddedSocket {
+    path: string;
+}
 
 
 /** What the lock file in the data directory says of its owner. */
@@ -24,6 +31,19 @@ export interface EmbeddedOwner {
     since: string;
     /** Null while the owner serves nobody: a todo-admin command, or a server still starting. */
     socket: EmbeddedSocket | null;
+}
+
+
+/** No path for the socket fits in a Unix socket address: the database cannot be served safely, so it is not served. */
+export class EmbeddedSocketPathTooLong extends Error {
+
+    constructor(public readonly dataDir: string, public readonly path: string) {
+
+        super(`no socket can be made for the embedded database in ${dataDir}: its path is too long for a Unix socket, and so is ` +
+            `${path} in the temporary directory; use a data directory with a shorter path (DATABASE_URL=pglite://DIR), or ` +
+            'set TMPDIR to a shorter directory');
+        this.name = 'EmbeddedSocketPathTooLong';
+    }
 }
 
 
@@ -173,10 +193,70 @@ const internals = {
         }
     },
 
-    socketFor(dataDir: string): { path: string } | null {
+    // A socket outside the data directory gets a directory of its own, named so that one left by a crash is known.
+    socketDirPrefix: 'todo-api-socket-',
 
-        const path = Path.join(dataDir, internals.socketFile);
-        return Buffer.byteLength(path) <= internals.maxSocketPathBytes ? { path } : null;
+    fits: (path: string) => Buffer.byteLength(path) <= internals.maxSocketPathBytes,
+
+    /**
+     * A short directory of this user's where a socket can live: $XDG_RUNTIME_DIR (made by the system for this user,
+     * mode 0700) when it is set and is that, else the system's temporary directory.
+     */
+    runtimeDirectory(): string {
+
+        const runtime = process.env.XDG_RUNTIME_DIR;
+        if (runtime && Path.isAbsolute(runtime)) {
+            try {
+                const stat = Fs.statSync(runtime);
+                if (stat.isDirectory() && stat.uid === process.geteuid?.() && (stat.mode & 0o077) === 0) {
+                    return runtime;
+                }
+            }
+            catch {
+                // Not there: the temporary directory will do.
+            }
+        }
+
+        return Os.tmpdir();
+    },
+
+    /**
+     * Where the socket goes: in the data directory when the path fits in a socket address, else in a new directory
+     * of its own (mode 0700, so no other user can reach the socket) under the runtime directory. Throws when neither
+     * fits: the database is then not served at all.
+     */
+    socketFor(dataDir: string): { path: string; ownDirectory: string | null } {
+
+        const inData = Path.join(dataDir, internals.socketFile);
+        if (internals.fits(inData)) {
+            return { path: inData, ownDirectory: null };
+        }
+
+        const base = Path.join(internals.runtimeDirectory(), `${internals.socketDirPrefix}XXXXXX`);
+        if (!internals.fits(Path.join(base, internals.socketFile))) {
+            throw new EmbeddedSocketPathTooLong(dataDir, Path.join(base, internals.socketFile));
+        }
+
+        const ownDirectory = Fs.mkdtempSync(base.slice(0, -'XXXXXX'.length));
+        return { path: Path.join(ownDirectory, internals.socketFile), ownDirectory };
+    },
+
+    /** Removes a socket directory of ours that an owner which died left behind (the lock named it). */
+    removeSocketDirectory(owner: EmbeddedOwner | 'unreadable' | null, dataDir: string): void {
+
+        const dir = typeof owner === 'object' && typeof owner?.socket?.path === 'string' ? Path.dirname(owner.socket.path) : null;
+        if (!dir || dir === dataDir || !Path.basename(dir).startsWith(internals.socketDirPrefix)) {
+            return;
+        }
+
+        try {
+            if (Fs.lstatSync(dir).uid === process.geteuid?.()) {
+                Fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+        catch {
+            // Gone already.
+        }
     }
 };
 
@@ -202,7 +282,7 @@ export function embeddedOwner(dataDir: string): EmbeddedOwner | null {
  */
 export async function lockEmbedded(dataDir: string, role: EmbeddedRole): Promise<{ update(socket: EmbeddedSocket | null): void; release(): void }> {
 
-    Fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    privateDirectory(dataDir);
     const lockPath = lockPathOf(dataDir);
     const mine: EmbeddedOwner = {
         role,
@@ -254,6 +334,7 @@ export async function lockEmbedded(dataDir: string, role: EmbeddedRole): Promise
             continue;           // Gone already: try to create it again.
         }
 
+        internals.removeSocketDirectory(owner, dataDir);
         await internals.breakStale(lockPath, seen);
     }
 
@@ -262,36 +343,33 @@ export async function lockEmbedded(dataDir: string, role: EmbeddedRole): Promise
 
 
 /**
- * Opens the embedded database in dataDir as its one owner. With serve, it is also served on a socket (a Unix socket
- * in the data directory, else loopback TCP when that path is too long for one) through which every other process,
- * and this one's own pool, reach it: pglite-socket lets one session at a time run a transaction.
+ * Opens the embedded database in dataDir as its one owner. With serve, it is also served on a Unix socket (in the
+ * data directory, or in a private directory of its own when that path is too long for one) through which every
+ * other process of this user, and this one's own pool, reach it: pglite-socket lets one session at a time run a
+ * transaction.
  */
 export async function ownEmbeddedDatabase(dataDir: string, { role, serve }: { role: EmbeddedRole; serve: boolean }): Promise<OwnedEmbeddedDatabase> {
 
     const lock = await lockEmbedded(dataDir, role);
     let pglite: PGlite | null = null;
     let server: PGLiteSocketServer | null = null;
+    let socketDirectory: string | null = null;
 
     try {
+        // Files someone else put in the directory are refused before the database reads them.
+        privateTree(dataDir);
         pglite = await openPglite(dataDir);
         let socket: EmbeddedSocket | null = null;
         if (serve) {
-            const unix = internals.socketFor(dataDir);
-            if (unix) {
-                // A socket file left by an owner that died; the lock says it is ours now.
-                Fs.rmSync(unix.path, { force: true });
-            }
+            const place = internals.socketFor(dataDir);
+            socketDirectory = place.ownDirectory;
+            // A socket file left by an owner that died; the lock says it is ours now.
+            Fs.rmSync(place.path, { force: true });
 
-            server = new PGLiteSocketServer({ db: pglite, ...(unix ?? { host: '127.0.0.1', port: 0 }), maxConnections: internals.maxSocketConnections });
+            server = new PGLiteSocketServer({ db: pglite, path: place.path, maxConnections: internals.maxSocketConnections });
             await server.start();
-            if (unix) {
-                Fs.chmodSync(unix.path, 0o600);
-                socket = unix;
-            }
-            else {
-                socket = { host: '127.0.0.1', port: Number(server.getServerConn().split(':').pop()) };
-            }
-
+            Fs.chmodSync(place.path, 0o600);
+            socket = { path: place.path };
             lock.update(socket);
         }
 
@@ -303,6 +381,10 @@ export async function ownEmbeddedDatabase(dataDir: string, { role, serve }: { ro
 
                 lock.update(null);
                 await owned.server?.stop();
+                if (socketDirectory) {
+                    Fs.rmSync(socketDirectory, { recursive: true, force: true });
+                }
+
                 // knex-pglite closes the instance when its pool is destroyed.
                 if (!owned.pglite.closed) {
                     await owned.pglite.close();
@@ -315,8 +397,11 @@ export async function ownEmbeddedDatabase(dataDir: string, { role, serve }: { ro
     catch (err) {
         await server?.stop().catch(() => undefined);
         await pglite?.close().catch(() => undefined);
+        if (socketDirectory) {
+            Fs.rmSync(socketDirectory, { recursive: true, force: true });
+        }
+
         lock.release();
         throw err;
     }
 }
-

@@ -15,6 +15,25 @@ const internals = {
         return Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-template-'));
     },
 
+    /** Entries of path that group or others may write, the directory holding it included. */
+    writableByOthers(path: string): string[] {
+
+        const entries = Fs.statSync(path).isDirectory() ? Fs.readdirSync(path, { recursive: true }).map((entry) => Path.join(path, entry.toString())) : [];
+        return [Path.dirname(path), path, ...entries].filter((entry) => (Fs.lstatSync(entry).mode & 0o022) !== 0);
+    },
+
+    /** A copy of the template whose files another user could have changed: one file made writable by all. */
+    tampered(template: { directory: string; archive: string }): { directory: string; archive: string } {
+
+        const copy = { directory: Path.join(internals.scratch(), 'template'), archive: '' };
+        copy.archive = `${copy.directory}.tar.gz`;
+        Fs.cpSync(template.directory, copy.directory, { recursive: true });
+        Fs.copyFileSync(template.archive, copy.archive);
+        Fs.chmodSync(Path.join(copy.directory, 'PG_VERSION'), 0o666);
+        Fs.chmodSync(copy.archive, 0o666);
+        return copy;
+    },
+
     async tables(pglite: PGlite): Promise<string[]> {
 
         const { rows } = await pglite.query<{ name: string }>('select tablename as name from pg_tables where schemaname = \'public\' order by 1');
@@ -31,13 +50,15 @@ const marked = (async () => {
     const template = { directory: Path.join(internals.scratch(), 'template'), archive: '' };
     template.archive = `${template.directory}.tar.gz`;
     written.first = await writeEmbeddedTemplate(template);
-    written.again = await writeEmbeddedTemplate(template);
 
     const pglite = await PGlite.create(template.directory);
     await pglite.exec('create table made_from_template (x int)');
     const dump = await pglite.dumpDataDir('gzip');
     Fs.writeFileSync(template.archive, Buffer.from(await dump.arrayBuffer()));
     await pglite.close();
+
+    // PGlite wrote the marked files open to all; a build run again over existing copies closes them to others.
+    written.again = await writeEmbeddedTemplate(template);
     return template;
 })();
 
@@ -122,4 +143,35 @@ test('an in-memory database that never ran a statement is closed with it: nothin
     t.is(child.signal, null, 'the process had to be killed');
     t.is(child.status, 0, child.stderr);
     t.is(child.stdout.trim(), 'destroyed');
+});
+
+
+test('the copies are writable by this user only, and a data directory made from them is this user\'s only', async (t) => {
+
+    const template = await marked;
+    t.deepEqual(internals.writableByOthers(template.directory), []);
+    t.deepEqual(internals.writableByOthers(template.archive), []);
+    t.deepEqual(internals.writableByOthers(embeddedTemplate().directory), [], 'the build\'s own copies, in node_modules/.cache');
+
+    const dataDir = Path.join(internals.scratch(), 'data');
+    Fs.mkdirSync(dataDir, { mode: 0o700 });
+    const pglite = await openPglite(dataDir, template);
+    t.teardown(() => pglite.close());
+    t.deepEqual(await internals.tables(pglite), ['made_from_template']);
+    const open = Fs.readdirSync(dataDir, { recursive: true }).filter((entry) => (Fs.statSync(Path.join(dataDir, entry.toString())).mode & 0o077) !== 0);
+    t.deepEqual(open, []);
+});
+
+test('a copy that another user could have changed is not used: initdb makes the database instead', async (t) => {
+
+    const tampered = internals.tampered(await marked);
+
+    const dataDir = Path.join(internals.scratch(), 'data');
+    const pglite = await openPglite(dataDir, tampered);
+    t.teardown(() => pglite.close());
+    t.deepEqual(await internals.tables(pglite), []);
+
+    const memory = await openPglite(null, tampered);
+    t.teardown(() => memory.close());
+    t.deepEqual(await internals.tables(memory), []);
 });
