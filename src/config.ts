@@ -42,6 +42,8 @@ export interface AuthConfig {
     issuer: string | null;
     audience: string | null;
     clockSkewSec: number;
+    /** A token whose exp is further than this ahead of now, or of its iat, is refused (JWT_MAX_LIFETIME_S). */
+    maxLifetimeSec: number;
     jwks: JwksConfig | null;
 }
 
@@ -425,8 +427,16 @@ export function parseAuthConfig(env: Env): AuthConfig {
         ...expected,
         secret: secret === null ? null : Buffer.from(secret, 'utf8'),
         allowHs256,
-        clockSkewSec: internals.integer(env, 'JWT_CLOCK_SKEW_S', { min: 0, max: 600, fallback: 30 })
+        clockSkewSec: internals.integer(env, 'JWT_CLOCK_SKEW_S', { min: 0, max: 600, fallback: 30 }),
+        maxLifetimeSec: parseTokenLifetime(env)
     };
+}
+
+
+/** JWT_MAX_LIFETIME_S: the longest a token may live, which todo-admin mint-token keeps to as well. */
+export function parseTokenLifetime(env: Env): number {
+
+    return internals.integer(env, 'JWT_MAX_LIFETIME_S', { min: 60, max: 31_536_000, fallback: 86_400 });
 }
 
 

@@ -1,8 +1,9 @@
 import Fs from 'node:fs';
+import Os from 'node:os';
 
 import type { Command } from 'commander';
 
-import { parseAuthConfig, parseExpectedClaims, withDevelopmentSecret } from '../../src/config';
+import { parseAuthConfig, parseExpectedClaims, parseTokenLifetime, withDevelopmentSecret } from '../../src/config';
 import { mintToken, signingKeyFromJwk } from '../../src/auth/tokens';
 import type { SigningKey } from '../../src/auth/tokens';
 import { userStore } from '../../src/data/users';
@@ -20,7 +21,22 @@ interface MintOptions {
     issuer?: string;
     audience?: string;
     json?: boolean;
+    allowProduction?: boolean;
 }
+
+
+const internals = {
+    /** Who ran the command, for the record of a production token. */
+    operator(): string {
+
+        try {
+            return `${Os.userInfo().username}@${Os.hostname()}`;
+        }
+        catch {
+            return `uid ${process.getuid?.() ?? 'unknown'}@${Os.hostname()}`;
+        }
+    }
+};
 
 
 function readSigningKey(file: string): SigningKey {
@@ -71,7 +87,10 @@ export function mintTokenCommand(program: Command, io: Io): void {
         .option('--issuer <iss>', 'iss claim (default: JWT_ISSUER; with --key, else BETTER_AUTH_URL)')
         .option('--audience <aud>', 'aud claim (default: JWT_AUDIENCE; with --key, else BETTER_AUTH_URL)')
         .option('--json', 'print {token, user_id, expires_at}')
+        .option('--allow-production', 'mint under NODE_ENV=production too (the token, its user and lifetime are logged to stderr)')
         .addHelpText('after', `
+--ttl is at most JWT_MAX_LIFETIME_S (a day by default): the server refuses tokens that live longer.
+
 Examples:
   todo-admin mint-token --user alice@example.com
   todo-admin mint-token --user demo-bob --claim sub --key ./keys/signing.jwk
@@ -91,10 +110,22 @@ Examples:
                 throw new CliError('--user must not be empty', exitCodes.usage);
             }
 
+            const maxLifetimeSec = configured(() => parseTokenLifetime(io.env));
+            if (ttlSec > maxLifetimeSec) {
+                throw new CliError(`--ttl ${options.ttl} is longer than the ${maxLifetimeSec} s a token may live (JWT_MAX_LIFETIME_S): the server would refuse it`, exitCodes.usage);
+            }
+
             // Signing with a private key needs no shared secret; the claims expected of tokens still apply. On a
             // development machine, the secret is the one the server uses too.
             const auth = configured(() => options.key ? { secret: null, ...parseExpectedClaims(io.env) } : parseAuthConfig(withDevelopmentSecret(io.env).env));
             const signingKey = options.key ? readSigningKey(options.key) : undefined;
+
+            // A token for any user is a key to that user's tasks: in production it is minted only on purpose, and said.
+            const production = io.env.NODE_ENV?.trim() === 'production';
+            if (production && !options.allowProduction) {
+                throw new CliError('NODE_ENV is production: a token minted here opens that user\'s real tasks; add --allow-production to mint one anyway', exitCodes.usage);
+            }
+
             const userId = await resolveUserId(io, options.user.trim());
             const minted = mintToken(auth, {
                 userId,
@@ -104,6 +135,10 @@ Examples:
                 audience: options.audience,
                 signingKey
             });
+
+            if (production) {
+                io.err(`todo-admin: minted a production token for user ${JSON.stringify(minted.userId)}, valid ${Math.round(ttlSec)} s until ${minted.expiresAt.toISOString()}, by ${internals.operator()}\n`);
+            }
 
             io.out(options.json ?
                 JSON.stringify({ token: minted.token, user_id: minted.userId, expires_at: minted.expiresAt.toISOString() }) + '\n' :

@@ -63,6 +63,16 @@ const internals = {
     normalize(value: unknown): string | null {
 
         return typeof value === 'string' ? value.replace(/\/+$/, '') : null;
+    },
+
+    // RFC 8725 §3.11: a token typed as something else (a logout token, an ID token...) is not an access token. No typ
+    // at all is taken: Better Auth's tokens, and most frontends', carry none. Compared ignoring case and the
+    // "application/" prefix, as RFC 7515 §4.1.9 asks.
+    acceptedTypes: new Set(['jwt', 'at+jwt']),
+
+    typed(typ: unknown): boolean {
+
+        return typ === undefined || (typeof typ === 'string' && internals.acceptedTypes.has(typ.toLowerCase().replace(/^application\//, '')));
     }
 };
 
@@ -74,17 +84,20 @@ const internals = {
 export function validateClaims(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, nowSec = Math.floor(Date.now() / 1000)): HapiJwt.ValidationResult {
 
     // RFC 7515 §4.1.11: a token that names critical extensions must be refused by a recipient that knows none.
-    if ((artifacts.decoded.header as { crit?: unknown }).crit !== undefined) {
+    const header = artifacts.decoded.header as { crit?: unknown; typ?: unknown };
+    if (header.crit !== undefined || !internals.typed(header.typ)) {
         return { isValid: false };
     }
 
+    // A token lives at most maxLifetimeSec: from now (the issuer's clock may run ahead by the skew), and from its
+    // own iat. A stolen token that never expires would never stop working.
     const payload = artifacts.decoded.payload as HapiJwt.Payload;
-    if (typeof payload.exp !== 'number') {
+    if (typeof payload.exp !== 'number' || payload.exp > nowSec + config.maxLifetimeSec + config.clockSkewSec) {
         return { isValid: false };
     }
 
     if (payload.iat !== undefined &&
-        (typeof payload.iat !== 'number' || payload.iat > nowSec + config.clockSkewSec)) {
+        (typeof payload.iat !== 'number' || payload.iat > nowSec + config.clockSkewSec || payload.exp - payload.iat > config.maxLifetimeSec)) {
 
         return { isValid: false };
     }

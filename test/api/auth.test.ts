@@ -89,6 +89,18 @@ test('sub is the user when user_id is absent', accepted, `Bearer ${signHs256(hea
 test('user_id wins over sub', accepted, `Bearer ${signHs256(header, { user_id: 'claim-user', sub: 'sub-user', exp: nowSec() + 300 }, testSecret)}`, 'claim-user');
 test('the scheme is case-insensitive (lowercase bearer)', accepted, `bearer ${signHs256(header, valid(), testSecret)}`, 'auth-user');
 test('a token without typ is accepted', accepted, `Bearer ${signHs256({ alg: 'HS256' }, valid(), testSecret)}`, 'auth-user');
+test('a token that lives for ever (exp in the year 2126)', refused, `Bearer ${signHs256(header, { user_id: 'auth-user', exp: nowSec() + 100 * 365 * 86_400 }, testSecret)}`);
+test('a token that lives for ever (exp 1e300)', refused, `Bearer ${signHs256(header, { user_id: 'auth-user', exp: 1e300 }, testSecret)}`);
+test('exp more than JWT_MAX_LIFETIME_S (a day) ahead of now', refused, `Bearer ${signHs256(header, { ...valid(), exp: nowSec() + 86_400 + 3600 }, testSecret)}`);
+test('exp more than JWT_MAX_LIFETIME_S after iat, though near', refused, `Bearer ${signHs256(header, { ...valid(), iat: nowSec() - 2 * 86_400, exp: nowSec() + 60 }, testSecret)}`);
+test('exp exactly JWT_MAX_LIFETIME_S ahead is accepted', accepted, `Bearer ${signHs256(header, { ...valid(), exp: nowSec() + 86_400 }, testSecret)}`, 'auth-user');
+test('typed as another kind of token (logout+jwt)', refused, `Bearer ${signHs256({ alg: 'HS256', typ: 'logout+jwt' }, valid(), testSecret)}`);
+test('typed as a security event token (secevent+jwt)', refused, `Bearer ${signHs256({ alg: 'HS256', typ: 'application/secevent+jwt' }, valid(), testSecret)}`);
+test('typed JOSE', refused, `Bearer ${signHs256({ alg: 'HS256', typ: 'JOSE' }, valid(), testSecret)}`);
+test('a typ that is not text', refused, `Bearer ${signHs256({ alg: 'HS256', typ: 1 }, valid(), testSecret)}`);
+test('typ jwt in lower case is accepted', accepted, `Bearer ${signHs256({ alg: 'HS256', typ: 'jwt' }, valid(), testSecret)}`, 'auth-user');
+test('typ at+jwt (RFC 9068) is accepted', accepted, `Bearer ${signHs256({ alg: 'HS256', typ: 'at+jwt' }, valid(), testSecret)}`, 'auth-user');
+test('typ application/AT+JWT is accepted', accepted, `Bearer ${signHs256({ alg: 'HS256', typ: 'application/AT+JWT' }, valid(), testSecret)}`, 'auth-user');
 test('iat a few seconds ahead is within the clock skew', accepted, `Bearer ${signHs256(header, { ...valid(), iat: nowSec() + 5 }, testSecret)}`, 'auth-user');
 
 test('the token is read from the Authorization header only', async (t) => {
@@ -135,6 +147,23 @@ test('every route needs a token except health and docs', (t) => {
     }
 });
 
+
+test('JWT_MAX_LIFETIME_S sets how long a token may live', async (t) => {
+
+    const api = await startTestApi({ JWT_MAX_LIFETIME_S: '600', JWT_CLOCK_SKEW_S: '0' });
+    t.teardown(() => api.stop());
+
+    const status = async (claims: object) => {
+
+        const token = signHs256(header, { user_id: 'auth-user', ...claims }, testSecret);
+        return (await api.request({ method: 'GET', url: '/api/tasks', headers: { authorization: `Bearer ${token}` } })).statusCode;
+    };
+
+    t.is(await status({ exp: nowSec() + 590 }), 200);
+    t.is(await status({ exp: nowSec() + 900 }), 401);
+    t.is(await status({ iat: nowSec() - 300, exp: nowSec() + 299 }), 200);
+    t.is(await status({ iat: nowSec() - 300, exp: nowSec() + 301 }), 401);
+});
 
 test('JWT_ISSUER and JWT_AUDIENCE are checked when set', async (t) => {
 

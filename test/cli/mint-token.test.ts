@@ -97,3 +97,39 @@ test('an unknown email is exit 2; bad options and a missing secret are usage err
     t.is(noSecret.code, 2);
     t.regex(noSecret.stderr, /BETTER_AUTH_SECRET is not set/);
 });
+
+test('--ttl is at most JWT_MAX_LIFETIME_S, as the server accepts', async (t) => {
+
+    const { target, api } = t.context;
+
+    const tooLong = await target.cli(['mint-token', '--user', 'u', '--ttl', '2d']);
+    t.is(tooLong.code, 2);
+    t.is(tooLong.stdout, '');
+    t.is(tooLong.stderr, 'todo-admin: --ttl 2d is longer than the 86400 s a token may live (JWT_MAX_LIFETIME_S): the server would refuse it\n');
+
+    const day = await target.cli(['mint-token', '--user', 'u', '--ttl', '1d']);
+    t.is(day.code, 0, day.stderr);
+    t.is((await listAs(api, day.stdout.trim())).statusCode, 200);
+
+    const raised = await target.cli(['mint-token', '--user', 'u', '--ttl', '2d'], { JWT_MAX_LIFETIME_S: '172800' });
+    t.is(raised.code, 0, raised.stderr);
+});
+
+test('under NODE_ENV=production it mints only with --allow-production, and says for whom and how long', async (t) => {
+
+    const { target, api } = t.context;
+    const production = { NODE_ENV: 'production' };
+
+    const refused = await target.cli(['mint-token', '--user', 'real-user'], production);
+    t.is(refused.code, 2);
+    t.is(refused.stdout, '');
+    t.regex(refused.stderr, /^todo-admin: NODE_ENV is production: .*add --allow-production to mint one anyway\n$/);
+
+    const allowed = await target.cli(['mint-token', '--user', 'real-user', '--ttl', '15m', '--allow-production'], production);
+    t.is(allowed.code, 0, allowed.stderr);
+    t.is((await listAs(api, allowed.stdout.trim())).statusCode, 200);
+    t.regex(allowed.stderr, /^todo-admin: minted a production token for user "real-user", valid 900 s until \d{4}-\d\d-\d\dT[\d:.]+Z, by \S+@\S+\n$/);
+
+    // Outside production nothing is logged.
+    t.is((await target.cli(['mint-token', '--user', 'real-user'])).stderr, '');
+});
