@@ -78,6 +78,8 @@ export interface Config {
     auth: AuthConfig;
     limits: TaskLimits;
     corsOrigins: string[];
+    /** Strict-Transport-Security's max-age, when the service is to send it (HSTS_MAX_AGE_S); 0: not sent. */
+    hstsMaxAgeSec: number;
     logLevel: string;
     version: string;
     /** Where the development secret in use is kept, when BETTER_AUTH_SECRET was not set (see developmentSecret). */
@@ -176,7 +178,8 @@ const internals = {
 
     origins(env: Env): string[] {
 
-        const raw = internals.text(env, 'CORS_ORIGINS') ?? 'http://localhost:3000';
+        // A frontend on this machine by default, but never in production: there an origin is allowed only by name.
+        const raw = internals.text(env, 'CORS_ORIGINS') ?? (internals.text(env, 'NODE_ENV') === 'production' ? '' : 'http://localhost:3000');
         const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
         for (const origin of origins) {
             if (origin === '*') {
@@ -319,6 +322,7 @@ export function parseConfig(env: Env): Config {
         auth: parseAuthConfig(env),
         limits: parseTaskLimits(env),
         corsOrigins: internals.origins(env),
+        hstsMaxAgeSec: internals.integer(env, 'HSTS_MAX_AGE_S', { min: 0, max: 63_072_000, fallback: 0 }),
         logLevel: internals.logLevel(env),
         version: Package.version,
         developmentSecretFile: null

@@ -82,14 +82,16 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             stripTrailingSlash: true
         },
         routes: {
-            cors: {
+            // No origin configured (the production default): no browser on another origin may call, not even preflight.
+            cors: config.corsOrigins.length ? {
                 origin: config.corsOrigins,
                 credentials: true,
                 additionalHeaders: ['If-Match', 'Idempotency-Key'],
-                additionalExposedHeaders: ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id', 'ETag', 'Idempotent-Replayed']
-            },
+                additionalExposedHeaders: ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id', 'ETag', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy']
+            } : false,
             security: {
-                hsts: false,                            // The TLS terminator in front of the service decides HSTS.
+                // Usually the TLS terminator in front of the service's business; HSTS_MAX_AGE_S has the service send it.
+                hsts: config.hstsMaxAgeSec ? { maxAge: config.hstsMaxAgeSec } : false,
                 xframe: 'deny',
                 noSniff: true,
                 referrer: 'no-referrer'

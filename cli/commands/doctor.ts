@@ -61,6 +61,22 @@ const internals = {
         return internals.ok('secret', `BETTER_AUTH_SECRET is ${secret.length} characters`);
     },
 
+    /** RFC 8725 §3.9: a token signed with the shared secret for another of the frontend's purposes is not ours. */
+    audience(config: Config, env: Env): Check {
+
+        const bound = [config.auth.audience && `aud ${config.auth.audience}`, config.auth.issuer && `iss ${config.auth.issuer}`].filter(Boolean);
+        if (bound.length) {
+            return internals.ok('audience', `every token must carry ${bound.join(' and ')}`);
+        }
+
+        if (config.auth.allowHs256 && internals.production(env)) {
+            return internals.warn('audience', 'HS256 is on with neither JWT_AUDIENCE nor JWT_ISSUER: any token signed with BETTER_AUTH_SECRET, for whatever purpose, is taken',
+                'sign aud (and iss) into the frontend\'s tokens for this API and set JWT_AUDIENCE (and JWT_ISSUER) to match');
+        }
+
+        return internals.ok('audience', config.auth.allowHs256 ? 'no aud or iss required of HS256 tokens' : 'key-set tokens must carry Better Auth\'s iss and aud');
+    },
+
     listen(config: Config, env: Env): Check {
 
         const all = config.host === '0.0.0.0' || config.host === '::';
@@ -225,6 +241,7 @@ export async function diagnose(io: Io): Promise<Check[]> {
     const checks = [
         internals.ok('config', `valid (${set.length} variable${set.length === 1 ? '' : 's'} set)`),
         internals.secret(config, io.env),
+        internals.audience(config, io.env),
         internals.listen(config, io.env),
         internals.cors(config, io.env)
     ];

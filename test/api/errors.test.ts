@@ -155,6 +155,41 @@ test('CORS answers the configured origins only, with credentials', async (t) => 
     t.regex(String(created.headers['access-control-expose-headers']), /Idempotent-Replayed/);
 });
 
+test('in production with no CORS_ORIGINS, no browser origin is allowed, localhost included', async (t) => {
+
+    const api = await startTestApi({ NODE_ENV: 'production' }, t.context.shared);
+    t.teardown(() => api.stop());
+    t.deepEqual(api.config.corsOrigins, []);
+
+    const preflight = await api.server.inject({
+        method: 'OPTIONS', url: '/api/tasks',
+        headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' }
+    });
+    t.is(preflight.headers['access-control-allow-origin'], undefined);
+    t.is(preflight.headers['access-control-allow-credentials'], undefined);
+
+    const list = await api.request({ method: 'GET', url: '/api/tasks', as: 'cors-user', headers: { origin: 'http://localhost:3000' } });
+    t.is(list.statusCode, 200);
+    t.is(list.headers['access-control-allow-origin'], undefined);
+});
+
+test('HSTS is the TLS proxy\'s unless HSTS_MAX_AGE_S asks the service to send it', async (t) => {
+
+    const plain = await startTestApi({}, t.context.shared);
+    t.teardown(() => plain.stop());
+    t.is((await plain.request({ method: 'GET', url: '/health/live' })).headers['strict-transport-security'], undefined);
+
+    const hsts = await startTestApi({ HSTS_MAX_AGE_S: '31536000' }, t.context.shared);
+    t.teardown(() => hsts.stop());
+    for (const res of [
+        await hsts.request({ method: 'GET', url: '/health/live' }),
+        await hsts.request({ method: 'GET', url: '/api/tasks', as: 'hsts-user' }),
+        await hsts.request({ method: 'GET', url: '/api/tasks' })
+    ]) {
+        t.is(res.headers['strict-transport-security'], 'max-age=31536000', res.request.url.pathname);
+    }
+});
+
 test('a malformed cookie changes nothing: the API reads no cookies', async (t) => {
 
     const api = await startTestApi({}, t.context.shared);

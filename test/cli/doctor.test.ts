@@ -74,8 +74,8 @@ test('a sound deployment: one line per check, nothing fails, exit 0', async (t) 
     t.is(code, 0, text);
     t.deepEqual(checks.filter((check) => check.status !== 'ok'), [], text);
     t.deepEqual(checks.map((check) => check.check), postgres ?
-        ['config', 'secret', 'listen', 'cors', 'database', 'migrations', 'pooler', 'pool', 'timeout', 'jwks'] :
-        ['config', 'secret', 'listen', 'cors', 'database', 'migrations', 'pool', 'jwks']);
+        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pooler', 'pool', 'timeout', 'jwks'] :
+        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pool', 'jwks']);
     t.regex(internals.check(checks, 'database').detail, postgres ? /: PostgreSQL \d+\.\d+.*, round trip \d+\.\d ms$/ : /^embedded PGlite in .*: PostgreSQL \d+\.\d+ \(PGlite [\d.]+\), round trip \d+\.\d ms$/);
     t.regex(internals.check(checks, 'migrations').detail, /^all \d+ applied$/);
     if (postgres) {
@@ -134,6 +134,23 @@ test('the secret: strong is ok; short, patterned or a development secret warn; H
     nock('https://auth.example.com').get('/api/auth/jwks').reply(200, { keys: [] });
     const keySetOnly = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', JWT_ALLOW_HS256: 'false', BETTER_AUTH_URL: 'https://auth.example.com' });
     t.like(internals.check(keySetOnly.checks, 'secret'), { status: 'ok', detail: 'HS256 is off: tokens are verified with the key set only' });
+});
+
+test('in production, HS256 tokens with no audience or issuer required warn', async (t) => {
+
+    const unbound = await internals.doctor(t.context, { NODE_ENV: 'production', HOST: '0.0.0.0', CORS_ORIGINS: 'https://app.example.com' });
+    t.like(internals.check(unbound.checks, 'audience'), {
+        status: 'warn',
+        fix: 'sign aud (and iss) into the frontend\'s tokens for this API and set JWT_AUDIENCE (and JWT_ISSUER) to match'
+    });
+
+    const audience = await internals.doctor(t.context, { NODE_ENV: 'production', JWT_AUDIENCE: 'https://api.example.com' });
+    t.like(internals.check(audience.checks, 'audience'), { status: 'ok', detail: 'every token must carry aud https://api.example.com' });
+    const issuer = await internals.doctor(t.context, { NODE_ENV: 'production', JWT_ISSUER: 'https://app.example.com' });
+    t.like(internals.check(issuer.checks, 'audience'), { status: 'ok', detail: 'every token must carry iss https://app.example.com' });
+
+    // Outside production the frontend's plain { user_id, exp } tokens are what is expected.
+    t.is(internals.check((await internals.doctor(t.context)).checks, 'audience').status, 'ok');
 });
 
 test('in production: a loopback HOST and development or plain-http CORS origins warn', async (t) => {
