@@ -1,3 +1,5 @@
+import Crypto from 'node:crypto';
+
 import type { LogEvent, Plugin, Request, RequestEvent } from '@hapi/hapi';
 import type { Knex } from 'knex';
 import Pino from 'pino';
@@ -68,7 +70,7 @@ export interface RequestLoggingOptions {
 
 
 /**
- * One line per response, with the request id, method, path, status and time, and the lines requests and the server
+ * A random id for every request, and one line per response with that id, method, path, status and time, and the lines requests and the server
  * log (request.log, server.log) at the level their tags name. Nothing per request but that line: no child logger, no
  * headers (so no credentials) and no payloads.
  */
@@ -77,6 +79,14 @@ export const requestLogging: Plugin<RequestLoggingOptions> = {
     register(server, { logger, ignorePaths = [] }) {
 
         const ignored = new Set(ignorePaths);
+
+        // The id a request is known by in the logs and in its X-Request-Id: random, where hapi's own names the host
+        // and the pid and counts the requests.
+        server.ext('onRequest', (request, h) => {
+
+            (request.info as { id: string }).id = Crypto.randomUUID();
+            return h.continue;
+        });
 
         server.events.on('response', (request) => {
 

@@ -61,6 +61,9 @@ export function shapeError(request: Request, response: Boom.Boom): void {
     }
     else if (statusCode === 401) {
         detail = internals.messages.unauthorized;
+        // RFC 6750 §3: no error code when no credentials came, and when they did only that they are not valid: why
+        // (expired, a bad signature...) helps whoever is forging tokens more than a frontend, which signs in again.
+        response.output.headers['WWW-Authenticate'] = request.headers.authorization === undefined ? 'Bearer' : 'Bearer error="invalid_token"';
     }
     else if (statusCode === 422 && Array.isArray((response.data as { issues?: unknown })?.issues)) {
         detail = (response.data as { issues: ValidationIssue[] }).issues;

@@ -442,9 +442,15 @@ export interface components {
          *     last page.
          */
         Link: string;
-        /** @description The request's id, as `req_id` in the service's log lines; quote it when reporting a problem. */
+        /**
+         * @description The request's id, as `req_id` in the service's log lines; quote it when reporting a problem. Random: it
+         *     tells nothing of the server that answered.
+         */
         "X-Request-Id": string;
-        /** @description The bearer challenge (RFC 6750). */
+        /**
+         * @description The bearer challenge (RFC 6750): `Bearer` when the request carried no credentials, `Bearer
+         *     error="invalid_token"` when it carried some that are not valid. Why they are not is never said.
+         */
         "WWW-Authenticate": string;
         /** @description The task's version (a strong entity tag, new with every change), for If-Match and If-None-Match */
         ETag: string;

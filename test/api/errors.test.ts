@@ -1,7 +1,9 @@
 import Crypto from 'node:crypto';
+import Os from 'node:os';
 
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
+import Pino from 'pino';
 
 import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
@@ -108,6 +110,33 @@ test('responses carry security headers, no-store and a request id', async (t) =>
         t.is(res.headers['cache-control'], 'no-store');
         t.truthy(res.headers['x-request-id']);
     }
+});
+
+test('the request id is random, tells nothing of the server, and is the req_id of the request\'s log line', async (t) => {
+
+    const lines: Record<string, unknown>[] = [];
+    const logger = Pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const config = { ...testConfig({ LOG_LEVEL: 'info' }), database: t.context.shared.config };
+    const server = await createServer({ config, db: t.context.shared.db, logger });
+    await server.initialize();
+    t.teardown(() => server.stop());
+
+    const token = mintToken(config.auth, { userId: 'id-user', ttlSec: 600 }).token;
+    const answers = [
+        await server.inject({ method: 'GET', url: '/api/tasks', headers: { authorization: `Bearer ${token}` } }),
+        await server.inject({ method: 'GET', url: '/api/tasks' }),
+        await server.inject({ method: 'GET', url: '/api/tasks', headers: { authorization: `Bearer ${token}` } })
+    ];
+
+    const ids = answers.map((res) => String(res.headers['x-request-id']));
+    for (const id of ids) {
+        t.regex(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        t.false(id.includes(Os.hostname()) || id.includes(String(process.pid)), id);
+    }
+
+    t.is(new Set(ids).size, 3);
+    const logged = lines.filter((line) => String(line.msg).startsWith('[response]')).map((line) => line.req_id);
+    t.deepEqual(logged, ids);
 });
 
 test('CORS answers the configured origins only, with credentials', async (t) => {

@@ -60,7 +60,7 @@ test('the contract check catches a response that breaks the contract', (t) => {
     };
 
     const etag = '"fQw_HlpVTWucPg8fDw8PDwAF-PtxTvwA"';
-    const json = { 'content-type': 'application/json; charset=utf-8', etag, 'x-request-id': '1:host:1:a:1' };
+    const json = { 'content-type': 'application/json; charset=utf-8', etag, 'x-request-id': '2b1f6c3e-6f0a-4c55-9a51-0c7d9e4b8a10' };
     const check = (method: string, url: string, statusCode: number, body: unknown, headers: Record<string, string> = json) => {
 
         return contractViolations(method, url, { statusCode, headers, payload: body === undefined ? '' : JSON.stringify(body) });
@@ -89,7 +89,7 @@ test('the contract check catches a response that breaks the contract', (t) => {
     t.not(check('POST', '/api/tasks', 422, { detail: 'not a list' }).length, 0);
     t.not(check('DELETE', `/api/tasks/${task.id}`, 204, { detail: 'gone' }).length, 0);
     t.not(check('GET', `/api/tasks/${task.id}`, 200, task, { ...json, 'content-type': 'text/html' }).length, 0);
-    t.deepEqual(check('DELETE', `/api/tasks/${task.id}`, 204, undefined, { 'x-request-id': '1:host:1:a:1' }), []);
+    t.deepEqual(check('DELETE', `/api/tasks/${task.id}`, 204, undefined, { 'x-request-id': '2b1f6c3e-6f0a-4c55-9a51-0c7d9e4b8a10' }), []);
 
     // The documented headers: required ones present, each as its schema says.
     const { 'x-request-id': _id, ...anonymous } = json;
@@ -101,6 +101,9 @@ test('the contract check catches a response that breaks the contract', (t) => {
     t.deepEqual(check('GET', '/api/tasks', 401, { detail: 'Invalid authentication credentials' }, { ...json, 'www-authenticate': 'Bearer' }), []);
     t.not(check('GET', '/api/tasks', 401, { detail: 'Invalid authentication credentials' }).length, 0);
     t.not(check('GET', '/api/tasks', 401, { detail: 'Invalid authentication credentials' }, { ...json, 'www-authenticate': 'Basic realm="x"' }).length, 0);
+    t.deepEqual(check('GET', '/api/tasks', 401, { detail: 'Invalid authentication credentials' }, { ...json, 'www-authenticate': 'Bearer error="invalid_token"' }), []);
+    t.not(check('GET', '/api/tasks', 401, { detail: 'Invalid authentication credentials' }, { ...json, 'www-authenticate': 'Bearer error="Token expired"' }).length, 0);
+    t.not(check('GET', '/api/tasks', 401, { detail: 'Invalid authentication credentials' }, { ...json, 'x-request-id': '1796592911480:host:11223:ml1:1', 'www-authenticate': 'Bearer' }).length, 0);
     t.deepEqual(check('GET', '/api/tasks?limit=1', 200, [task], { ...json, 'x-next-cursor': 'abc', link: '</api/tasks?limit=1&cursor=abc>; rel="next"' }), []);
     t.not(check('GET', '/api/tasks?limit=1', 200, [task], { ...json, 'x-next-cursor': '' }).length, 0);
     t.not(check('GET', '/api/tasks?limit=1', 200, [task], { ...json, link: '/api/tasks?cursor=abc' }).length, 0);
