@@ -1,7 +1,8 @@
+import Http from 'node:http';
 import Net from 'node:net';
 
 import anyTest from 'ava';
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 import Pino from 'pino';
 
 import { maxAuthorizationBytes } from '../../src/auth/jwt';
@@ -186,4 +187,53 @@ test('a client that hangs up mid-request writes no error to the log; one that se
     t.is(warnings.length, 1);
     t.like(warnings[0], { tags: ['connection', 'client', 'warn'], data: { code: 'HPE_INVALID_METHOD' } });
     t.false(JSON.stringify(warnings[0]).includes('stack'));
+});
+
+/** A listening server with the default timeouts: this file's own closes idle connections too soon to reuse them. */
+async function listeningApi(t: ExecutionContext<Context>): Promise<{ api: TestApi; port: number }> {
+
+    const api = await startTestApi({ HOST: '127.0.0.1', PORT: '0' });
+    await api.server.start();
+    t.teardown(() => api.stop());
+    return { api, port: api.server.info.port as number };
+}
+
+
+test('a body where none belongs (a GET with 200 KB, a POST over the limit) is answered in shape, and the connection stays usable', async (t) => {
+
+    const { api, port } = await listeningApi(t);
+    const agent = new Http.Agent({ keepAlive: true, maxSockets: 1 });
+    t.teardown(() => agent.destroy());
+    const body = Buffer.alloc(200_000, 'a');
+
+    const send = (method: string, path: string, headers: Record<string, string | number>, chunks: Buffer[]) => new Promise<{ status: number; headers: Http.IncomingHttpHeaders; body: string; reused: boolean }>((resolve, reject) => {
+
+        const req = Http.request({ host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${api.token('body-user')}`, ...headers } }, (res) => {
+
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text, reused: req.reusedSocket }));
+        });
+
+        req.on('error', reject);
+        for (const chunk of chunks) {
+            req.write(chunk);
+        }
+
+        req.end();
+    });
+
+    const answers = [
+        await send('GET', '/api/tasks', { 'content-type': 'application/json', 'content-length': body.length }, [body]),
+        await send('GET', '/api/tasks', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, [body.subarray(0, 100_000), body.subarray(100_000)]),
+        await send('GET', '/api/tasks/stats', { 'content-length': body.length }, [body]),
+        await send('POST', '/api/tasks', { 'content-type': 'application/json', 'content-length': body.length }, [body]),
+        await send('GET', '/api/tasks', {}, [])
+    ];
+
+    t.deepEqual(answers.map((answer) => answer.status), [200, 200, 200, 413, 200]);
+    t.deepEqual(JSON.parse(answers[3].body), { detail: 'Payload content length greater than maximum allowed: 65536' });
+    t.deepEqual(answers.map((answer) => answer.headers.connection), ['keep-alive', 'keep-alive', 'keep-alive', 'keep-alive', 'keep-alive']);
+    t.deepEqual(answers.map((answer) => answer.reused), [false, true, true, true, true], 'one connection carried them all');
 });
