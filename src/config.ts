@@ -68,6 +68,19 @@ export interface TaskLimits {
 }
 
 
+/** What one client may spend: requests a minute per user, failed authentications a minute per address. */
+export interface RateLimitConfig {
+    /** RATE_LIMIT_PER_MIN: requests a minute per user (and per address on the public routes but health); 0: off. */
+    perMinute: number;
+    /** AUTH_FAILURES_PER_MIN: failed authentications a minute per client address; 0: off. */
+    authFailuresPerMinute: number;
+    /** TRUST_PROXY: how many proxies in front of the service append to X-Forwarded-For (0: the header is ignored). */
+    trustedProxies: number;
+    /** RATE_LIMIT_REDIS_URL: the budgets are kept in this Redis, shared by every replica; null: in this process (or its primary). */
+    redisUrl: string | null;
+}
+
+
 export interface Config {
     host: string;
     port: number;
@@ -77,6 +90,7 @@ export interface Config {
     database: DatabaseConfig;
     auth: AuthConfig;
     limits: TaskLimits;
+    rateLimits: RateLimitConfig;
     corsOrigins: string[];
     /** Strict-Transport-Security's max-age, when the service is to send it (HSTS_MAX_AGE_S); 0: not sent. */
     hstsMaxAgeSec: number;
@@ -321,6 +335,7 @@ export function parseConfig(env: Env): Config {
         database: parseDatabaseConfig(env),
         auth: parseAuthConfig(env),
         limits: parseTaskLimits(env),
+        rateLimits: parseRateLimitConfig(env),
         corsOrigins: internals.origins(env),
         hstsMaxAgeSec: internals.integer(env, 'HSTS_MAX_AGE_S', { min: 0, max: 63_072_000, fallback: 0 }),
         logLevel: internals.logLevel(env),
@@ -355,6 +370,32 @@ export function parseTaskLimits(env: Env): TaskLimits {
     return {
         maxTasksPerUser: internals.integer(env, 'MAX_TASKS_PER_USER', { min: 1, max: 10_000_000, fallback: 10_000 }),
         idempotencyKeyTtlSec: internals.integer(env, 'IDEMPOTENCY_KEY_TTL_S', { min: 1, max: 30 * 86_400, fallback: 86_400 })
+    };
+}
+
+
+export function parseRateLimitConfig(env: Env): RateLimitConfig {
+
+    const redisUrl = internals.text(env, 'RATE_LIMIT_REDIS_URL');
+    if (redisUrl !== null) {
+        let parsed: URL | null = null;
+        try {
+            parsed = new URL(redisUrl);
+        }
+        catch {
+            // Reported below.
+        }
+
+        if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname) {
+            throw new ConfigError('RATE_LIMIT_REDIS_URL', `must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379, not "${redisUrl}"`);
+        }
+    }
+
+    return {
+        perMinute: internals.integer(env, 'RATE_LIMIT_PER_MIN', { min: 0, max: 1_000_000, fallback: 600 }),
+        authFailuresPerMinute: internals.integer(env, 'AUTH_FAILURES_PER_MIN', { min: 0, max: 1_000_000, fallback: 60 }),
+        trustedProxies: internals.integer(env, 'TRUST_PROXY', { min: 0, max: 10, fallback: 0 }),
+        redisUrl
     };
 }
 

@@ -5,6 +5,8 @@ import type { Database } from './data/database';
 import type { TaskStore } from './data/tasks';
 import { taskStore } from './data/tasks';
 import { authPlugin } from './auth/jwt';
+import { createBudgets } from './rate-limits/budgets';
+import { authFailureGate, rateLimits } from './rate-limits/plugin';
 import { responseShaping } from './extensions/responses';
 import { docsAssets } from './routes/docs/assets';
 import { contract } from './routes/docs/contract';
@@ -40,7 +42,7 @@ export interface AppOptions {
 
 
 /**
- * The whole application as one plugin: auth, data access, routes and error shaping.
+ * The whole application as one plugin: auth, rate limits, data access, routes and error shaping.
  */
 export const appPlugin: Plugin<AppOptions> = {
     name: 'todo-api',
@@ -53,7 +55,12 @@ export const appPlugin: Plugin<AppOptions> = {
         server.app.version = config.version;
         server.app.probeTimeoutMs = config.database.timeoutMs;
 
-        await server.register({ plugin: authPlugin, options: config.auth });
+        // What one client may spend: budgets per user and per address, and for failed authentications.
+        const budgets = createBudgets(config.rateLimits, (tags, data) => server.log(tags, data));
+        server.ext('onPostStop', () => budgets.close());
+
+        await server.register({ plugin: authPlugin, options: { ...config.auth, failures: authFailureGate(budgets.authFailures, config.rateLimits.trustedProxies) } });
+        await server.register({ plugin: rateLimits, options: { budgets, trustedProxies: config.rateLimits.trustedProxies, unlimited: [readiness.path, liveness.path] } });
 
         server.ext(responseShaping);
 

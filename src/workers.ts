@@ -6,6 +6,7 @@ import type { Database } from './data/database';
 import { createDatabase, describeDatabase, migrateOwnDatabase } from './data/database';
 import type { Logger } from './logger';
 import { knexLogger } from './logger';
+import { keepWorkersBudgets } from './rate-limits/budgets';
 
 
 /** How long requests in flight are given to finish when the server stops. */
@@ -112,6 +113,9 @@ export async function superviseWorkers(config: Config, logger: Logger): Promise<
         logger.error({ worker_pid: worker.process.pid, code, signal }, 'worker exited unexpectedly: starting another');
         Cluster.fork();
     });
+
+    // The workers' rate limit budgets live here unless Redis keeps them.
+    keepWorkersBudgets(config.rateLimits);
 
     // A signal while the embedded database was opening: nothing to start.
     if (!stopping) {

@@ -1,5 +1,5 @@
 import Boom from '@hapi/boom';
-import type { AuthCredentials, Plugin } from '@hapi/hapi';
+import type { AuthCredentials, Plugin, Request } from '@hapi/hapi';
 import type { HapiJwt } from '@hapi/jwt';
 
 import type { AuthConfig } from '../config';
@@ -22,6 +22,18 @@ declare module '@hapi/hapi' {
 
 
 export const authStrategy = 'jwt';
+
+
+/** Where clients that fail to authenticate are counted (the rate limits), when anywhere. */
+export interface AuthFailureGate {
+    /** The error to answer instead of verifying the request's token, when its client may try no more for now. */
+    refuse(request: Request): Promise<Error | null>;
+    /** Counts the failure; the error to answer with (err itself, or a refusal once the client is past its budget). */
+    failed(request: Request, err: Error): Promise<Error>;
+}
+
+
+export type AuthOptions = AuthConfig & { failures?: AuthFailureGate | null };
 
 
 /** The largest Authorization header looked at: bearer tokens of ours are a few hundred bytes to a few KiB. */
@@ -148,10 +160,10 @@ export function verifiedUntilSec(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, 
  * A token is verified by @hapi/jwt the first time it is seen; its verification is then remembered until the token
  * expires, and until then only its expiry is checked again.
  */
-export const authPlugin: Plugin<AuthConfig> = {
+export const authPlugin: Plugin<AuthOptions> = {
     name: 'todo-api/auth',
     dependencies: ['@hapi/jwt'],
-    register(server, config) {
+    register(server, { failures = null, ...config }) {
 
         const keySet = config.jwks ? new JwksKeySet(config.jwks, (tags, data) => server.log(tags, data)) : null;
         server.app.jwks = keySet;
@@ -185,13 +197,21 @@ export const authPlugin: Plugin<AuthConfig> = {
                 // Refused before anything decodes or verifies it.
                 const authorization: unknown = request.headers.authorization;
                 if (typeof authorization === 'string' && authorization.length > maxAuthorizationBytes) {
-                    return h.unauthenticated(Boom.unauthorized(null, 'Bearer'));
+                    const err = Boom.unauthorized(null, 'Bearer');
+                    return h.unauthenticated(failures ? await failures.failed(request, err) : err);
                 }
 
                 const token = internals.bearer(authorization);
                 const known = token === null ? null : verified.get(token);
                 if (known) {
                     return h.authenticated({ credentials: known.credentials, artifacts: known.artifacts });
+                }
+
+                // A client that failed too often is not heard until its window ends, but for tokens it has used
+                // before (remembered above): someone guessing behind the same address locks out no signed-in user.
+                const refused = await failures?.refuse(request);
+                if (refused) {
+                    return h.unauthenticated(refused);
                 }
 
                 try {
@@ -205,7 +225,7 @@ export const authPlugin: Plugin<AuthConfig> = {
                     return h.authenticated({ credentials, artifacts });
                 }
                 catch (err) {
-                    return h.unauthenticated(err as Error);
+                    return h.unauthenticated(failures ? await failures.failed(request, err as Error) : err as Error);
                 }
             }
         }));

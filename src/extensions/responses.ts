@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import Boom from '@hapi/boom';
 import type { Request, ServerExtEventsRequestObject } from '@hapi/hapi';
 
+import { rateLimitHeaders } from '../rate-limits/plugin';
 import { shapeError } from './errors';
 
 
@@ -59,7 +60,7 @@ const internals = {
 
 /**
  * What every response gets on its way out: the id that every log line of the request carries, so that a client's
- * report can be matched to the logs, and for an error the API's shape. A body the route never read is drained
+ * report can be matched to the logs, where the request left its budget, and for an error the API's shape. A body the route never read is drained
  * first. One extension for all of it: hapi runs each extension through its toolkit on every request.
  */
 export const responseShaping: ServerExtEventsRequestObject = {
@@ -67,11 +68,21 @@ export const responseShaping: ServerExtEventsRequestObject = {
     method(request, h) {
 
         const response = request.response;
+        const spent = request.app.spent;
         if (!Boom.isBoom(response)) {
             response.header('X-Request-Id', request.info.id);
+            if (spent) {
+                for (const [name, value] of Object.entries(rateLimitHeaders(spent.budget, spent.state))) {
+                    response.header(name, value);
+                }
+            }
         }
         else {
             response.output.headers['X-Request-Id'] = request.info.id;
+            if (spent) {
+                Object.assign(response.output.headers, rateLimitHeaders(spent.budget, spent.state));
+            }
+
             shapeError(request, response);
         }
 

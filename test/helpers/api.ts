@@ -35,9 +35,13 @@ export interface TestApi {
 }
 
 
+/**
+ * The configuration tests run with: the test secret, no logging, and no rate limits (a test sends far more than a
+ * user would in a minute); the tests of the budgets turn them on.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
 
-    return parseConfig({ BETTER_AUTH_SECRET: testSecret, LOG_LEVEL: 'silent', ...env });
+    return parseConfig({ BETTER_AUTH_SECRET: testSecret, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MIN: '0', AUTH_FAILURES_PER_MIN: '0', ...env });
 }
 
 

@@ -95,7 +95,8 @@ export async function startServer(env: Record<string, string>, command: StartCom
     const child = ChildProcess.spawn(file, args, {
         detached: true,
         cwd,
-        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+        // No rate limits unless a test asks for them: loads here send far more than a user would in a minute.
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? root, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', RATE_LIMIT_PER_MIN: '0', AUTH_FAILURES_PER_MIN: '0', ...env },
         stdio: ['ignore', 'pipe', 'pipe']
     });
 
