@@ -232,7 +232,7 @@ export async function serviceStatements(server: string, set: DataSet, users: Ben
 
             trx.on('query', (query: { sql: string; bindings?: unknown[] }) => sent.push({ sql: query.sql, bindings: query.bindings ?? [] }));
 
-            const store = taskStore(trx, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400 });
+            const store = taskStore(trx, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000 });
             const page = await store.listTasksForUser(reader.userId, { limit });
             statements.list = last();
             if (!page.next) {

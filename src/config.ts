@@ -65,6 +65,8 @@ export interface TaskLimits {
     maxTasksPerUser: number;
     /** How long the answer to a create with an Idempotency-Key is kept for its retries. */
     idempotencyKeyTtlSec: number;
+    /** The most keys one user has remembered at once: past it, a new key makes the oldest be forgotten. */
+    maxIdempotencyKeysPerUser: number;
 }
 
 
@@ -369,7 +371,8 @@ export function parseTaskLimits(env: Env): TaskLimits {
 
     return {
         maxTasksPerUser: internals.integer(env, 'MAX_TASKS_PER_USER', { min: 1, max: 10_000_000, fallback: 10_000 }),
-        idempotencyKeyTtlSec: internals.integer(env, 'IDEMPOTENCY_KEY_TTL_S', { min: 1, max: 30 * 86_400, fallback: 86_400 })
+        idempotencyKeyTtlSec: internals.integer(env, 'IDEMPOTENCY_KEY_TTL_S', { min: 1, max: 30 * 86_400, fallback: 86_400 }),
+        maxIdempotencyKeysPerUser: internals.integer(env, 'IDEMPOTENCY_KEYS_PER_USER', { min: 1, max: 1_000_000, fallback: 1000 })
     };
 }
 

@@ -22,7 +22,7 @@ test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3
     t.deepEqual(config.auth.secret, Buffer.from(secret, 'utf8'));
     t.is(config.auth.issuer, null);
     t.is(config.auth.audience, null);
-    t.deepEqual(config.limits, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400 });
+    t.deepEqual(config.limits, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000 });
 });
 
 test('every variable is read', (t) => {
@@ -44,7 +44,14 @@ test('every variable is read', (t) => {
         HTTP_REQUEST_TIMEOUT_MS: '4000',
         HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
         MAX_TASKS_PER_USER: '500',
-        IDEMPOTENCY_KEY_TTL_S: '3600'
+        IDEMPOTENCY_KEY_TTL_S: '3600',
+        IDEMPOTENCY_KEYS_PER_USER: '50',
+        JWT_MAX_LIFETIME_S: '3600',
+        HSTS_MAX_AGE_S: '31536000',
+        RATE_LIMIT_PER_MIN: '120',
+        AUTH_FAILURES_PER_MIN: '10',
+        TRUST_PROXY: '2',
+        RATE_LIMIT_REDIS_URL: 'redis://cache.example.com:6379/2'
     });
 
     t.is(config.host, '0.0.0.0');
@@ -54,7 +61,19 @@ test('every variable is read', (t) => {
     t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
     t.is(config.logLevel, 'warn');
     t.deepEqual(config.http, { headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 65_000 });
-    t.deepEqual(config.limits, { maxTasksPerUser: 500, idempotencyKeyTtlSec: 3600 });
+    t.deepEqual(config.limits, { maxTasksPerUser: 500, idempotencyKeyTtlSec: 3600, maxIdempotencyKeysPerUser: 50 });
+    t.is(config.auth.maxLifetimeSec, 3600);
+    t.is(config.hstsMaxAgeSec, 31_536_000);
+    t.deepEqual(config.rateLimits, { perMinute: 120, authFailuresPerMinute: 10, trustedProxies: 2, redisUrl: 'redis://cache.example.com:6379/2' });
+});
+
+test('defaults of the limits: a day-long token at most, 600 requests a minute per user, 60 failed authentications per address', (t) => {
+
+    const config = parseConfig({ BETTER_AUTH_SECRET: secret });
+    t.is(config.auth.maxLifetimeSec, 86_400);
+    t.is(config.hstsMaxAgeSec, 0);
+    t.deepEqual(config.rateLimits, { perMinute: 600, authFailuresPerMinute: 60, trustedProxies: 0, redisUrl: null });
+    t.deepEqual(parseConfig({ BETTER_AUTH_SECRET: secret, NODE_ENV: 'production' }).corsOrigins, [], 'in production no origin unless named');
 });
 
 test('pglite:// URLs choose the embedded database', (t) => {
@@ -91,6 +110,12 @@ test('an idempotency key lifetime of zero', refused, { IDEMPOTENCY_KEY_TTL_S: '0
 test('an idempotency key lifetime over 30 days', refused, { IDEMPOTENCY_KEY_TTL_S: String(31 * 86_400) }, 'IDEMPOTENCY_KEY_TTL_S');
 test('an unknown log level', refused, { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
 test('a wildcard CORS origin', refused, { CORS_ORIGINS: '*' }, 'CORS_ORIGINS');
+test('a RATE_LIMIT_REDIS_URL that is not redis://', refused, { RATE_LIMIT_REDIS_URL: 'http://cache.example.com' }, 'RATE_LIMIT_REDIS_URL');
+test('a RATE_LIMIT_REDIS_URL that is not a URL', refused, { RATE_LIMIT_REDIS_URL: 'cache:6379' }, 'RATE_LIMIT_REDIS_URL');
+test('a negative RATE_LIMIT_PER_MIN', refused, { RATE_LIMIT_PER_MIN: '-1' }, 'RATE_LIMIT_PER_MIN');
+test('TRUST_PROXY that is not a count of proxies', refused, { TRUST_PROXY: 'true' }, 'TRUST_PROXY');
+test('a JWT_MAX_LIFETIME_S under a minute', refused, { JWT_MAX_LIFETIME_S: '10' }, 'JWT_MAX_LIFETIME_S');
+test('no idempotency keys kept at all', refused, { IDEMPOTENCY_KEYS_PER_USER: '0' }, 'IDEMPOTENCY_KEYS_PER_USER');
 test('a CORS origin with a path', refused, { CORS_ORIGINS: 'https://app.example.com/login' }, 'CORS_ORIGINS');
 test('a CORS origin that is not a URL', refused, { CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS');
 

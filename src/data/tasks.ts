@@ -331,7 +331,8 @@ export function taskStore(db: Database, limits: TaskLimits) {
 
         // The first request with a key stores its task as the answer in the same statement. A retry sees the key
         // and creates nothing; one racing the first waits on the key's unique index and fails there, rolling its
-        // own task back (see createTaskOnceForUser).
+        // own task back (see createTaskOnceForUser). A user keeps at most maxIdempotencyKeysPerUser keys: recording
+        // one forgets the oldest past that (the statement's snapshot holds the others, so it keeps one fewer).
         createOnce: `
             with existing as (
                 select fingerprint, response from idempotency_keys
@@ -354,6 +355,15 @@ export function taskStore(db: Database, limits: TaskLimits) {
                     where expires_at <= now() and not (user_id = ? and key = ?)
                     order by expires_at
                     limit ${internals.purgeBatch}
+                    for update skip locked)
+            ),
+            forgotten as (
+                delete from idempotency_keys
+                where (user_id, key) in (
+                    select user_id, key from idempotency_keys
+                    where user_id = ? and exists (select 1 from recorded)
+                    order by expires_at desc, key desc
+                    offset ?
                     for update skip locked)
             )
             select (select response from recorded) as created,
@@ -481,7 +491,8 @@ export function taskStore(db: Database, limits: TaskLimits) {
                         userId, key,
                         ...valueBindings(userId, fields), ...roomBindings(userId),
                         userId, key, fingerprint, limits.idempotencyKeyTtlSec,
-                        userId, key
+                        userId, key,
+                        userId, limits.maxIdempotencyKeysPerUser - 1
                     ]);
 
                     if (row.created) {

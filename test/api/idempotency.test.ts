@@ -218,3 +218,25 @@ test.serial('expired keys are cleaned by later keyed creates, oldest first, with
     await post(api, user, undefined, { title: 'no key' });
     t.is(await expired(), keys);
 });
+
+test('a user keeps at most IDEMPOTENCY_KEYS_PER_USER keys: a new one makes the oldest be forgotten, and no other user\'s', async (t) => {
+
+    const api = await startTestApi({ IDEMPOTENCY_KEYS_PER_USER: '3' }, t.context.database);
+    t.teardown(() => api.stop());
+    const [user, other] = [newUser(), newUser()];
+    const keysOf = async (who: string) => (await api.database.db.raw('select key from idempotency_keys where user_id = ? order by key', [who])).rows.map((row: { key: string }) => row.key);
+
+    t.is((await post(api, other, 'k0', { title: 'other user' })).statusCode, 201);
+    for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) {
+        t.is((await post(api, user, key, { title: key })).statusCode, 201);
+    }
+
+    t.deepEqual(await keysOf(user), ['k3', 'k4', 'k5']);
+    t.deepEqual(await keysOf(other), ['k0']);
+
+    // A kept key still answers as before; a forgotten one is a new create.
+    t.is((await post(api, user, 'k5', { title: 'k5' })).headers['idempotent-replayed'], 'true');
+    t.is((await post(api, user, 'k1', { title: 'k1' })).headers['idempotent-replayed'], undefined);
+    t.is(await taskCount(api, user), 6);
+    t.deepEqual(await keysOf(user), ['k1', 'k4', 'k5']);
+});
