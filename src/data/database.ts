@@ -1,6 +1,7 @@
 import Fs from 'node:fs';
 import Path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
+import Tls from 'node:tls';
 
 import Knex from 'knex';
 import ClientPgLite from 'knex-pglite';
@@ -595,4 +596,37 @@ export async function checkDatabaseTls(config: DatabaseConfig): Promise<void> {
     }
 
     await client.end();
+}
+
+
+/** What this process's own connection to the database is: encrypted or not, and how. */
+export interface ConnectionSecurity {
+    encrypted: boolean;
+    /** TLSv1.3, TLSv1.2... */
+    protocol: string | null;
+    cipher: string | null;
+}
+
+
+/** The security of one of the pool's connections, as its socket has it; null on a database in this process. */
+export async function connectionSecurity(db: Database): Promise<ConnectionSecurity | null> {
+
+    const pool = internals.pools.get(db);
+    if (!pool) {
+        return null;
+    }
+
+    const client = await pool.connect();
+    try {
+        // pg's typings do not list the connection's socket: a TLSSocket once the connection is encrypted.
+        const stream = (client as unknown as { connection: { stream: unknown } }).connection.stream;
+        if (!(stream instanceof Tls.TLSSocket)) {
+            return { encrypted: false, protocol: null, cipher: null };
+        }
+
+        return { encrypted: true, protocol: stream.getProtocol(), cipher: stream.getCipher()?.name ?? null };
+    }
+    finally {
+        client.release();
+    }
 }
