@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import Package from '../package.json';
 import { loadEnvFile } from '../src/config';
-import { isDatabaseUnavailable } from '../src/data/database';
+import { DatabaseTlsError, isDatabaseUnavailable } from '../src/data/database';
 import { doctorCommand } from './commands/doctor';
 import { healthCommand } from './commands/health';
 import { keysCommand } from './commands/keys';
@@ -71,6 +71,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (err instanceof CliError) {
             io.err(`todo-admin: ${err.message}\n`);
             return err.exitCode;
+        }
+
+        // Not "cannot be reached": the line says what TLS found, and the fix.
+        if (err instanceof DatabaseTlsError) {
+            io.err(`todo-admin: ${err.message}\n`);
+            return exitCodes.failure;
         }
 
         if (isDatabaseUnavailable(err)) {

@@ -5,7 +5,7 @@ import type { Server } from '@hapi/hapi';
 import type { Config } from './config';
 import { ConfigError, readConfig } from './config';
 import type { Database } from './data/database';
-import { createDatabase, describeDatabase, migrateOwnDatabase } from './data/database';
+import { checkDatabaseTls, createDatabase, describeDatabase, migrateOwnDatabase } from './data/database';
 import { EmbeddedDatabaseInUse } from './data/embedded';
 import type { Logger } from './logger';
 import { createLogger, knexLogger } from './logger';
@@ -84,6 +84,11 @@ async function main(): Promise<void> {
 
     const config = readConfig();
     const logger = createLogger(config.logLevel);
+    if (Cluster.isPrimary) {
+        // Once, before any worker: a server that TLS refuses is a configuration to fix, not an outage to wait out.
+        await checkDatabaseTls(config.database);
+    }
+
     if (config.workers > 1 && Cluster.isPrimary) {
         await superviseWorkers(config, logger);
         return;

@@ -56,7 +56,14 @@ test('every variable is read', (t) => {
 
     t.is(config.host, '0.0.0.0');
     t.is(config.port, 9000);
-    t.deepEqual(config.database, { kind: 'postgres', url: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require', poolMax: 25, timeoutMs: 1500, queryTimeoutMs: 3000 });
+    t.deepEqual(config.database, {
+        kind: 'postgres',
+        url: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require',
+        poolMax: 25,
+        tls: { mode: 'verify-full', requested: 'sslmode=require', ca: null, client: null },
+        timeoutMs: 1500,
+        queryTimeoutMs: 3000
+    });
     t.like(config.auth, { issuer: 'https://auth.example.com', audience: 'todo', clockSkewSec: 5 });
     t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
     t.is(config.logLevel, 'warn');

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 
-import type { Config, Env } from '../../src/config';
+import type { Config, DatabaseConfig, DatabaseTls, Env } from '../../src/config';
 import { ConfigError, developmentSecretFile, parseConfig } from '../../src/config';
 import { importJwks } from '../../src/auth/jwks';
-import type { Database } from '../../src/data/database';
-import { isDatabaseUnavailable } from '../../src/data/database';
-import { databaseFacts, roundTripMs } from '../../src/data/diagnostics';
+import type { ConnectionSecurity, Database } from '../../src/data/database';
+import { connectionSecurity, DatabaseTlsError, isDatabaseUnavailable, postgresConnection } from '../../src/data/database';
+import type { ServerTls } from '../../src/data/diagnostics';
+import { databaseFacts, roundTripMs, serverTls } from '../../src/data/diagnostics';
 import { embeddedOwner } from '../../src/data/embedded';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
@@ -32,6 +33,8 @@ const internals = {
     poolWarnShare: 0.8,
     jwksTimeoutMs: 3000,
     poolerHosts: /-pooler\.|pooler\.supabase\.com$|\.pooler\./i,
+    // A database on this machine: what crosses to it never leaves it.
+    localHosts: /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|\/.*)?$/i,
 
     ok: (check: string, detail: string): Check => ({ check, status: 'ok', detail }),
     warn: (check: string, detail: string, fix: string): Check => ({ check, status: 'warn', detail, fix }),
@@ -116,7 +119,9 @@ const internals = {
             facts = await databaseFacts(db);
         }
         catch (err) {
-            return [internals.fail('database', `${description} cannot be reached: ${internals.reason(err)}`, 'check DATABASE_URL, and that the database accepts connections from here')];
+            return [err instanceof DatabaseTlsError ?
+                internals.fail('database', `${description}: ${err.problem}`, err.fix) :
+                internals.fail('database', `${description} cannot be reached: ${internals.reason(err)}`, 'check DATABASE_URL, and that the database accepts connections from here')];
         }
 
         const product = facts.version.split(' on ')[0].split(',')[0];
@@ -135,6 +140,7 @@ const internals = {
         checks.push(internals.ok('pooler', pooled ?
             `through a pooler or proxy (DATABASE_URL's port ${urlPort} reaches a server on ${facts.serverPort ?? 'a socket'}): transaction pooling is supported` :
             'a direct connection to the server'));
+        checks.push(await internals.tls(config.database, db));
 
         const available = facts.maxConnections - facts.reservedConnections;
         const demand = config.database.poolMax * config.workers;
@@ -157,6 +163,13 @@ const internals = {
             internals.ok('timeout', `statement_timeout ${facts.statementTimeoutMs} ms on the server, DB_QUERY_TIMEOUT_MS ${config.database.queryTimeoutMs} ms here`));
 
         return checks;
+    },
+
+    /** The facts tlsCheck judges, from one of the pool's connections and the server. */
+    async tls(database: Extract<DatabaseConfig, { kind: 'postgres' }>, db: Database): Promise<Check> {
+
+        const { tls, host } = postgresConnection(database);
+        return tlsCheck({ tls, host, security: await connectionSecurity(db), server: await serverTls(db).catch(() => null) });
     },
 
     async migrations(db: Database): Promise<Check> {
@@ -201,6 +214,10 @@ const internals = {
 
     reason(err: unknown): string {
 
+        if (err instanceof DatabaseTlsError) {
+            return err.message;
+        }
+
         const error = err as Error & { cause?: { code?: string; message?: string }; code?: string };
         if (error.name === 'TimeoutError' || error.name === 'AbortError') {
             return 'no answer in time';
@@ -218,6 +235,61 @@ const internals = {
         return `${check.status.padEnd(4)}  ${check.check.padEnd(10)}  ${check.detail}${check.fix ? `\n${' '.repeat(18)}fix: ${check.fix}` : ''}\n`;
     }
 };
+
+
+/** What the tls check judges: the TLS asked for, the host connected to, and what the connection turned out to be. */
+export interface TlsFacts {
+    tls: DatabaseTls;
+    host: string;
+    /** This process's side (its socket); null for a database in this process. */
+    security: ConnectionSecurity | null;
+    /** The server's side (pg_stat_ssl), where it has one. */
+    server: ServerTls | null;
+}
+
+
+/**
+ * Whether the connection is encrypted, and what of the server was verified against which CAs. It warns of a
+ * database on another machine reached without TLS or without verifying the server, and of an sslmode whose meaning
+ * differs elsewhere (require, prefer: verified here, by nothing in libpq).
+ */
+export function tlsCheck({ tls, host, security, server }: TlsFacts): Check {
+
+    const local = internals.localHosts.test(host);
+    const fix = 'add ?sslmode=verify-full to DATABASE_URL, and set DATABASE_CA_FILE to the PEM file of the CA that signed the server\'s certificate if a private CA did';
+
+    if (!security?.encrypted) {
+        return local ?
+            internals.ok('tls', `not encrypted: the database is on this machine (${host || 'a Unix socket'})`) :
+            internals.warn('tls', `not encrypted: passwords and data cross the network to ${host} in the clear`, fix);
+    }
+
+    // The server's view where it has one; behind a pooler it sees the pooler's connection.
+    const protocol = server?.ssl ? server.version : security.protocol;
+    const cipher = server?.ssl ? server.cipher : security.cipher;
+    const encrypted = `encrypted (${protocol}${cipher ? `, ${cipher}` : ''})`;
+    const hop = server && !server.ssl ? '; the server sees its own connection unencrypted (pg_stat_ssl): something in between ends TLS' : '';
+    const against = tls.ca ? `${tls.ca.from} ${tls.ca.file}` : 'the system\'s CAs';
+
+    if (tls.mode === 'no-verify') {
+        const detail = `${encrypted}; the server is not verified (${tls.requested})${hop}`;
+        return local ?
+            internals.ok('tls', detail) :
+            internals.warn('tls', `${detail}: whoever sits in between can pose as it`, fix);
+    }
+
+    if (tls.mode === 'verify-ca') {
+        return internals.ok('tls', `${encrypted}; the server's certificate verified against ${against}, its host name not checked (${tls.requested})${hop}`);
+    }
+
+    const verified = `${encrypted}; the server's certificate verified against ${against}, for the host ${host}`;
+    if (/^(sslmode|PGSSLMODE)=(prefer|require)$/.test(tls.requested ?? '')) {
+        return internals.warn('tls', `${verified} (${tls.requested}, taken as verify-full)${hop}`,
+            'write sslmode=verify-full in DATABASE_URL: it says what is checked, and libpq (psql) verifies nothing under require or prefer');
+    }
+
+    return internals.ok('tls', `${verified}${tls.requested ? ` (${tls.requested})` : ''}${hop}`);
+}
 
 
 /** Every check of a deployment's soundness, in order; none throws. */

@@ -1,11 +1,14 @@
 import Fs from 'node:fs';
 import Path from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import Tls from 'node:tls';
 
 import Knex from 'knex';
 import ClientPgLite from 'knex-pglite';
 import Pg from 'pg';
 
-import type { DatabaseConfig } from '../config';
+import type { DatabaseConfig, DatabaseTls } from '../config';
+import { parseDatabaseTls } from '../config';
 import type { EmbeddedRole, EmbeddedSocket } from './embedded';
 import { EmbeddedDatabaseInUse, embeddedOwner, ownEmbeddedDatabase } from './embedded';
 import { openPglite } from './embedded-template';
@@ -51,8 +54,140 @@ const internals = {
 
     // The pg pool under each knex instance made on PostgreSQL (a transaction is not among them: it has its own
     // connection).
-    pools: new WeakMap<Database, Pg.Pool>()
+    pools: new WeakMap<Database, Pg.Pool>(),
+
+    // What a URL may say of TLS: read by parseDatabaseTls, and kept from pg, whose own reading of sslmode differs
+    // (and warns on every start) and would replace the TLS options given to it.
+    tlsParameters: ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslnegotiation', 'uselibpqcompat'],
+
+    // Node's codes for a certificate that does not verify (its chain, its use); an expired one and a host name it does
+    // not list have their own lines.
+    untrusted: /^(UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|CERT_(SIGNATURE_FAILURE|UNTRUSTED|REJECTED|REVOKED|CHAIN_TOO_LONG)$|INVALID_CA$|INVALID_PURPOSE$|PATH_LENGTH_EXCEEDED$)/,
+    outOfDate: new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD']),
+
+    /** What a failed connection says of TLS, as one line with its fix; null when it failed for another reason. */
+    tlsFailure(err: Error & { code?: string }, tls: DatabaseTls, host: string): DatabaseTlsError | null {
+
+        const code = err.code ?? '';
+        const against = tls.ca ? `${tls.ca.from} ${tls.ca.file}` : 'the system\'s CAs';
+        if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+            return new DatabaseTlsError(`the database server's certificate is not for ${host} (${err.message})`,
+                'connect by a name the certificate lists, or set sslmode=verify-ca to verify its CA only', err);
+        }
+
+        if (internals.outOfDate.has(code)) {
+            return new DatabaseTlsError(`the database server's certificate is not valid now (${err.message})`, 'the server needs a current certificate', err);
+        }
+
+        if (internals.untrusted.test(code)) {
+            return new DatabaseTlsError(`the database server's certificate does not verify against ${against} (${err.message})`,
+                'set DATABASE_CA_FILE to the PEM file of the CA that signed it', err);
+        }
+
+        if (err.message === 'The server does not support SSL connections') {
+            return new DatabaseTlsError(`the database server does not accept TLS, which ${tls.requested ?? tls.ca?.from ?? 'DATABASE_URL'} asks for`,
+                'turn ssl on in its postgresql.conf, or set sslmode=disable for a database on this machine', err);
+        }
+
+        if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+            return new DatabaseTlsError(`the TLS handshake with the database server failed (${err.message})`,
+                'check that DATABASE_URL names a PostgreSQL server, and its ssl settings', err);
+        }
+
+        if (tls.mode === 'disable' && code === '28000' && /no encryption/.test(err.message)) {
+            return new DatabaseTlsError(`the database server refuses connections without TLS (${err.message})`,
+                'add ?sslmode=verify-full to DATABASE_URL (and set DATABASE_CA_FILE for a private CA)', err);
+        }
+
+        return null;
+    },
+
+    /** pg's Client, with a failed connection's TLS cause said as DatabaseTlsError. */
+    clientClass(tls: DatabaseTls, host: string): typeof Pg.Client {
+
+        const explain = (err: Error) => internals.tlsFailure(err, tls, host) ?? err;
+
+        type Callback = ((err: Error) => void) | ((err: null, client: Pg.Client) => void);
+
+        // pg's pool connects with a callback, a client of its own with the promise.
+        class Client extends Pg.Client {
+
+            connect(): Promise<Pg.Client>;
+            connect(callback: Callback): void;
+            connect(callback?: Callback): Promise<Pg.Client> | void {
+
+                if (!callback) {
+                    return super.connect().catch((err: Error) => {
+
+                        throw explain(err);
+                    });
+                }
+
+                // pg calls back with (err) or (null, client).
+                const done = callback as (err: Error | null, client?: Pg.Client) => void;
+                super.connect((err: Error | null, client?: Pg.Client) => done(err ? explain(err) : null, client));
+            }
+        }
+
+        return Client;
+    }
 };
+
+
+/**
+ * A connection refused for what TLS found: a server certificate that does not verify, or TLS that one side asks for
+ * and the other does not speak. The message is one line: the problem, then what to do about it.
+ */
+export class DatabaseTlsError extends Error {
+
+    constructor(public readonly problem: string, public readonly fix: string, cause: unknown) {
+
+        super(`${problem}: ${fix}`, { cause });
+        this.name = 'DatabaseTlsError';
+    }
+}
+
+
+/** pg's TLS options for a DatabaseTls: false for none; the server verified unless no-verify; its host name under verify-full. */
+export function tlsOptions(tls: DatabaseTls): false | ConnectionOptions {
+
+    if (tls.mode === 'disable') {
+        return false;
+    }
+
+    return {
+        ...(tls.ca ? { ca: tls.ca.pem } : {}),
+        ...(tls.client ? { cert: tls.client.cert, key: tls.client.key } : {}),
+        rejectUnauthorized: tls.mode !== 'no-verify',
+        ...(tls.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {})
+    };
+}
+
+
+/**
+ * What pg is given for a PostgreSQL DatabaseConfig: the URL less what it says of TLS, and TLS options made of
+ * config.tls (or of the URL alone, for a configuration made without parseDatabaseConfig). pg never sees an sslmode.
+ */
+export function postgresConnection(config: Extract<DatabaseConfig, { kind: 'postgres' }>): { connection: Pg.ClientConfig; tls: DatabaseTls; host: string } {
+
+    const url = new URL(config.url);
+    const tls = config.tls ?? parseDatabaseTls(url, {});
+    const negotiation = url.searchParams.get('sslnegotiation');
+    const rewritten = internals.tlsParameters.some((name) => url.searchParams.has(name));
+    for (const name of internals.tlsParameters) {
+        url.searchParams.delete(name);
+    }
+
+    return {
+        connection: {
+            connectionString: rewritten ? url.toString() : config.url,
+            ssl: tlsOptions(tls),
+            ...(negotiation === 'direct' || negotiation === 'postgres' ? { sslnegotiation: negotiation } : {})
+        },
+        tls,
+        host: url.hostname
+    };
+}
 
 
 export const migrationsDirectory = Path.join(internals.codeRoot, 'migrations');
@@ -114,7 +249,7 @@ export const seedConfig: Knex.Knex.SeederConfig = {
 
 /** What knex is given: PostgreSQL by URL or through an embedded database's socket, or an embedded one in this process. */
 type Target =
-    | { kind: 'url'; url: string; poolMax: number }
+    | { kind: 'url'; config: Extract<DatabaseConfig, { kind: 'postgres' }> }
     | { kind: 'socket'; socket: EmbeddedSocket; poolMax: number }
     | { kind: 'in-process'; pglite?: unknown };
 
@@ -147,15 +282,21 @@ function inProcessKnex(target: Extract<Target, { kind: 'in-process' }>, options:
  */
 function postgresKnex(target: Exclude<Target, { kind: 'in-process' }>, config: DatabaseConfig, options: DatabaseOptions): Database {
 
-    // pg finds a Unix socket by its directory: <host>/.s.PGSQL.<port>.
-    const connection = target.kind === 'url' ?
-        { connectionString: target.url } :
-        { host: Path.dirname(target.socket.path), port: 5432, user: 'postgres', database: 'postgres' };
+    // The embedded database's socket is this machine's: no TLS (whatever PGSSLMODE says). pg finds a Unix socket
+    // by its directory: <host>/.s.PGSQL.<port>.
+    const { connection, tls, host } = target.kind === 'url' ?
+        postgresConnection(target.config) :
+        {
+            connection: { host: Path.dirname(target.socket.path), port: 5432, user: 'postgres', database: 'postgres', ssl: false },
+            tls: null,
+            host: null
+        };
 
     const pool = new Pg.Pool({
         ...connection,
+        ...(tls ? { Client: internals.clientClass(tls, host) } : {}),
         application_name: options.applicationName ?? options.role ?? 'todo-admin',
-        max: target.poolMax,
+        max: target.kind === 'url' ? target.config.poolMax : target.poolMax,
         // How long a statement waits for a connection, a new one included: then it fails, as unavailable (503).
         connectionTimeoutMillis: config.timeoutMs,
         // A statement that outlives it fails, and its connection, which still waits for that statement (a stalled
@@ -239,7 +380,7 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
 
     let db: Database;
     if (config.kind === 'postgres') {
-        db = postgresKnex({ kind: 'url', url: config.url, poolMax: config.poolMax }, config, options);
+        db = postgresKnex({ kind: 'url', config }, config, options);
     }
     else if (config.dataDir) {
         db = await openEmbedded({ ...config, dataDir: config.dataDir }, options);
@@ -319,7 +460,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     }
 
     const { name, code, message } = err as { name?: string; code?: unknown; message?: unknown };
-    if (name === 'KnexTimeoutError' || name === 'EmbeddedDatabaseInUse') {
+    // DatabaseTlsError: TLS refused the connection (a certificate that no longer verifies, say); it says why in the log.
+    if (name === 'KnexTimeoutError' || name === 'EmbeddedDatabaseInUse' || name === 'DatabaseTlsError') {
         return true;
     }
 
@@ -418,5 +560,72 @@ export async function probeDatabase(db: Database, timeoutMs: number): Promise<vo
     }
     finally {
         connection.release(failed);
+    }
+}
+
+
+/**
+ * On PostgreSQL with TLS, opens one connection and fails with DatabaseTlsError when TLS refuses it (a certificate
+ * that does not verify, a server without TLS): a configuration to fix before serving. A database that cannot be
+ * reached at all passes: that is an outage, which the service rides out (503 until the database is back).
+ */
+export async function checkDatabaseTls(config: DatabaseConfig): Promise<void> {
+
+    if (config.kind !== 'postgres') {
+        return;
+    }
+
+    const { connection, tls, host } = postgresConnection(config);
+    if (tls.mode === 'disable') {
+        return;
+    }
+
+    const Client = internals.clientClass(tls, host);
+    const client = new Client({ ...connection, connectionTimeoutMillis: config.timeoutMs, application_name: 'todo-api' });
+    client.on('error', () => undefined);
+    try {
+        await client.connect();
+    }
+    catch (err) {
+        if (err instanceof DatabaseTlsError) {
+            throw err;
+        }
+
+        return;
+    }
+
+    await client.end();
+}
+
+
+/** What this process's own connection to the database is: encrypted or not, and how. */
+export interface ConnectionSecurity {
+    encrypted: boolean;
+    /** TLSv1.3, TLSv1.2... */
+    protocol: string | null;
+    cipher: string | null;
+}
+
+
+/** The security of one of the pool's connections, as its socket has it; null on a database in this process. */
+export async function connectionSecurity(db: Database): Promise<ConnectionSecurity | null> {
+
+    const pool = internals.pools.get(db);
+    if (!pool) {
+        return null;
+    }
+
+    const client = await pool.connect();
+    try {
+        // pg's typings do not list the connection's socket: a TLSSocket once the connection is encrypted.
+        const stream = (client as unknown as { connection: { stream: unknown } }).connection.stream;
+        if (!(stream instanceof Tls.TLSSocket)) {
+            return { encrypted: false, protocol: null, cipher: null };
+        }
+
+        return { encrypted: true, protocol: stream.getProtocol(), cipher: stream.getCipher()?.name ?? null };
+    }
+    finally {
+        client.release();
     }
 }

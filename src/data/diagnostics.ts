@@ -30,6 +30,23 @@ const internals = {
 };
 
 
+/** TLS on this session's server connection, as the server has it (pg_stat_ssl); behind a pooler, the pooler's. */
+export interface ServerTls {
+    ssl: boolean;
+    /** TLSv1.3, TLSv1.2... */
+    version: string | null;
+    cipher: string | null;
+}
+
+
+/** pg_stat_ssl's row for this session; null where there is none (the embedded database). */
+export async function serverTls(db: Database): Promise<ServerTls | null> {
+
+    const { rows: [row] } = await db.raw('select ssl, version, cipher from pg_stat_ssl where pid = pg_backend_pid()');
+    return row ? { ssl: row.ssl === true, version: row.version ?? null, cipher: row.cipher ?? null } : null;
+}
+
+
 export async function databaseFacts(db: Database): Promise<DatabaseFacts> {
 
     const { rows: [row] } = await db.raw(internals.facts);

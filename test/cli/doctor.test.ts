@@ -74,13 +74,14 @@ test('a sound deployment: one line per check, nothing fails, exit 0', async (t) 
     t.is(code, 0, text);
     t.deepEqual(checks.filter((check) => check.status !== 'ok'), [], text);
     t.deepEqual(checks.map((check) => check.check), postgres ?
-        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pooler', 'pool', 'timeout', 'jwks'] :
+        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pooler', 'tls', 'pool', 'timeout', 'jwks'] :
         ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pool', 'jwks']);
     t.regex(internals.check(checks, 'database').detail, postgres ? /: PostgreSQL \d+\.\d+.*, round trip \d+\.\d ms$/ : /^embedded PGlite in .*: PostgreSQL \d+\.\d+ \(PGlite [\d.]+\), round trip \d+\.\d ms$/);
     t.regex(internals.check(checks, 'migrations').detail, /^all \d+ applied$/);
     if (postgres) {
         t.regex(internals.check(checks, 'timeout').detail, /^statement_timeout 5000 ms on the server, DB_QUERY_TIMEOUT_MS 5000 ms here$/);
         t.regex(internals.check(checks, 'pool').detail, /^up to 10 connections \(DB_POOL_MAX 10 × 1 process\) of the \d+ the server allows clients, \d+ open now$/);
+        t.is(internals.check(checks, 'tls').detail, `not encrypted: the database is on this machine (${new URL(t.context.env.DATABASE_URL).hostname})`);
     }
 
     t.is(text.split('\n').filter(Boolean).length, checks.length, 'one line per check when all is well');
