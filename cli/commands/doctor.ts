@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import type { Config, Env } from '../../src/config';
 import { ConfigError, developmentSecretFile, parseConfig } from '../../src/config';
-import { importJwks } from '../../src/auth/jwks';
+import { JwksFetchError, fetchJwks } from '../../src/auth/jwks';
 import type { Database } from '../../src/data/database';
 import { isDatabaseUnavailable } from '../../src/data/database';
 import { databaseFacts, roundTripMs } from '../../src/data/diagnostics';
@@ -166,12 +166,8 @@ const internals = {
             internals.fail('jwks', `${detail}: with JWT_ALLOW_HS256=false no token can be verified`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up'));
 
         try {
-            const response = await fetch(jwks.url, { signal: AbortSignal.timeout(internals.jwksTimeoutMs), headers: { accept: 'application/json' } });
-            if (!response.ok) {
-                return problem(`${jwks.url} answered HTTP ${response.status}`);
-            }
-
-            const { keys, skipped } = importJwks(await response.json());
+            // The server's own fetch, so that what it refuses (a redirect, a weak key...) is refused here too.
+            const { keys, skipped } = await fetchJwks(jwks.url, internals.jwksTimeoutMs);
             if (!keys.size) {
                 return problem(`${jwks.url} holds no usable signing key${skipped ? ` (${skipped} skipped)` : ''}`);
             }
@@ -179,7 +175,7 @@ const internals = {
             return internals.ok('jwks', `${keys.size} key${keys.size > 1 ? 's' : ''} at ${jwks.url} (${[...keys.keys()].join(', ')})${skipped ? `, ${skipped} unusable entries skipped` : ''}`);
         }
         catch (err) {
-            return problem(`${jwks.url} cannot be fetched: ${internals.reason(err)}`);
+            return problem(err instanceof JwksFetchError ? `${jwks.url} answered ${err.message}` : `${jwks.url} cannot be fetched: ${internals.reason(err)}`);
         }
     },
 

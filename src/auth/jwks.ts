@@ -20,6 +20,17 @@ export interface JwksLog {
 }
 
 
+/** A key set answer that is refused as it stands; details go into the log line beside the reason. */
+export class JwksFetchError extends Error {
+
+    constructor(message: string, readonly details: Record<string, unknown> = {}) {
+
+        super(message);
+        this.name = 'JwksFetchError';
+    }
+}
+
+
 const internals = {
     curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>
 };
@@ -89,6 +100,29 @@ export function importJwks(document: unknown): { keys: Map<string, VerificationK
 
 
 /**
+ * Fetches and imports a key set from its own address only: a redirect is refused rather than followed, since the
+ * address it names (an internal one, say) was never configured. Throws a JwksFetchError for an answer refused as it
+ * stands, and whatever fetch throws (a timeout, a refused connection) otherwise.
+ */
+export async function fetchJwks(url: string, timeoutMs: number): Promise<ReturnType<typeof importJwks>> {
+
+    const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        const location = response.headers.get('location');
+        throw new JwksFetchError(`HTTP ${response.status}, a redirect to ${location ?? '(no Location)'}, not followed`, { status: response.status, location });
+    }
+
+    if (!response.ok) {
+        await response.body?.cancel();
+        throw new JwksFetchError(`HTTP ${response.status}`, { status: response.status });
+    }
+
+    return importJwks(await response.json());
+}
+
+
+/**
  * Better Auth's public keys, fetched from its JWKS endpoint and kept in memory. An unknown kid fetches the set
  * again, at most once per refetch interval however many requests ask; a failed fetch keeps the keys already
  * known. Nothing here throws into a request: a key that cannot be had is simply not found.
@@ -152,12 +186,7 @@ export class JwksKeySet {
     private async fetch(): Promise<void> {
 
         try {
-            const response = await fetch(this.config.url, { signal: AbortSignal.timeout(this.config.timeoutMs), headers: { accept: 'application/json' } });
-            if (!response.ok) {
-                throw new Error(`HTTP ${response.status}`);
-            }
-
-            const { keys, skipped } = importJwks(await response.json());
+            const { keys, skipped } = await fetchJwks(this.config.url, this.config.timeoutMs);
             if (skipped) {
                 this.log(['warn', 'jwks'], { msg: 'skipped unusable entries of the key set', url: this.config.url, skipped });
             }
@@ -171,7 +200,8 @@ export class JwksKeySet {
             this.log(['error', 'jwks'], {
                 msg: 'could not fetch the key set; known keys stay in use',
                 url: this.config.url,
-                reason: (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : (err as Error).message
+                reason: (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : (err as Error).message,
+                ...(err instanceof JwksFetchError ? err.details : {})
             });
         }
     }

@@ -11,7 +11,9 @@ const key = (kid: string) => ({ ...Crypto.generateKeyPairSync('ed25519').publicK
 
 let hosts = 0;
 
-function keySet(answers: (() => [number, unknown])[], settings: Partial<JwksConfig> = {}) {
+type Answer = () => [number, unknown] | [number, unknown, Record<string, string>];
+
+function keySet(answers: Answer[], settings: Partial<JwksConfig> = {}) {
 
     const base = `https://keyset-${++hosts}.example.test`;
     const state = { fetches: 0, now: 1_000_000, logs: [] as { tags: string[]; data: object }[] };
@@ -82,6 +84,26 @@ test('a fetch that takes too long fails, and is logged as such', async (t) => {
     t.is(await set.find('a'), null);
     t.is(set.state(), 'unreachable');
     t.like(logs[0], { reason: 'no answer within 200 ms' });
+});
+
+test('a redirect is refused, not followed, and logged with its status and Location', async (t) => {
+
+    const elsewhere = nock('http://169.254.169.254').get('/latest/meta-data').reply(200, { keys: [key('a')] });
+    const { set, state } = keySet([() => [302, '', { location: 'http://169.254.169.254/latest/meta-data' }]]);
+
+    t.is(await set.find('a'), null);
+    t.is(state.fetches, 1);
+    t.false(elsewhere.isDone(), 'the address redirected to is never requested');
+    t.is(set.state(), 'unreachable');
+
+    const failures = state.logs.filter((entry) => entry.tags.includes('jwks'));
+    t.is(failures.length, 1);
+    t.like(failures[0].data, {
+        msg: 'could not fetch the key set; known keys stay in use',
+        reason: 'HTTP 302, a redirect to http://169.254.169.254/latest/meta-data, not followed',
+        status: 302,
+        location: 'http://169.254.169.254/latest/meta-data'
+    });
 });
 
 test('importJwks keeps signature keys with a kid and skips the rest', (t) => {
