@@ -31,8 +31,47 @@ export class JwksFetchError extends Error {
 }
 
 
+/**
+ * The largest key set read. Better Auth's holds a few keys of a few hundred bytes each (an RSA 4096 key is under
+ * 1 KiB), so this leaves room for hundreds while a huge or endless body cannot fill the memory.
+ */
+export const maxJwksBytes = 256 * 1024;
+
+
 const internals = {
-    curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>
+    curves: { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, HapiJwt.SupportedAlgorithm>,
+
+    tooLarge: () => new JwksFetchError(`more than ${maxJwksBytes / 1024} KiB, not read further`, { maxBytes: maxJwksBytes }),
+
+    /** The body, read no further than the bound whatever Content-Length says (it may lie, or be absent). */
+    async readBounded(response: Response): Promise<Buffer> {
+
+        const declared = Number(response.headers.get('content-length'));
+        if (declared > maxJwksBytes) {
+            await response.body?.cancel();
+            throw internals.tooLarge();
+        }
+
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        const reader = response.body?.getReader();
+        while (reader) {
+            const { done, value } = await reader.read();
+            if (done) {
+                break;
+            }
+
+            size += value.byteLength;
+            if (size > maxJwksBytes) {
+                await reader.cancel();
+                throw internals.tooLarge();
+            }
+
+            chunks.push(value);
+        }
+
+        return Buffer.concat(chunks, size);
+    }
 };
 
 
@@ -118,7 +157,16 @@ export async function fetchJwks(url: string, timeoutMs: number): Promise<ReturnT
         throw new JwksFetchError(`HTTP ${response.status}`, { status: response.status });
     }
 
-    return importJwks(await response.json());
+    const body = await internals.readBounded(response);
+    let document: unknown;
+    try {
+        document = JSON.parse(body.toString('utf8'));
+    }
+    catch {
+        throw new JwksFetchError('something other than JSON');
+    }
+
+    return importJwks(document);
 }
 
 

@@ -1,9 +1,10 @@
 import Crypto from 'node:crypto';
+import { Readable } from 'node:stream';
 
 import test from 'ava';
 import nock from 'nock';
 
-import { JwksKeySet, importJwks } from '../../src/auth/jwks';
+import { JwksKeySet, importJwks, maxJwksBytes } from '../../src/auth/jwks';
 import type { JwksConfig } from '../../src/config';
 
 
@@ -104,6 +105,47 @@ test('a redirect is refused, not followed, and logged with its status and Locati
         status: 302,
         location: 'http://169.254.169.254/latest/meta-data'
     });
+});
+
+test('a body over the bound is refused, whatever its Content-Length says; the known keys stay in use', async (t) => {
+
+    const a = key('a');
+    const b = key('b');
+
+    // A document of exactly `bytes` bytes: the keys, padded.
+    const document = (bytes: number, ...keys: object[]) => {
+
+        const bare = JSON.stringify({ keys, padding: '' });
+        return `${bare.slice(0, -2)}${'x'.repeat(bytes - bare.length)}"}`;
+    };
+
+    const atBound = document(maxJwksBytes, a);
+    t.is(Buffer.byteLength(atBound), maxJwksBytes);
+    const over = document(maxJwksBytes + 1, a, b);
+
+    const answers: Answer[] = [
+        () => [200, atBound],
+        () => [200, over],                                                          // honest Content-Length
+        () => [200, over, { 'content-length': '100' }],                           // a lie
+        () => [200, Readable.from([over.slice(0, 200_000), over.slice(200_000)])]   // none: chunked
+    ];
+
+    const { set, state } = keySet(answers, { refetchIntervalSec: 1 });
+    t.truthy(await set.find('a'), 'a body at the bound is read');
+
+    for (let fetches = 2; fetches <= 4; ++fetches) {
+        state.now += 1000;
+        t.is(await set.find('b'), null);
+        t.is(state.fetches, fetches);
+        t.is(set.state(), 'stale');
+        t.truthy(await set.find('a'), 'the known key is still served');
+    }
+
+    const refusals = state.logs.filter((entry) => entry.tags.includes('error'));
+    t.is(refusals.length, 3);
+    for (const refusal of refusals) {
+        t.like(refusal.data, { reason: 'more than 256 KiB, not read further', maxBytes: maxJwksBytes });
+    }
 });
 
 test('importJwks keeps signature keys with a kid and skips the rest', (t) => {
