@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import type { Config, Env } from '../../src/config';
 import { ConfigError, developmentSecretFile, parseConfig } from '../../src/config';
-import { JwksFetchError, fetchJwks } from '../../src/auth/jwks';
+import { JwksFetchError, fetchJwks, minRsaModulusBits } from '../../src/auth/jwks';
 import type { Database } from '../../src/data/database';
 import { isDatabaseUnavailable } from '../../src/data/database';
 import { databaseFacts, roundTripMs } from '../../src/data/diagnostics';
@@ -167,12 +167,13 @@ const internals = {
 
         try {
             // The server's own fetch, so that what it refuses (a redirect, a weak key...) is refused here too.
-            const { keys, skipped } = await fetchJwks(jwks.url, internals.jwksTimeoutMs);
+            const { keys, skipped, shortRsa } = await fetchJwks(jwks.url, internals.jwksTimeoutMs);
+            const short = shortRsa.length ? `; RSA keys under ${minRsaModulusBits} bits: ${shortRsa.map(({ kid, bits }) => `${kid} (${bits})`).join(', ')}` : '';
             if (!keys.size) {
-                return problem(`${jwks.url} holds no usable signing key${skipped ? ` (${skipped} skipped)` : ''}`);
+                return problem(`${jwks.url} holds no usable signing key${skipped ? ` (${skipped} skipped${short})` : ''}`);
             }
 
-            return internals.ok('jwks', `${keys.size} key${keys.size > 1 ? 's' : ''} at ${jwks.url} (${[...keys.keys()].join(', ')})${skipped ? `, ${skipped} unusable entries skipped` : ''}`);
+            return internals.ok('jwks', `${keys.size} key${keys.size > 1 ? 's' : ''} at ${jwks.url} (${[...keys.keys()].join(', ')})${skipped ? `, ${skipped} unusable entries skipped${short}` : ''}`);
         }
         catch (err) {
             return problem(err instanceof JwksFetchError ? `${jwks.url} answered ${err.message}` : `${jwks.url} cannot be fetched: ${internals.reason(err)}`);

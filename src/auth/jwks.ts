@@ -31,6 +31,10 @@ export class JwksFetchError extends Error {
 }
 
 
+/** The shortest RSA modulus trusted: a 512-bit one is factored in hours, a 1024-bit one is within reach of a state. */
+export const minRsaModulusBits = 2048;
+
+
 /**
  * The largest key set read. Better Auth's holds a few keys of a few hundred bytes each (an RSA 4096 key is under
  * 1 KiB), so this leaves room for hundreds while a huge or endless body cannot fill the memory.
@@ -103,8 +107,32 @@ export function jwkAlgorithms(jwk: Crypto.JsonWebKey & { alg?: string }): HapiJw
 }
 
 
-/** Imports the usable signature keys of a JWKS document; entries that are not (no kid, unknown type, junk) are skipped. */
-export function importJwks(document: unknown): { keys: Map<string, VerificationKey>; skipped: number } {
+/** The modulus length of an RSA key shorter than minRsaModulusBits; null for any other key. */
+export function shortRsaModulus(key: Crypto.KeyObject): number | null {
+
+    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {
+        return null;
+    }
+
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    return bits < minRsaModulusBits ? bits : null;
+}
+
+
+export interface ImportedJwks {
+    keys: Map<string, VerificationKey>;
+    /** Entries not imported, the short RSA keys among them. */
+    skipped: number;
+    /** The RSA keys skipped for a modulus under minRsaModulusBits, named in the log. */
+    shortRsa: { kid: string; bits: number }[];
+}
+
+
+/**
+ * Imports the usable signature keys of a JWKS document; entries that are not (no kid, unknown type, an RSA key under
+ * 2048 bits, junk) are skipped.
+ */
+export function importJwks(document: unknown): ImportedJwks {
 
     const entries = (document as { keys?: unknown })?.keys;
     if (!Array.isArray(entries)) {
@@ -112,6 +140,7 @@ export function importJwks(document: unknown): { keys: Map<string, VerificationK
     }
 
     const keys = new Map<string, VerificationKey>();
+    const shortRsa: ImportedJwks['shortRsa'] = [];
     let skipped = 0;
     for (const entry of entries) {
         const jwk = entry as Crypto.JsonWebKey & { kid?: unknown; use?: unknown; alg?: string };
@@ -127,14 +156,22 @@ export function importJwks(document: unknown): { keys: Map<string, VerificationK
         try {
             // A public key only, even if the document were to carry private parts.
             const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
-            keys.set(jwk.kid as string, { key: Crypto.createPublicKey({ key: publicJwk, format: 'jwk' }), algorithms });
+            const key = Crypto.createPublicKey({ key: publicJwk, format: 'jwk' });
+            const bits = shortRsaModulus(key);
+            if (bits !== null) {
+                shortRsa.push({ kid: jwk.kid as string, bits });
+                ++skipped;
+                continue;
+            }
+
+            keys.set(jwk.kid as string, { key, algorithms });
         }
         catch {
             ++skipped;
         }
     }
 
-    return { keys, skipped };
+    return { keys, skipped, shortRsa };
 }
 
 
@@ -143,7 +180,7 @@ export function importJwks(document: unknown): { keys: Map<string, VerificationK
  * address it names (an internal one, say) was never configured. Throws a JwksFetchError for an answer refused as it
  * stands, and whatever fetch throws (a timeout, a refused connection) otherwise.
  */
-export async function fetchJwks(url: string, timeoutMs: number): Promise<ReturnType<typeof importJwks>> {
+export async function fetchJwks(url: string, timeoutMs: number): Promise<ImportedJwks> {
 
     const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
     if (response.status >= 300 && response.status < 400) {
@@ -234,9 +271,14 @@ export class JwksKeySet {
     private async fetch(): Promise<void> {
 
         try {
-            const { keys, skipped } = await fetchJwks(this.config.url, this.config.timeoutMs);
+            const { keys, skipped, shortRsa } = await fetchJwks(this.config.url, this.config.timeoutMs);
             if (skipped) {
-                this.log(['warn', 'jwks'], { msg: 'skipped unusable entries of the key set', url: this.config.url, skipped });
+                this.log(['warn', 'jwks'], {
+                    msg: 'skipped unusable entries of the key set',
+                    url: this.config.url,
+                    skipped,
+                    ...(shortRsa.length ? { shortRsaKeys: shortRsa.map(({ kid, bits }) => `${kid} (${bits} bits)`) } : {})
+                });
             }
 
             this.keys = keys;

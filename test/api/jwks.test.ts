@@ -2,6 +2,7 @@ import Crypto from 'node:crypto';
 
 import anyTest from 'ava';
 import type { ExecutionContext, TestFn } from 'ava';
+import Jwt from '@hapi/jwt';
 import nock from 'nock';
 
 import { signingKeyFromJwk, mintToken } from '../../src/auth/tokens';
@@ -215,6 +216,27 @@ test('junk entries in the key set are skipped; the good keys still work', async 
     // An HS256 token naming the symmetric entry is checked against the shared secret only.
     const hmacWithJwkSecret = signHs256({ alg: 'HS256', kid: 'secret' }, { sub: 'x', exp: nowSec() + 60 }, 'not-the-secret-but-long-enough-000000000');
     t.is((await list(server, hmacWithJwkSecret)).statusCode, 401);
+});
+
+test('a token signed with an RSA key under 2048 bits is refused, the 2048-bit key beside it works', async (t) => {
+
+    const short = [512, 1024].map((modulusLength) => {
+
+        const { privateKey, publicKey } = Crypto.generateKeyPairSync('rsa', { modulusLength });
+        return { kid: `rsa-${modulusLength}`, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: `rsa-${modulusLength}`, alg: 'RS256' } };
+    });
+
+    const auth = authServer(() => [200, { keys: [...short.map((k) => k.publicJwk), rsa.publicJwk] }]);
+    const server = await api(t, auth.base);
+
+    for (const { kid, privateKey } of short) {
+        // Signed by hand: signingKeyFromJwk refuses such a key.
+        const claims = { sub: 'factored', iss: auth.base, aud: auth.base, iat: nowSec(), exp: nowSec() + 900 };
+        const token = Jwt.token.generate(claims, { key: privateKey as unknown as Buffer, algorithm: 'RS256' }, { typ: false, header: { kid } });
+        t.is((await list(server, token)).statusCode, 401, kid);
+    }
+
+    t.is((await list(server, betterAuthToken(rsa, auth.base))).statusCode, 200);
 });
 
 test('an HS256 token carrying a public key\'s kid, signed with that public key, is refused', async (t) => {

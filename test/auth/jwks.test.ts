@@ -5,10 +5,17 @@ import test from 'ava';
 import nock from 'nock';
 
 import { JwksKeySet, importJwks, maxJwksBytes } from '../../src/auth/jwks';
+import { signingKeyFromJwk } from '../../src/auth/tokens';
 import type { JwksConfig } from '../../src/config';
 
 
 const key = (kid: string) => ({ ...Crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA' });
+
+const rsa = (kid: string, modulusLength: number) => {
+
+    const { privateKey, publicKey } = Crypto.generateKeyPairSync('rsa', { modulusLength });
+    return { kid, privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256' }, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256' } };
+};
 
 let hosts = 0;
 
@@ -157,4 +164,28 @@ test('importJwks keeps signature keys with a kid and skips the rest', (t) => {
     t.is(skipped, 4);
 
     t.throws(() => importJwks({ nope: [] }), { message: 'the document has no "keys" array' });
+});
+
+test('RSA keys under 2048 bits are skipped, named in the log, and refused for signing', async (t) => {
+
+    const keys = [rsa('rsa-512', 512), rsa('rsa-1024', 1024), rsa('rsa-2048', 2048)];
+    const imported = importJwks({ keys: keys.map((k) => k.publicJwk) });
+    t.deepEqual([...imported.keys.keys()], ['rsa-2048']);
+    t.is(imported.skipped, 2);
+    t.deepEqual(imported.shortRsa, [{ kid: 'rsa-512', bits: 512 }, { kid: 'rsa-1024', bits: 1024 }]);
+
+    const { set, state } = keySet([() => [200, { keys: keys.map((k) => k.publicJwk) }]]);
+    t.is(await set.find('rsa-512'), null);
+    t.truthy(await set.find('rsa-2048'));
+    t.like(state.logs.find((entry) => entry.tags.includes('warn'))?.data, {
+        msg: 'skipped unusable entries of the key set',
+        skipped: 2,
+        shortRsaKeys: ['rsa-512 (512 bits)', 'rsa-1024 (1024 bits)']
+    });
+
+    for (const short of keys.slice(0, 2)) {
+        t.throws(() => signingKeyFromJwk(short.privateJwk), { message: `an RSA key of ${short.kid.slice(4)} bits is too short to sign with: the key set refuses RSA keys under 2048 bits` });
+    }
+
+    t.like(signingKeyFromJwk(keys[2].privateJwk), { algorithm: 'RS256', kid: 'rsa-2048' });
 });
