@@ -47,6 +47,19 @@ const internals = {
 
     tooLarge: () => new JwksFetchError(`more than ${maxJwksBytes / 1024} KiB, not read further`, { maxBytes: maxJwksBytes }),
 
+    /** The kids of `before` that `after` no longer has, or has for another key. */
+    withdrawn(before: Map<string, VerificationKey> | null, after: Map<string, VerificationKey>): Set<string> {
+
+        const kids = new Set<string>();
+        for (const [kid, { key }] of before ?? []) {
+            if (!after.get(kid)?.key.equals(key)) {
+                kids.add(kid);
+            }
+        }
+
+        return kids;
+    },
+
     /** The body, read no further than the bound whatever Content-Length says (it may lie, or be absent). */
     async readBounded(response: Response): Promise<Buffer> {
 
@@ -219,8 +232,18 @@ export class JwksKeySet {
     private attemptedAt = 0;                // last attempt, successful or not (ms)
     private lastAttemptFailed = false;
     private inFlight: Promise<void> | null = null;
+    private readonly withdrawnListeners: ((kids: ReadonlySet<string>) => void)[] = [];
 
     constructor(private readonly config: JwksConfig, private readonly log: JwksLog, private readonly now = Date.now) {}
+
+    /**
+     * Calls the listener with the kids a successful fetch withdrew (gone from the set, or now naming another key),
+     * so that what was verified with them can be forgotten.
+     */
+    onKeysWithdrawn(listener: (kids: ReadonlySet<string>) => void): void {
+
+        this.withdrawnListeners.push(listener);
+    }
 
     state(): JwksState {
 
@@ -281,9 +304,17 @@ export class JwksKeySet {
                 });
             }
 
+            const withdrawn = internals.withdrawn(this.keys, keys);
             this.keys = keys;
             this.fetchedAt = this.now();
             this.lastAttemptFailed = false;
+
+            if (withdrawn.size) {
+                this.log(['info', 'jwks'], { msg: 'keys withdrawn from the key set verify no token from now on', url: this.config.url, kids: [...withdrawn] });
+                for (const listener of this.withdrawnListeners) {
+                    listener(withdrawn);
+                }
+            }
         }
         catch (err) {
             this.lastAttemptFailed = true;

@@ -63,6 +63,13 @@ const internals = {
     normalize(value: unknown): string | null {
 
         return typeof value === 'string' ? value.replace(/\/+$/, '') : null;
+    },
+
+    /** The kid of the key-set key a verified token names; undefined for a token verified with the shared secret. */
+    keySetKid(artifacts: HapiJwt.Artifacts): string | undefined {
+
+        const { alg, kid } = artifacts.decoded.header as { alg: string; kid?: unknown };
+        return isAsymmetric(alg) && typeof kid === 'string' ? kid : undefined;
     }
 };
 
@@ -166,6 +173,9 @@ export const authPlugin: Plugin<AuthConfig> = {
         });
 
         const verified = new VerifiedTokens(internals.maxVerifiedTokens);
+        // A key withdrawn from the key set stops its remembered tokens too, at the refresh that withdraws it.
+        keySet?.onKeysWithdrawn((kids) => verified.forgetKeys(kids));
+
         server.auth.scheme('remembered-jwt', () => ({
             async authenticate(request, h) {
 
@@ -185,8 +195,9 @@ export const authPlugin: Plugin<AuthConfig> = {
                     const { credentials, artifacts = {} } = await server.auth.test(internals.verifyingStrategy, request);
                     if (token !== null) {
                         // @hapi/jwt's artifacts, typed by hapi as a plain record.
-                        const untilSec = verifiedUntilSec(artifacts as unknown as HapiJwt.Artifacts, config);
-                        verified.set(token, { credentials, artifacts, untilSec });
+                        const jwtArtifacts = artifacts as unknown as HapiJwt.Artifacts;
+                        const untilSec = verifiedUntilSec(jwtArtifacts, config);
+                        verified.set(token, { credentials, artifacts, untilSec, kid: internals.keySetKid(jwtArtifacts) });
                     }
 
                     return h.authenticated({ credentials, artifacts });

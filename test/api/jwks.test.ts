@@ -45,6 +45,13 @@ const ec = pair('ec-1', 'ec', 'ES256');
 const edRotated = pair('ed-2', 'ed25519', 'EdDSA');
 const stranger = pair('ed-1', 'ed25519', 'EdDSA');          // same kid, another key
 
+// Keys signing can no longer be had with (signingKeyFromJwk refuses them), as a key set could still serve them.
+const shortRsa = [512, 1024].map((modulusLength) => {
+
+    const { privateKey, publicKey } = Crypto.generateKeyPairSync('rsa', { modulusLength });
+    return { kid: `rsa-${modulusLength}`, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: `rsa-${modulusLength}`, alg: 'RS256' } };
+});
+
 
 let hosts = 0;
 
@@ -150,6 +157,33 @@ test('a rotated key appears after a refetch and is accepted', async (t) => {
     t.is(auth.state.fetches, 2);
 });
 
+test('a key withdrawn from the key set stops at the next refresh, also for a token already remembered', async (t) => {
+
+    const auth = authServer(jwks(ed, edRotated));
+    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' });
+    const seen: unknown[] = [];
+    server.server.ext('onPostAuth', (request, h) => {
+
+        seen.push(request.auth.artifacts);
+        return h.continue;
+    });
+
+    const token = betterAuthToken(ed, auth.base);
+    t.is((await list(server, token)).statusCode, 200);
+    t.is((await list(server, token)).statusCode, 200);
+    t.is(seen[1], seen[0], 'remembered: the second request used the first one\'s verification');
+
+    auth.state.answer = jwks(edRotated);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    // An unknown kid refreshes the set, which no longer holds ed-1.
+    t.is((await list(server, betterAuthToken(pair('unknown', 'ed25519', 'EdDSA'), auth.base))).statusCode, 401);
+    t.is(auth.state.fetches, 2);
+
+    t.is((await list(server, token)).statusCode, 401);
+    t.is((await list(server, betterAuthToken(edRotated, auth.base))).statusCode, 200, 'the key still served still works');
+});
+
 test('a key set that goes down: known keys keep working, unknown ones get 401, never a 500', async (t) => {
 
     const auth = authServer(jwks(ed));
@@ -220,16 +254,10 @@ test('junk entries in the key set are skipped; the good keys still work', async 
 
 test('a token signed with an RSA key under 2048 bits is refused, the 2048-bit key beside it works', async (t) => {
 
-    const short = [512, 1024].map((modulusLength) => {
-
-        const { privateKey, publicKey } = Crypto.generateKeyPairSync('rsa', { modulusLength });
-        return { kid: `rsa-${modulusLength}`, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: `rsa-${modulusLength}`, alg: 'RS256' } };
-    });
-
-    const auth = authServer(() => [200, { keys: [...short.map((k) => k.publicJwk), rsa.publicJwk] }]);
+    const auth = authServer(() => [200, { keys: [...shortRsa.map((k) => k.publicJwk), rsa.publicJwk] }]);
     const server = await api(t, auth.base);
 
-    for (const { kid, privateKey } of short) {
+    for (const { kid, privateKey } of shortRsa) {
         // Signed by hand: signingKeyFromJwk refuses such a key.
         const claims = { sub: 'factored', iss: auth.base, aud: auth.base, iat: nowSec(), exp: nowSec() + 900 };
         const token = Jwt.token.generate(claims, { key: privateKey as unknown as Buffer, algorithm: 'RS256' }, { typ: false, header: { kid } });

@@ -17,6 +17,9 @@ const rsa = (kid: string, modulusLength: number) => {
     return { kid, privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256' }, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256' } };
 };
 
+// Made before any test runs: generating an RSA key blocks the event loop, and with it other tests' fetches.
+const rsaKeys = [rsa('rsa-512', 512), rsa('rsa-1024', 1024), rsa('rsa-2048', 2048)];
+
 let hosts = 0;
 
 type Answer = () => [number, unknown] | [number, unknown, Record<string, string>];
@@ -27,7 +30,7 @@ function keySet(answers: Answer[], settings: Partial<JwksConfig> = {}) {
     const state = { fetches: 0, now: 1_000_000, logs: [] as { tags: string[]; data: object }[] };
     nock(base).persist().get('/jwks').reply(() => answers[Math.min(state.fetches++, answers.length - 1)]());
 
-    const config: JwksConfig = { url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 1000, ...settings };
+    const config: JwksConfig = { url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 10_000, ...settings };
     const set = new JwksKeySet(config, (tags, data) => state.logs.push({ tags, data }), () => state.now);
     return { set, state };
 }
@@ -155,6 +158,24 @@ test('a body over the bound is refused, whatever its Content-Length says; the kn
     }
 });
 
+test('a fetch that withdraws keys (gone, or a kid now naming another key) tells the listeners which', async (t) => {
+
+    const [a, b, c] = [key('a'), key('b'), key('c')];
+    const { set, state } = keySet([() => [200, { keys: [a, b, c] }], () => [200, { keys: [a, b, c] }], () => [200, { keys: [a, key('b')] }]], { refetchIntervalSec: 1 });
+    const withdrawn: string[][] = [];
+    set.onKeysWithdrawn((kids) => withdrawn.push([...kids]));
+
+    await set.refresh();
+    state.now += 1000;
+    await set.refresh();
+    t.deepEqual(withdrawn, [], 'the same set withdraws nothing');
+
+    state.now += 1000;
+    await set.refresh();
+    t.deepEqual(withdrawn, [['b', 'c']]);
+    t.like(state.logs.find((entry) => entry.tags.includes('info'))?.data, { msg: 'keys withdrawn from the key set verify no token from now on', kids: ['b', 'c'] });
+});
+
 test('importJwks keeps signature keys with a kid and skips the rest', (t) => {
 
     const good = key('good');
@@ -168,13 +189,12 @@ test('importJwks keeps signature keys with a kid and skips the rest', (t) => {
 
 test('RSA keys under 2048 bits are skipped, named in the log, and refused for signing', async (t) => {
 
-    const keys = [rsa('rsa-512', 512), rsa('rsa-1024', 1024), rsa('rsa-2048', 2048)];
-    const imported = importJwks({ keys: keys.map((k) => k.publicJwk) });
+    const imported = importJwks({ keys: rsaKeys.map((k) => k.publicJwk) });
     t.deepEqual([...imported.keys.keys()], ['rsa-2048']);
     t.is(imported.skipped, 2);
     t.deepEqual(imported.shortRsa, [{ kid: 'rsa-512', bits: 512 }, { kid: 'rsa-1024', bits: 1024 }]);
 
-    const { set, state } = keySet([() => [200, { keys: keys.map((k) => k.publicJwk) }]]);
+    const { set, state } = keySet([() => [200, { keys: rsaKeys.map((k) => k.publicJwk) }]]);
     t.is(await set.find('rsa-512'), null);
     t.truthy(await set.find('rsa-2048'));
     t.like(state.logs.find((entry) => entry.tags.includes('warn'))?.data, {
@@ -183,9 +203,9 @@ test('RSA keys under 2048 bits are skipped, named in the log, and refused for si
         shortRsaKeys: ['rsa-512 (512 bits)', 'rsa-1024 (1024 bits)']
     });
 
-    for (const short of keys.slice(0, 2)) {
+    for (const short of rsaKeys.slice(0, 2)) {
         t.throws(() => signingKeyFromJwk(short.privateJwk), { message: `an RSA key of ${short.kid.slice(4)} bits is too short to sign with: the key set refuses RSA keys under 2048 bits` });
     }
 
-    t.like(signingKeyFromJwk(keys[2].privateJwk), { algorithm: 'RS256', kid: 'rsa-2048' });
+    t.like(signingKeyFromJwk(rsaKeys[2].privateJwk), { algorithm: 'RS256', kid: 'rsa-2048' });
 });

@@ -1,5 +1,9 @@
-import test from 'ava';
+import Crypto from 'node:crypto';
 
+import test from 'ava';
+import nock from 'nock';
+
+import { JwksKeySet } from '../../src/auth/jwks';
 import { verifiedUntilSec } from '../../src/auth/jwt';
 import { VerifiedTokens } from '../../src/auth/verified-tokens';
 import { parseAuthConfig } from '../../src/config';
@@ -44,6 +48,47 @@ test('bounded: past its size the oldest entry goes', (t) => {
     tokens.set('two', entry('2', 200));
     t.is(tokens.size, 2, 'setting a known token again evicts nothing');
     t.truthy(tokens.get('three'));
+});
+
+test('forgetKeys forgets the tokens verified with those key-set keys, and no other', (t) => {
+
+    const tokens = new VerifiedTokens(10, () => 0);
+    tokens.set('hs', entry('shared-secret', 100));
+    tokens.set('a1', { ...entry('alice', 100), kid: 'a' });
+    tokens.set('a2', { ...entry('bob', 100), kid: 'a' });
+    tokens.set('b1', { ...entry('carol', 100), kid: 'b' });
+
+    tokens.forgetKeys(new Set(['a', 'z']));
+    t.is(tokens.get('a1'), null);
+    t.is(tokens.get('a2'), null);
+    t.truthy(tokens.get('b1'));
+    t.truthy(tokens.get('hs'));
+    t.is(tokens.size, 2);
+});
+
+test('a key withdrawn at the max-age refresh forgets its remembered tokens', async (t) => {
+
+    const base = 'https://verified-tokens.example.test';
+    const jwk = (kid: string) => ({ ...Crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA' });
+    const answers = [{ keys: [jwk('old'), jwk('new')] }, { keys: [jwk('new')] }];
+    nock(base).get('/jwks').reply(200, answers[0]).get('/jwks').reply(200, answers[1]);
+    t.teardown(() => nock.cleanAll());
+
+    let nowMs = 1_000_000_000;
+    const keySet = new JwksKeySet({ url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 1000 }, () => undefined, () => nowMs);
+    const tokens = new VerifiedTokens(10, () => Math.floor(nowMs / 1000));
+    keySet.onKeysWithdrawn((kids) => tokens.forgetKeys(kids));
+
+    t.truthy(await keySet.find('old'));
+    tokens.set('signed-by-old', { ...entry('alice', 1_000_000_000), kid: 'old' });
+
+    nowMs += 601_000;                                   // past JWKS_MAX_AGE_S: the next find refreshes
+    t.truthy(await keySet.find('new'));
+    t.truthy(tokens.get('signed-by-old'), 'until the refresh answers');
+    await keySet.refresh();
+
+    t.is(tokens.get('signed-by-old'), null);
+    t.is(await keySet.find('old'), null);
 });
 
 test('remembered until exp plus the skew; a key set token no longer than the key set is trusted without a refresh', (t) => {
