@@ -3,9 +3,11 @@ import Crypto from 'node:crypto';
 import type { HapiJwt } from '@hapi/jwt';
 
 import type { JwksConfig } from '../config';
+import type { components } from '../generated/openapi';
 
 
-export type JwksState = 'ok' | 'stale' | 'unreachable';
+/** The key set's state as /health reports it (`disabled` is the absence of a key set). */
+export type JwksState = Exclude<components['schemas']['JwksState'], 'disabled'>;
 
 
 export interface VerificationKey {
@@ -251,14 +253,30 @@ export class JwksKeySet {
             return 'unreachable';
         }
 
-        const old = this.now() - this.fetchedAt > 2 * this.config.maxAgeSec * 1000;
-        return this.lastAttemptFailed || old ? 'stale' : 'ok';
+        const age = this.now() - this.fetchedAt;
+        if (age > this.config.maxStaleSec * 1000) {
+            return 'expired';
+        }
+
+        return this.lastAttemptFailed || age > 2 * this.config.maxAgeSec * 1000 ? 'stale' : 'ok';
     }
 
-    /** The key with this kid, fetching the set again when it is unknown (rate-limited). */
+    /**
+     * The second from which no key of the set verifies unless a fetch succeeds first: the last successful fetch plus
+     * JWKS_MAX_STALE_S. What was verified with the set is not to be taken as verified past it either.
+     */
+    trustedUntilSec(): number {
+
+        return Math.floor(this.fetchedAt / 1000) + this.config.maxStaleSec;
+    }
+
+    /**
+     * The key with this kid, fetching the set again when it is unknown (rate-limited). Keys whose last successful
+     * fetch is older than JWKS_MAX_STALE_S are not served: the auth server may have withdrawn them long since.
+     */
     async find(kid: string): Promise<VerificationKey | null> {
 
-        const known = this.keys?.get(kid);
+        const known = this.current()?.get(kid);
         if (known) {
             if (this.now() - this.fetchedAt > this.config.maxAgeSec * 1000) {
                 void this.refresh();        // Serve the known key now; pick up revocations in the background.
@@ -268,7 +286,13 @@ export class JwksKeySet {
         }
 
         await this.refresh();
-        return this.keys?.get(kid) ?? null;
+        return this.current()?.get(kid) ?? null;
+    }
+
+    /** The keys, unless they are older than JWKS_MAX_STALE_S. */
+    private current(): Map<string, VerificationKey> | null {
+
+        return this.now() - this.fetchedAt > this.config.maxStaleSec * 1000 ? null : this.keys;
     }
 
     /** Fetches the key set unless a fetch is under way (then waits for it) or one was tried too recently. */
@@ -319,7 +343,9 @@ export class JwksKeySet {
         catch (err) {
             this.lastAttemptFailed = true;
             this.log(['error', 'jwks'], {
-                msg: 'could not fetch the key set; known keys stay in use',
+                msg: this.keys && !this.current() ?
+                    'could not fetch the key set; the known keys are older than JWKS_MAX_STALE_S and verify no token' :
+                    'could not fetch the key set; known keys stay in use',
                 url: this.config.url,
                 reason: (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : (err as Error).message,
                 ...(err instanceof JwksFetchError ? err.details : {})

@@ -7,6 +7,7 @@ import { unstorableText } from '../data/text';
 import { JwksKeySet } from './jwks';
 import { isAsymmetric, verificationKeys } from './keys';
 import { VerifiedTokens } from './verified-tokens';
+import type { VerifiedToken } from './verified-tokens';
 
 
 declare module '@hapi/hapi' {
@@ -65,11 +66,12 @@ const internals = {
         return typeof value === 'string' ? value.replace(/\/+$/, '') : null;
     },
 
-    /** The kid of the key-set key a verified token names; undefined for a token verified with the shared secret. */
-    keySetKid(artifacts: HapiJwt.Artifacts): string | undefined {
+    /** How a verified token is remembered: a token verified with the key set under its kid, which withdrawing the key forgets. */
+    remembered(artifacts: HapiJwt.Artifacts, config: AuthConfig, keySet: JwksKeySet | null): Pick<VerifiedToken, 'untilSec' | 'kid'> {
 
+        const untilSec = verifiedUntilSec(artifacts, config, keySet);
         const { alg, kid } = artifacts.decoded.header as { alg: string; kid?: unknown };
-        return isAsymmetric(alg) && typeof kid === 'string' ? kid : undefined;
+        return keySet && isAsymmetric(alg) && typeof kid === 'string' ? { untilSec, kid } : { untilSec };
     }
 };
 
@@ -126,14 +128,19 @@ export function validateClaims(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, co
 
 /**
  * Until when a verified token may be taken as verified again: its exp (plus the skew the check tolerates), and for a
- * token signed with the key set no longer than the key set is trusted without a refresh, so that a key withdrawn
- * there stops its tokens as soon as it did before.
+ * token signed with the key set no longer than the key set is trusted without a refresh (JWKS_MAX_AGE_S), so that the
+ * token is checked against the key set again when a refresh is due, nor past the moment the key set's keys stop
+ * verifying (JWKS_MAX_STALE_S after their last successful fetch).
  */
-export function verifiedUntilSec(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, nowSec = Math.floor(Date.now() / 1000)): number {
+export function verifiedUntilSec(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, keySet: Pick<JwksKeySet, 'trustedUntilSec'> | null, nowSec = Math.floor(Date.now() / 1000)): number {
 
     const payload = artifacts.decoded.payload as HapiJwt.Payload;
     const untilSec = (payload.exp as number) + config.clockSkewSec;
-    return isAsymmetric(artifacts.decoded.header.alg) && config.jwks ? Math.min(untilSec, nowSec + config.jwks.maxAgeSec) : untilSec;
+    if (!isAsymmetric(artifacts.decoded.header.alg) || !config.jwks) {
+        return untilSec;
+    }
+
+    return Math.min(untilSec, nowSec + config.jwks.maxAgeSec, keySet?.trustedUntilSec() ?? Infinity);
 }
 
 
@@ -195,9 +202,8 @@ export const authPlugin: Plugin<AuthConfig> = {
                     const { credentials, artifacts = {} } = await server.auth.test(internals.verifyingStrategy, request);
                     if (token !== null) {
                         // @hapi/jwt's artifacts, typed by hapi as a plain record.
-                        const jwtArtifacts = artifacts as unknown as HapiJwt.Artifacts;
-                        const untilSec = verifiedUntilSec(jwtArtifacts, config);
-                        verified.set(token, { credentials, artifacts, untilSec, kid: internals.keySetKid(jwtArtifacts) });
+                        const remembered = internals.remembered(artifacts as unknown as HapiJwt.Artifacts, config, keySet);
+                        verified.set(token, { credentials, artifacts, ...remembered });
                     }
 
                     return h.authenticated({ credentials, artifacts });

@@ -5,6 +5,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import Jwt from '@hapi/jwt';
 import nock from 'nock';
 
+import { JwksKeySet } from '../../src/auth/jwks';
 import { signingKeyFromJwk, mintToken } from '../../src/auth/tokens';
 import type { SigningKey } from '../../src/auth/tokens';
 import type { TestApi } from '../helpers/api';
@@ -200,6 +201,27 @@ test('a key set that goes down: known keys keep working, unknown ones get 401, n
     const health = await server.request({ method: 'GET', url: '/health' });
     t.is(health.statusCode, 200);
     t.is((health.result as { jwks: string }).jwks, 'stale');
+});
+
+test('/health reports keys older than JWKS_MAX_STALE_S as expired, a 200 all the same', async (t) => {
+
+    const auth = authServer(jwks(ed));
+    const server = await api(t, auth.base);
+
+    // The route reports the server's key set, here one on a clock of the test's own.
+    let nowMs = Date.now();
+    const keySet = new JwksKeySet(server.config.auth.jwks!, () => undefined, () => nowMs);
+    server.server.app.jwks = keySet;
+    await keySet.refresh();
+    t.like((await server.request({ method: 'GET', url: '/health' })).result, { status: 'ok', jwks: 'ok' });
+
+    auth.state.answer = () => [503, 'Service Unavailable'];
+    nowMs += 86_401_000;
+    await keySet.refresh();
+
+    const health = await server.request({ method: 'GET', url: '/health' });
+    t.is(health.statusCode, 200);
+    t.like(health.result, { status: 'ok', jwks: 'expired' });
 });
 
 test('a key set that is down from the start: the server starts, HS256 works, kid tokens get 401', async (t) => {

@@ -30,7 +30,7 @@ function keySet(answers: Answer[], settings: Partial<JwksConfig> = {}) {
     const state = { fetches: 0, now: 1_000_000, logs: [] as { tags: string[]; data: object }[] };
     nock(base).persist().get('/jwks').reply(() => answers[Math.min(state.fetches++, answers.length - 1)]());
 
-    const config: JwksConfig = { url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 10_000, ...settings };
+    const config: JwksConfig = { url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, maxStaleSec: 86_400, timeoutMs: 10_000, ...settings };
     const set = new JwksKeySet(config, (tags, data) => state.logs.push({ tags, data }), () => state.now);
     return { set, state };
 }
@@ -85,12 +85,38 @@ test('keys not refreshed for twice the max age are stale even without a failure'
     t.is(set.state(), 'stale');
 });
 
+test('keys older than JWKS_MAX_STALE_S verify nothing while the auth server is unreachable, and again once it answers', async (t) => {
+
+    let up = true;
+    const { set, state } = keySet([() => (up ? [200, { keys: [key('a')] }] : [503, 'down'])], { maxAgeSec: 600, maxStaleSec: 3600 });
+    t.truthy(await set.find('a'));
+    t.is(set.trustedUntilSec(), 1000 + 3600);
+
+    up = false;
+    state.now += 3_000_000;
+    t.truthy(await set.find('a'), 'older than the max age, within the max stale: served while the refresh fails');
+    await set.refresh();
+    t.is(set.state(), 'stale');
+
+    state.now += 601_000;
+    t.is(set.state(), 'expired');
+    t.is(await set.find('a'), null);
+    t.is(state.fetches, 3, 'the expired key asked for a fetch');
+    t.like(state.logs.at(-1)?.data, { msg: 'could not fetch the key set; the known keys are older than JWKS_MAX_STALE_S and verify no token', reason: 'HTTP 503' });
+
+    up = true;
+    state.now += 30_000;
+    t.truthy(await set.find('a'), 'a successful fetch brings the keys back');
+    t.is(set.state(), 'ok');
+    t.is(set.trustedUntilSec(), 4631 + 3600);
+});
+
 test('a fetch that takes too long fails, and is logged as such', async (t) => {
 
     const base = `https://keyset-slow.example.test`;
     nock(base).get('/jwks').delay(2000).reply(200, { keys: [] });
     const logs: object[] = [];
-    const set = new JwksKeySet({ url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 200 }, (_tags, data) => logs.push(data));
+    const set = new JwksKeySet({ url: `${base}/jwks`, baseUrl: base, refetchIntervalSec: 30, maxAgeSec: 600, maxStaleSec: 86_400, timeoutMs: 200 }, (_tags, data) => logs.push(data));
 
     t.is(await set.find('a'), null);
     t.is(set.state(), 'unreachable');
