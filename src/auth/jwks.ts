@@ -192,8 +192,9 @@ export function importJwks(document: unknown): ImportedJwks {
 
 /**
  * Fetches and imports a key set from its own address only: a redirect is refused rather than followed, since the
- * address it names (an internal one, say) was never configured. Throws a JwksFetchError for an answer refused as it
- * stands, and whatever fetch throws (a timeout, a refused connection) otherwise.
+ * address it names (an internal one, say) was never configured; the body is read up to maxJwksBytes. Throws a
+ * JwksFetchError for an answer refused as it stands, and whatever fetch throws (a timeout, a refused connection)
+ * otherwise. The server's key set and todo-admin doctor both fetch with this, so both refuse the same answers.
  */
 export async function fetchJwks(url: string, timeoutMs: number): Promise<ImportedJwks> {
 
@@ -225,7 +226,8 @@ export async function fetchJwks(url: string, timeoutMs: number): Promise<Importe
 /**
  * Better Auth's public keys, fetched from its JWKS endpoint and kept in memory. An unknown kid fetches the set
  * again, at most once per refetch interval however many requests ask; a failed fetch keeps the keys already
- * known. Nothing here throws into a request: a key that cannot be had is simply not found.
+ * known, until their last successful fetch is older than JWKS_MAX_STALE_S. Nothing here throws into a request: a
+ * key that cannot be had is simply not found.
  */
 export class JwksKeySet {
 
