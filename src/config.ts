@@ -51,6 +51,8 @@ export interface JwksConfig {
     refetchIntervalSec: number;
     /** Keys older than this are refreshed in the background. */
     maxAgeSec: number;
+    /** Keys whose last successful fetch is older than this verify no token until a fetch succeeds (at least maxAgeSec). */
+    maxStaleSec: number;
     timeoutMs: number;
 }
 
@@ -666,11 +668,18 @@ export function parseJwksConfig(env: Env): JwksConfig | null {
     }
 
     const baseUrl = base ? base.replace(/\/+$/, '') : null;
+    const maxAgeSec = internals.integer(env, 'JWKS_MAX_AGE_S', { min: 10, max: 86_400, fallback: 600 });
+    const maxStaleSec = internals.integer(env, 'JWKS_MAX_STALE_S', { min: 10, max: 7 * 86_400, fallback: 86_400 });
+    if (maxStaleSec < maxAgeSec) {
+        throw new ConfigError('JWKS_MAX_STALE_S', `must be at least JWKS_MAX_AGE_S (${maxAgeSec}), not ${maxStaleSec}: keys would expire before their refresh is due`);
+    }
+
     return {
         url: explicit ?? `${baseUrl}/api/auth/jwks`,
         baseUrl,
         refetchIntervalSec: internals.integer(env, 'JWKS_REFETCH_INTERVAL_S', { min: 1, max: 3600, fallback: 30 }),
-        maxAgeSec: internals.integer(env, 'JWKS_MAX_AGE_S', { min: 10, max: 86_400, fallback: 600 }),
+        maxAgeSec,
+        maxStaleSec,
         timeoutMs: internals.integer(env, 'JWKS_TIMEOUT_MS', { min: 100, max: 60_000, fallback: 3000 })
     };
 }

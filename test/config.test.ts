@@ -129,7 +129,7 @@ test('a CORS origin that is not a URL', refused, { CORS_ORIGINS: 'app.example.co
 test('BETTER_AUTH_URL turns on the key set at /api/auth/jwks, with a normalised base URL', (t) => {
 
     const config = parseConfig({ BETTER_AUTH_SECRET: secret, BETTER_AUTH_URL: 'https://app.example.com///' });
-    t.deepEqual(config.auth.jwks, { url: 'https://app.example.com/api/auth/jwks', baseUrl: 'https://app.example.com', refetchIntervalSec: 30, maxAgeSec: 600, timeoutMs: 3000 });
+    t.deepEqual(config.auth.jwks, { url: 'https://app.example.com/api/auth/jwks', baseUrl: 'https://app.example.com', refetchIntervalSec: 30, maxAgeSec: 600, maxStaleSec: 86_400, timeoutMs: 3000 });
     t.true(config.auth.allowHs256);
     t.is(config.auth.issuer, null, 'the base URL is the default for Better Auth\'s tokens only, not JWT_ISSUER');
 
@@ -147,6 +147,14 @@ test('JWT_ALLOW_HS256=false needs a key set and no secret', (t) => {
     const config = parseConfig({ JWT_ALLOW_HS256: 'false', BETTER_AUTH_URL: 'https://app.example.com' });
     t.false(config.auth.allowHs256);
     t.is(config.auth.secret, null);
+});
+
+test('a JWKS_MAX_STALE_S under JWKS_MAX_AGE_S', refused, { BETTER_AUTH_URL: 'https://app.example.com', JWKS_MAX_AGE_S: '600', JWKS_MAX_STALE_S: '599' }, 'JWKS_MAX_STALE_S');
+test('a JWKS_MAX_STALE_S over a week', refused, { BETTER_AUTH_URL: 'https://app.example.com', JWKS_MAX_STALE_S: String(7 * 86_400 + 1) }, 'JWKS_MAX_STALE_S');
+
+test('JWKS_MAX_STALE_S may equal JWKS_MAX_AGE_S', (t) => {
+
+    t.like(parseConfig({ BETTER_AUTH_SECRET: secret, BETTER_AUTH_URL: 'https://app.example.com', JWKS_MAX_AGE_S: '60', JWKS_MAX_STALE_S: '60' }).auth.jwks, { maxAgeSec: 60, maxStaleSec: 60 });
 });
 
 test('HS256 off with no key set', refused, { JWT_ALLOW_HS256: 'false' }, 'JWT_ALLOW_HS256');

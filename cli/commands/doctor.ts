@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import type { Config, DatabaseConfig, DatabaseTls, Env } from '../../src/config';
 import { ConfigError, developmentSecretFile, parseConfig } from '../../src/config';
-import { importJwks } from '../../src/auth/jwks';
+import { JwksFetchError, fetchJwks, minRsaModulusBits } from '../../src/auth/jwks';
 import type { ConnectionSecurity, Database } from '../../src/data/database';
 import { connectionSecurity, DatabaseTlsError, isDatabaseUnavailable, postgresConnection } from '../../src/data/database';
 import type { ServerTls } from '../../src/data/diagnostics';
@@ -195,20 +195,17 @@ const internals = {
             internals.fail('jwks', `${detail}: with JWT_ALLOW_HS256=false no token can be verified`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up'));
 
         try {
-            const response = await fetch(jwks.url, { signal: AbortSignal.timeout(internals.jwksTimeoutMs), headers: { accept: 'application/json' } });
-            if (!response.ok) {
-                return problem(`${jwks.url} answered HTTP ${response.status}`);
-            }
-
-            const { keys, skipped } = importJwks(await response.json());
+            // The server's own fetch, so that what it refuses (a redirect, a weak key...) is refused here too.
+            const { keys, skipped, shortRsa } = await fetchJwks(jwks.url, internals.jwksTimeoutMs);
+            const short = shortRsa.length ? `; RSA keys under ${minRsaModulusBits} bits: ${shortRsa.map(({ kid, bits }) => `${kid} (${bits})`).join(', ')}` : '';
             if (!keys.size) {
-                return problem(`${jwks.url} holds no usable signing key${skipped ? ` (${skipped} skipped)` : ''}`);
+                return problem(`${jwks.url} holds no usable signing key${skipped ? ` (${skipped} skipped${short})` : ''}`);
             }
 
-            return internals.ok('jwks', `${keys.size} key${keys.size > 1 ? 's' : ''} at ${jwks.url} (${[...keys.keys()].join(', ')})${skipped ? `, ${skipped} unusable entries skipped` : ''}`);
+            return internals.ok('jwks', `${keys.size} key${keys.size > 1 ? 's' : ''} at ${jwks.url} (${[...keys.keys()].join(', ')})${skipped ? `, ${skipped} unusable entries skipped${short}` : ''}`);
         }
         catch (err) {
-            return problem(`${jwks.url} cannot be fetched: ${internals.reason(err)}`);
+            return problem(err instanceof JwksFetchError ? `${jwks.url} answered ${err.message}` : `${jwks.url} cannot be fetched: ${internals.reason(err)}`);
         }
     },
 

@@ -7,6 +7,7 @@ import { unstorableText } from '../data/text';
 import { JwksKeySet } from './jwks';
 import { isAsymmetric, verificationKeys } from './keys';
 import { VerifiedTokens } from './verified-tokens';
+import type { VerifiedToken } from './verified-tokens';
 
 
 declare module '@hapi/hapi' {
@@ -85,6 +86,14 @@ const internals = {
     typed(typ: unknown): boolean {
 
         return typ === undefined || (typeof typ === 'string' && internals.acceptedTypes.has(typ.toLowerCase().replace(/^application\//, '')));
+    },
+
+    /** How a verified token is remembered: a token verified with the key set under its kid, which withdrawing the key forgets. */
+    remembered(artifacts: HapiJwt.Artifacts, config: AuthConfig, keySet: JwksKeySet | null): Pick<VerifiedToken, 'untilSec' | 'kid'> {
+
+        const untilSec = verifiedUntilSec(artifacts, config, keySet);
+        const { alg, kid } = artifacts.decoded.header as { alg: string; kid?: unknown };
+        return keySet && isAsymmetric(alg) && typeof kid === 'string' ? { untilSec, kid } : { untilSec };
     }
 };
 
@@ -144,14 +153,19 @@ export function validateClaims(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, co
 
 /**
  * Until when a verified token may be taken as verified again: its exp (plus the skew the check tolerates), and for a
- * token signed with the key set no longer than the key set is trusted without a refresh, so that a key withdrawn
- * there stops its tokens as soon as it did before.
+ * token signed with the key set no longer than the key set is trusted without a refresh (JWKS_MAX_AGE_S), so that the
+ * token is checked against the key set again when a refresh is due, nor past the moment the key set's keys stop
+ * verifying (JWKS_MAX_STALE_S after their last successful fetch).
  */
-export function verifiedUntilSec(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, nowSec = Math.floor(Date.now() / 1000)): number {
+export function verifiedUntilSec(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, config: AuthConfig, keySet: Pick<JwksKeySet, 'trustedUntilSec'> | null, nowSec = Math.floor(Date.now() / 1000)): number {
 
     const payload = artifacts.decoded.payload as HapiJwt.Payload;
     const untilSec = (payload.exp as number) + config.clockSkewSec;
-    return isAsymmetric(artifacts.decoded.header.alg) && config.jwks ? Math.min(untilSec, nowSec + config.jwks.maxAgeSec) : untilSec;
+    if (!isAsymmetric(artifacts.decoded.header.alg) || !config.jwks) {
+        return untilSec;
+    }
+
+    return Math.min(untilSec, nowSec + config.jwks.maxAgeSec, keySet?.trustedUntilSec() ?? Infinity);
 }
 
 
@@ -191,6 +205,9 @@ export const authPlugin: Plugin<AuthOptions> = {
         });
 
         const verified = new VerifiedTokens(internals.maxVerifiedTokens);
+        // A key withdrawn from the key set stops its remembered tokens too, at the refresh that withdraws it.
+        keySet?.onKeysWithdrawn((kids) => verified.forgetKeys(kids));
+
         server.auth.scheme('remembered-jwt', () => ({
             async authenticate(request, h) {
 
@@ -218,8 +235,8 @@ export const authPlugin: Plugin<AuthOptions> = {
                     const { credentials, artifacts = {} } = await server.auth.test(internals.verifyingStrategy, request);
                     if (token !== null) {
                         // @hapi/jwt's artifacts, typed by hapi as a plain record.
-                        const untilSec = verifiedUntilSec(artifacts as unknown as HapiJwt.Artifacts, config);
-                        verified.set(token, { credentials, artifacts, untilSec });
+                        const remembered = internals.remembered(artifacts as unknown as HapiJwt.Artifacts, config, keySet);
+                        verified.set(token, { credentials, artifacts, ...remembered });
                     }
 
                     return h.authenticated({ credentials, artifacts });

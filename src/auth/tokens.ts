@@ -4,7 +4,7 @@ import Jwt from '@hapi/jwt';
 import type { HapiJwt } from '@hapi/jwt';
 
 import type { AuthConfig } from '../config';
-import { jwkAlgorithms } from './jwks';
+import { jwkAlgorithms, minRsaModulusBits, shortRsaModulus } from './jwks';
 
 
 export interface SigningKey {
@@ -48,6 +48,11 @@ export function signingKeyFromJwk(jwk: Crypto.JsonWebKey & { alg?: string; kid?:
     }
 
     const key = Crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+    const bits = shortRsaModulus(key);
+    if (bits !== null) {
+        throw new Error(`an RSA key of ${bits} bits is too short to sign with: the key set refuses RSA keys under ${minRsaModulusBits} bits`);
+    }
+
     return { key, algorithm: algorithms[0], kid: typeof jwk.kid === 'string' ? jwk.kid : undefined };
 }
 

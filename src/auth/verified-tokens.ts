@@ -6,6 +6,8 @@ export interface VerifiedToken {
     artifacts: AuthArtifacts;
     /** The second from which the token is no longer accepted (its exp, plus the clock skew tolerated). */
     untilSec: number;
+    /** The kid of the key-set key that verified the token; absent for the shared secret. */
+    kid?: string;
 }
 
 
@@ -39,6 +41,19 @@ export class VerifiedTokens {
         }
 
         return entry;
+    }
+
+    /**
+     * Forgets the tokens verified with these key-set keys. Runs when a refresh of the key set withdraws keys (rare),
+     * so that the lookup of a remembered token stays one Map lookup.
+     */
+    forgetKeys(kids: ReadonlySet<string>): void {
+
+        for (const [token, entry] of this.entries) {
+            if (entry.kid !== undefined && kids.has(entry.kid)) {
+                this.entries.delete(token);
+            }
+        }
     }
 
     set(token: string, entry: VerifiedToken): void {

@@ -14,7 +14,8 @@ export interface paths {
         /**
          * Readiness (the process and its database)
          * @description 200 when the database answers a query within its timeout, 503 when it does not. The state of Better Auth's
-         *     key set is reported in `jwks` but never fails the check: tokens it already knows keep working.
+         *     key set is reported in `jwks` but never fails the check: tokens signed with the shared secret keep working,
+         *     and so do the known keys until they are older than `JWKS_MAX_STALE_S`.
          */
         get: operations["getHealth"];
         put?: never;
@@ -299,11 +300,12 @@ export interface components {
         };
         /**
          * @description Better Auth's key set, reported without affecting the status: `ok` (fetched recently), `stale` (known keys
-         *     in use, the last refresh failed or is overdue), `unreachable` (no key could be fetched yet), `disabled`
-         *     (no BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL).
+         *     in use, the last refresh failed or is overdue), `expired` (the last successful fetch is older than
+         *     `JWKS_MAX_STALE_S`: no key of the set verifies a token until a fetch succeeds), `unreachable` (no key could
+         *     be fetched yet), `disabled` (no BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL).
          * @enum {string}
          */
-        JwksState: "ok" | "stale" | "unreachable" | "disabled";
+        JwksState: "ok" | "stale" | "expired" | "unreachable" | "disabled";
         Liveness: {
             /** @constant */
             status: "ok";

@@ -2,8 +2,10 @@ import Crypto from 'node:crypto';
 
 import anyTest from 'ava';
 import type { ExecutionContext, TestFn } from 'ava';
+import Jwt from '@hapi/jwt';
 import nock from 'nock';
 
+import { JwksKeySet } from '../../src/auth/jwks';
 import { signingKeyFromJwk, mintToken } from '../../src/auth/tokens';
 import type { SigningKey } from '../../src/auth/tokens';
 import type { TestApi } from '../helpers/api';
@@ -43,6 +45,13 @@ const rsa = pair('rsa-1', 'rsa', 'RS256');
 const ec = pair('ec-1', 'ec', 'ES256');
 const edRotated = pair('ed-2', 'ed25519', 'EdDSA');
 const stranger = pair('ed-1', 'ed25519', 'EdDSA');          // same kid, another key
+
+// Keys signing can no longer be had with (signingKeyFromJwk refuses them), as a key set could still serve them.
+const shortRsa = [512, 1024].map((modulusLength) => {
+
+    const { privateKey, publicKey } = Crypto.generateKeyPairSync('rsa', { modulusLength });
+    return { kid: `rsa-${modulusLength}`, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: `rsa-${modulusLength}`, alg: 'RS256' } };
+});
 
 
 let hosts = 0;
@@ -149,6 +158,33 @@ test('a rotated key appears after a refetch and is accepted', async (t) => {
     t.is(auth.state.fetches, 2);
 });
 
+test('a key withdrawn from the key set stops at the next refresh, also for a token already remembered', async (t) => {
+
+    const auth = authServer(jwks(ed, edRotated));
+    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' });
+    const seen: unknown[] = [];
+    server.server.ext('onPostAuth', (request, h) => {
+
+        seen.push(request.auth.artifacts);
+        return h.continue;
+    });
+
+    const token = betterAuthToken(ed, auth.base);
+    t.is((await list(server, token)).statusCode, 200);
+    t.is((await list(server, token)).statusCode, 200);
+    t.is(seen[1], seen[0], 'remembered: the second request used the first one\'s verification');
+
+    auth.state.answer = jwks(edRotated);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    // An unknown kid refreshes the set, which no longer holds ed-1.
+    t.is((await list(server, betterAuthToken(pair('unknown', 'ed25519', 'EdDSA'), auth.base))).statusCode, 401);
+    t.is(auth.state.fetches, 2);
+
+    t.is((await list(server, token)).statusCode, 401);
+    t.is((await list(server, betterAuthToken(edRotated, auth.base))).statusCode, 200, 'the key still served still works');
+});
+
 test('a key set that goes down: known keys keep working, unknown ones get 401, never a 500', async (t) => {
 
     const auth = authServer(jwks(ed));
@@ -165,6 +201,27 @@ test('a key set that goes down: known keys keep working, unknown ones get 401, n
     const health = await server.request({ method: 'GET', url: '/health' });
     t.is(health.statusCode, 200);
     t.is((health.result as { jwks: string }).jwks, 'stale');
+});
+
+test('/health reports keys older than JWKS_MAX_STALE_S as expired, a 200 all the same', async (t) => {
+
+    const auth = authServer(jwks(ed));
+    const server = await api(t, auth.base);
+
+    // The route reports the server's key set, here one on a clock of the test's own.
+    let nowMs = Date.now();
+    const keySet = new JwksKeySet(server.config.auth.jwks!, () => undefined, () => nowMs);
+    server.server.app.jwks = keySet;
+    await keySet.refresh();
+    t.like((await server.request({ method: 'GET', url: '/health' })).result, { status: 'ok', jwks: 'ok' });
+
+    auth.state.answer = () => [503, 'Service Unavailable'];
+    nowMs += 86_401_000;
+    await keySet.refresh();
+
+    const health = await server.request({ method: 'GET', url: '/health' });
+    t.is(health.statusCode, 200);
+    t.like(health.result, { status: 'ok', jwks: 'expired' });
 });
 
 test('a key set that is down from the start: the server starts, HS256 works, kid tokens get 401', async (t) => {
@@ -215,6 +272,21 @@ test('junk entries in the key set are skipped; the good keys still work', async 
     // An HS256 token naming the symmetric entry is checked against the shared secret only.
     const hmacWithJwkSecret = signHs256({ alg: 'HS256', kid: 'secret' }, { sub: 'x', exp: nowSec() + 60 }, 'not-the-secret-but-long-enough-000000000');
     t.is((await list(server, hmacWithJwkSecret)).statusCode, 401);
+});
+
+test('a token signed with an RSA key under 2048 bits is refused, the 2048-bit key beside it works', async (t) => {
+
+    const auth = authServer(() => [200, { keys: [...shortRsa.map((k) => k.publicJwk), rsa.publicJwk] }]);
+    const server = await api(t, auth.base);
+
+    for (const { kid, privateKey } of shortRsa) {
+        // Signed by hand: signingKeyFromJwk refuses such a key.
+        const claims = { sub: 'factored', iss: auth.base, aud: auth.base, iat: nowSec(), exp: nowSec() + 900 };
+        const token = Jwt.token.generate(claims, { key: privateKey as unknown as Buffer, algorithm: 'RS256' }, { typ: false, header: { kid } });
+        t.is((await list(server, token)).statusCode, 401, kid);
+    }
+
+    t.is((await list(server, betterAuthToken(rsa, auth.base))).statusCode, 200);
 });
 
 test('an HS256 token carrying a public key\'s kid, signed with that public key, is refused', async (t) => {

@@ -229,4 +229,18 @@ test('the key set: its keys counted; unreachable or empty warns while HS256 work
     const only = await internals.doctor(t.context, { ...env, JWT_ALLOW_HS256: 'false' });
     t.is(only.code, 1);
     t.like(internals.check(only.checks, 'jwks'), { status: 'fail', detail: 'https://auth.example.com/api/auth/jwks holds no usable signing key: with JWT_ALLOW_HS256=false no token can be verified' });
+
+    const short = { ...Crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }), kid: 'old-rsa', alg: 'RS256' };
+    nock('https://auth.example.com').get('/api/auth/jwks').times(2).reply(200, { keys: [jwk, short] });
+    t.like(internals.check((await internals.doctor(t.context, env)).checks, 'jwks'), {
+        status: 'ok',
+        detail: '1 key at https://auth.example.com/api/auth/jwks (key-1), 1 unusable entries skipped; RSA keys under 2048 bits: old-rsa (1024)'
+    });
+
+    // The server's own fetch: a redirect is refused, and where it points is never asked.
+    const elsewhere = nock('http://10.1.2.3').get('/keys').times(2).reply(200, { keys: [jwk] });
+    nock('https://auth.example.com').get('/api/auth/jwks').times(2).reply(307, '', { location: 'http://10.1.2.3/keys' });
+    const redirected = await internals.doctor(t.context, env);
+    t.like(internals.check(redirected.checks, 'jwks'), { status: 'warn', detail: 'https://auth.example.com/api/auth/jwks answered HTTP 307, a redirect to http://10.1.2.3/keys, not followed: Better Auth\'s own tokens are refused until it answers (HS256 tokens still work)' });
+    t.false(elsewhere.isDone());
 });

@@ -7,7 +7,7 @@ import type { components } from '../../generated/openapi';
 
 type Schemas = components['schemas'];
 
-const jwks = Joi.string().valid('ok', 'stale', 'unreachable', 'disabled');
+const jwks = Joi.string().valid('ok', 'stale', 'expired', 'unreachable', 'disabled');
 
 
 export const readiness: ServerRoute = {
@@ -37,7 +37,8 @@ export const readiness: ServerRoute = {
 
             const { db, version, probeTimeoutMs } = request.server.app;
 
-            // Reported, never a reason to fail: tokens signed with the shared secret, and known keys, keep working.
+            // Reported, never a reason to fail: tokens signed with the shared secret keep working, and known keys until
+            // JWKS_MAX_STALE_S.
             const jwksState = request.server.app.jwks?.state() ?? 'disabled';
             try {
                 await probeDatabase(db, probeTimeoutMs);
