@@ -241,6 +241,13 @@ const tokenNoise = fc.oneof(
 const headerNames = ['origin', 'access-control-request-method', 'access-control-request-headers', 'if-match', 'if-none-match',
     'idempotency-key', 'accept', 'accept-encoding', 'accept-language', 'x-request-id', 'cookie', 'content-encoding', 'x-forwarded-for'];
 
+// Addresses as a client or a proxy writes X-Forwarded-For: the rate limits read them behind a trusted proxy.
+const forwardedFor = fc.oneof(
+    fc.ipV4(),
+    fc.ipV6(),
+    fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('unknown', '', ' ', '::ffff:10.0.0.1', '999.1.1.1', '_hidden')), { minLength: 2, maxLength: 5 }).map((hops) => hops.join(', '))
+);
+
 const headerValue = fc.oneof(
     fc.constantFrom('http://localhost:3000', 'null', '*', '"abc"', 'W/"abc"', '*, "x"', 'gzip, br', 'identity', 'text/html', '*/*;q=0', 'POST', 'authorization, x-evil'),
     fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 300 }),
@@ -257,7 +264,7 @@ const conditionalHeader = fc.tuple(
 const keyHeader = fc.tuple(fc.constant('idempotency-key'), fc.constantFrom('retry-1', 'retry-2', 'retry-3'));
 
 const extraHeaders = fc.tuple(
-    fc.array(fc.tuple(fc.constantFrom(...headerNames), headerValue), { maxLength: 3 }),
+    fc.array(fc.oneof(fc.tuple(fc.constantFrom(...headerNames), headerValue), fc.tuple(fc.constant('x-forwarded-for'), forwardedFor)), { maxLength: 3 }),
     fc.option(fc.oneof(conditionalHeader, keyHeader), { freq: 3 })
 )
     .map(([pairs, chosen]) => [...new Map(chosen ? [...pairs, chosen] : pairs)]);
@@ -271,7 +278,7 @@ export const keySetKids = ['fuzz-ed', 'fuzz-ec'];
 const signedToken = fc.record({
     header: fc.record({
         alg: fc.constantFrom('HS256', 'HS256', 'HS512', 'none', 'ES256', 'EdDSA'),
-        typ: fc.constantFrom('JWT', 'at+jwt', undefined),
+        typ: fc.oneof(fc.constantFrom('JWT', 'jwt', 'at+jwt', 'application/at+JWT', undefined, 'logout+jwt', 'JOSE', 'secevent+jwt', ''), hostileValue),
         kid: fc.option(fc.oneof(hostileValue, fc.constantFrom(...keySetKids))),
         crit: fc.option(fc.array(hostileText, { maxLength: 2 }))
     }, { requiredKeys: ['alg'] }),
