@@ -21,7 +21,8 @@ test.after.always(async (t) => {
 
 const all = [
     '20261122053000_create_tasks.ts', '20261122053100_create_users.ts',
-    '20261201090000_index_task_lists.ts', '20261201090100_create_idempotency_keys.ts'
+    '20261201090000_index_task_lists.ts', '20261201090100_create_idempotency_keys.ts',
+    '20261206120000_index_idempotency_keys_by_user.ts'
 ];
 
 
@@ -35,11 +36,11 @@ test('status, latest, rollback and latest again', async (t) => {
 
     const up = await cli(['migrate']);
     t.is(up.code, 0);
-    t.regex(up.stdout, new RegExp(`^Applied 4 migration\\(s\\) to .* as batch 1 in \\d+ ms:\n${all.map((name) => ` {2}${name.replace('.', '\\.')}\n`).join('')}$`));
+    t.regex(up.stdout, new RegExp(`^Applied ${all.length} migration\\(s\\) to .* as batch 1 in \\d+ ms:\n${all.map((name) => ` {2}${name.replace('.', '\\.')}\n`).join('')}$`));
 
     const current = await cli(['migrate', 'status']);
     t.is(current.code, 0);
-    t.regex(current.stdout, /Applied \(4\):[\s\S]*Pending \(0\):\n {2}none/);
+    t.regex(current.stdout, new RegExp(`Applied \\(${all.length}\\):[\\s\\S]*Pending \\(0\\):\n {2}none`));
     t.true(await t.context.query((db) => db.schema.hasTable('tasks')));
 
     const again = await cli(['migrate', 'latest', '--json']);
@@ -48,7 +49,7 @@ test('status, latest, rollback and latest again', async (t) => {
 
     const down = await cli(['migrate', 'rollback']);
     t.is(down.code, 0);
-    t.regex(down.stdout, /Rolled back 4 migration\(s\)/);
+    t.regex(down.stdout, new RegExp(`Rolled back ${all.length} migration\\(s\\)`));
     t.false(await t.context.query((db) => db.schema.hasTable('tasks')));
     t.is((await cli(['migrate', 'status'])).code, 3);
 
