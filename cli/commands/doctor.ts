@@ -7,6 +7,7 @@ import type { ConnectionSecurity, Database } from '../../src/data/database';
 import { connectionSecurity, DatabaseTlsError, isDatabaseUnavailable, postgresConnection } from '../../src/data/database';
 import type { ServerTls } from '../../src/data/diagnostics';
 import { databaseFacts, roundTripMs, serverTls } from '../../src/data/diagnostics';
+import { probeBudgetStore } from '../../src/rate-limits/budgets';
 import { embeddedOwner } from '../../src/data/embedded';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
@@ -183,6 +184,32 @@ const internals = {
         return internals.ok('migrations', `all ${applied.length} applied`);
     },
 
+    /** What limits a client, and whether the store shared by the replicas answers. */
+    async rateLimits(config: Config, env: Env): Promise<Check> {
+
+        const { perMinute, authFailuresPerMinute, redisUrl, trustedProxies } = config.rateLimits;
+        if (!perMinute && !authFailuresPerMinute) {
+            return internals.production(env) ?
+                internals.warn('limits', 'RATE_LIMIT_PER_MIN and AUTH_FAILURES_PER_MIN are 0: nothing limits what one client spends', 'set them, unless a gateway in front limits each user and address') :
+                internals.ok('limits', 'no rate limits (RATE_LIMIT_PER_MIN and AUTH_FAILURES_PER_MIN are 0)');
+        }
+
+        const budgets = `${perMinute || 'no limit of'} requests a minute per user, ${authFailuresPerMinute || 'no limit of'} failed authentications per address, ${trustedProxies} trusted prox${trustedProxies === 1 ? 'y' : 'ies'}`;
+        if (!redisUrl) {
+            return internals.ok('limits', `${budgets}; counted in ${config.workers > 1 ? 'the primary, for its workers' : 'the process'} (each replica on its own: RATE_LIMIT_REDIS_URL shares them)`);
+        }
+
+        const where = new URL(redisUrl);
+        try {
+            await probeBudgetStore(redisUrl, internals.jwksTimeoutMs);
+            return internals.ok('limits', `${budgets}; counted in Redis at ${where.hostname}:${where.port || 6379}, which answers`);
+        }
+        catch (err) {
+            return internals.warn('limits', `Redis at ${where.hostname}:${where.port || 6379} (RATE_LIMIT_REDIS_URL) cannot be reached: ${internals.reason(err)}; each process counts on its own meanwhile`,
+                'check RATE_LIMIT_REDIS_URL and that Redis accepts connections from here');
+        }
+    },
+
     async jwks(config: Config): Promise<Check> {
 
         const jwks = config.auth.jwks;
@@ -325,6 +352,7 @@ export async function diagnose(io: Io): Promise<Check[]> {
         checks.push(internals.fail('database', `cannot be opened: ${internals.reason(err)}`, 'check DATABASE_URL'));
     }
 
+    checks.push(await internals.rateLimits(config, io.env));
     checks.push(await internals.jwks(config));
     return checks;
 }

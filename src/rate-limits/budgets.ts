@@ -177,3 +177,18 @@ export function createBudgets(config: RateLimitConfig, log: BudgetLog): Budgets 
         }
     };
 }
+
+
+/** Whether the Redis at url answers within timeoutMs: the store todo-admin doctor checks. Throws when it does not. */
+export async function probeBudgetStore(url: string, timeoutMs: number): Promise<void> {
+
+    const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, commandTimeout: timeoutMs, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    try {
+        await redis.connect();
+        await redis.ping();
+    }
+    finally {
+        redis.disconnect();
+    }
+}

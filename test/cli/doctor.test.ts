@@ -74,8 +74,8 @@ test('a sound deployment: one line per check, nothing fails, exit 0', async (t) 
     t.is(code, 0, text);
     t.deepEqual(checks.filter((check) => check.status !== 'ok'), [], text);
     t.deepEqual(checks.map((check) => check.check), postgres ?
-        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pooler', 'tls', 'pool', 'timeout', 'jwks'] :
-        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pool', 'jwks']);
+        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pooler', 'tls', 'pool', 'timeout', 'limits', 'jwks'] :
+        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pool', 'limits', 'jwks']);
     t.regex(internals.check(checks, 'database').detail, postgres ? /: PostgreSQL \d+\.\d+.*, round trip \d+\.\d ms$/ : /^embedded PGlite in .*: PostgreSQL \d+\.\d+ \(PGlite [\d.]+\), round trip \d+\.\d ms$/);
     t.regex(internals.check(checks, 'migrations').detail, /^all \d+ applied$/);
     if (postgres) {
@@ -152,6 +152,27 @@ test('in production, HS256 tokens with no audience or issuer required warn', asy
 
     // Outside production the frontend's plain { user_id, exp } tokens are what is expected.
     t.is(internals.check((await internals.doctor(t.context)).checks, 'audience').status, 'ok');
+});
+
+test('the rate limits: where they are counted, whether Redis answers, and a warning when they are off in production', async (t) => {
+
+    const local = await internals.doctor(t.context);
+    t.like(internals.check(local.checks, 'limits'), {
+        status: 'ok',
+        detail: '600 requests a minute per user, 60 failed authentications per address, 0 trusted proxies; counted in the process (each replica on its own: RATE_LIMIT_REDIS_URL shares them)'
+    });
+
+    const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+    const shared = await internals.doctor(t.context, { RATE_LIMIT_REDIS_URL: redisUrl, TRUST_PROXY: '1' });
+    t.like(internals.check(shared.checks, 'limits'), { status: 'ok' });
+    t.regex(internals.check(shared.checks, 'limits').detail, /, 1 trusted proxy; counted in Redis at .*, which answers$/);
+
+    const unreachable = await internals.doctor(t.context, { RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:1' });
+    t.like(internals.check(unreachable.checks, 'limits'), { status: 'warn', fix: 'check RATE_LIMIT_REDIS_URL and that Redis accepts connections from here' });
+    t.is(unreachable.code, 0, 'a warning, not a failure: the service still answers');
+
+    const off = await internals.doctor(t.context, { NODE_ENV: 'production', RATE_LIMIT_PER_MIN: '0', AUTH_FAILURES_PER_MIN: '0' });
+    t.like(internals.check(off.checks, 'limits'), { status: 'warn', detail: 'RATE_LIMIT_PER_MIN and AUTH_FAILURES_PER_MIN are 0: nothing limits what one client spends' });
 });
 
 test('in production: a loopback HOST and development or plain-http CORS origins warn', async (t) => {
