@@ -134,7 +134,7 @@ test('RATE_LIMIT_REDIS_URL: two server processes share one budget per user, and 
 
     // Replicas share their PostgreSQL; an embedded database has one owner, so there each has one of its own.
     const env = { RATE_LIMIT_REDIS_URL: internals.redisUrl, RATE_LIMIT_PER_MIN: '10', AUTH_FAILURES_PER_MIN: '3', TRUST_PROXY: '1' };
-    const own = t.context.database.env.DATABASE_URL.startsWith('pglite://') ? { DATABASE_URL: 'pglite://memory' } : {};
+    const own: Record<string, string> = t.context.database.env.DATABASE_URL.startsWith('pglite://') ? { DATABASE_URL: 'pglite://memory' } : {};
     const servers = [await internals.start(t, { ...env, ...own }), await internals.start(t, { ...env, ...own })];
     const user = internals.auth(`replica-${Crypto.randomUUID()}`);
 
