@@ -18,7 +18,7 @@ export { developmentSecret, developmentSecretFile, withDevelopmentSecret } from 
 export type { AuthConfig, Config, HttpTimeouts, JwksConfig, RateLimitConfig, TaskLimits } from './config/parse';
 export { parseAuthConfig, parseConfig, parseExpectedClaims, parseJwksConfig, parseListenConfig, parseRateLimitConfig, parseTaskLimits, parseTokenLifetime } from './config/parse';
 export type { Env, Value } from './config/read';
-export { ConfigError, isProduction, read } from './config/read';
+export { booleanWords, ConfigError, isProduction, read } from './config/read';
 export type { Group, Name, Variable } from './config/variables';
 export { groups, variables } from './config/variables';
 

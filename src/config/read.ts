@@ -28,9 +28,14 @@ export type Value<V extends Variable> =
                         string | null;
 
 
+/** The words a boolean variable takes, in any case. */
+export const booleanWords: { true: readonly string[]; false: readonly string[] } = {
+    true: ['true', '1', 'yes', 'on'],
+    false: ['false', '0', 'no', 'off']
+};
+
+
 const internals = {
-    truths: ['true', '1', 'yes', 'on'],
-    falsehoods: ['false', '0', 'no', 'off'],
 
     /** The variable's text, trimmed; null when unset or blank. */
     text(env: Env, name: string): string | null {
@@ -56,11 +61,11 @@ const internals = {
     boolean(name: string, raw: string): boolean {
 
         const word = raw.toLowerCase();
-        if (internals.truths.includes(word)) {
+        if (booleanWords.true.includes(word)) {
             return true;
         }
 
-        if (internals.falsehoods.includes(word)) {
+        if (booleanWords.false.includes(word)) {
             return false;
         }
 

@@ -9,7 +9,7 @@
 export const groups = {
     server: 'Server',
     database: 'Database',
-    tls: 'TLS to PostgreSQL',
+    tls: 'Database TLS',
     auth: 'Authentication',
     keySet: 'Better Auth\'s key set',
     limits: 'Limits',
@@ -25,7 +25,7 @@ interface Described {
     group: Group;
     /** One or two sentences, Markdown with `code` only: the reference, the README and .env.example all show it. */
     meaning: string;
-    /** What leaving it unset means, where no default value says it. */
+    /** What leaving it unset means, in words: alone where there is no default, after the default where it needs one. */
     unset?: string;
     /** Shown in .env.example instead of the default, where the default is not what one would write. */
     example?: string;
@@ -93,8 +93,8 @@ export const variables = {
     // Database
 
     DATABASE_URL: {
-        group: 'database', kind: 'database-url', default: 'pglite://.data', key: true, example: 'postgres://user:password@db.example.com:5432/todo?sslmode=verify-full',
-        meaning: '`postgres://user:password@host:5432/db` (add `?sslmode=verify-full` for Neon and most hosted PostgreSQL: see "TLS to PostgreSQL"). `pglite://memory` for a throwaway embedded database, `pglite://DIR` for one kept in DIR; the default is the embedded database in `./.data/`.'
+        group: 'database', kind: 'database-url', default: 'pglite://.data', unset: 'the embedded database in `./.data/`', key: true, example: 'postgres://user:password@db.example.com:5432/todo?sslmode=verify-full',
+        meaning: '`postgres://user:password@host:5432/db` (add `?sslmode=verify-full` for Neon and most hosted PostgreSQL: see "TLS to PostgreSQL" in docs/configuration.md). `pglite://memory` for a throwaway embedded database, `pglite://DIR` for one kept in DIR.'
     },
     DB_POOL_MAX: {
         group: 'database', kind: 'integer', min: 1, max: 1000, default: 10,
@@ -109,7 +109,7 @@ export const variables = {
         meaning: 'How long a request waits for the answer to one statement before answering 503 (a stalled network, a hung or overloaded server); the connection is then closed, never reused. todo-admin\'s commands have no such limit.'
     },
 
-    // TLS to PostgreSQL
+    // Database TLS
 
     DATABASE_CA_FILE: {
         group: 'tls', kind: 'file', default: null, unset: 'the system\'s CAs', example: '/etc/ssl/rds-global-bundle.pem',
@@ -214,7 +214,7 @@ export const variables = {
 
     LOG_LEVEL: {
         group: 'logging', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info',
-        meaning: 'The least severe level logged.'
+        meaning: 'The least severe level that is logged (`silent`: nothing).'
     }
 } as const satisfies Record<string, Variable>;
 
