@@ -237,8 +237,9 @@ export function writeConfigDocs(root: string, list = targets(root)): string[] {
 }
 
 
+// npm run gen:config [-- DIR], npm run check:config [-- DIR]: DIR is the checkout, this one when not given.
 if (require.main === module) {
-    const root = Path.resolve(__dirname, '..');
+    const root = Path.resolve(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? Path.join(__dirname, '..'));
     try {
         if (process.argv.includes('--check')) {
             const problem = checkConfigDocs(root);
