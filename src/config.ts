@@ -11,13 +11,13 @@ import type { Config } from './config/parse';
 import { parseConfig } from './config/parse';
 
 
-export type { DatabaseConfig, DatabaseLocation, DatabaseTimeouts, DatabaseTls } from './config/database';
-export { parseDatabaseConfig, parseDatabaseLocation, parseDatabaseTls } from './config/database';
+export type { DatabaseConfig, DatabaseTimeouts, DatabaseTls } from './config/database';
+export { parseDatabaseConfig, parseDatabaseTls } from './config/database';
 export type { DevelopmentSecret } from './config/development-secret';
 export { developmentSecret, developmentSecretFile, withDevelopmentSecret } from './config/development-secret';
 export type { AuthConfig, Config, HttpTimeouts, JwksConfig, RateLimitConfig, TaskLimits } from './config/parse';
 export { parseAuthConfig, parseConfig, parseExpectedClaims, parseJwksConfig, parseListenConfig, parseRateLimitConfig, parseTaskLimits, parseTokenLifetime } from './config/parse';
-export type { Env, Value } from './config/read';
+export type { Env } from './config/read';
 export { booleanWords, ConfigError, isProduction, read } from './config/read';
 export type { Group, Name, Variable } from './config/variables';
 export { groups, variables } from './config/variables';
