@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import type { Config, DatabaseConfig, DatabaseTls, Env } from '../../src/config';
-import { ConfigError, developmentSecretFile, parseConfig } from '../../src/config';
+import { ConfigError, developmentSecretFile, isProduction, parseConfig, variables } from '../../src/config';
 import { JwksFetchError, fetchJwks, minRsaModulusBits } from '../../src/auth/jwks';
 import type { ConnectionSecurity, Database } from '../../src/data/database';
 import { connectionSecurity, DatabaseTlsError, isDatabaseUnavailable, postgresConnection } from '../../src/data/database';
@@ -41,8 +41,6 @@ const internals = {
     warn: (check: string, detail: string, fix: string): Check => ({ check, status: 'warn', detail, fix }),
     fail: (check: string, detail: string, fix: string): Check => ({ check, status: 'fail', detail, fix }),
 
-    production: (env: Env) => env.NODE_ENV?.trim() === 'production',
-
     secret(config: Config, env: Env): Check {
 
         const devFile = developmentSecretFile(env);
@@ -73,7 +71,7 @@ const internals = {
             return internals.ok('audience', `every token must carry ${bound.join(' and ')}`);
         }
 
-        if (config.auth.allowHs256 && internals.production(env)) {
+        if (config.auth.allowHs256 && isProduction(env)) {
             return internals.warn('audience', 'HS256 is on with neither JWT_AUDIENCE nor JWT_ISSUER: any token signed with BETTER_AUTH_SECRET, for whatever purpose, is taken',
                 'sign aud (and iss) into the frontend\'s tokens for this API and set JWT_AUDIENCE (and JWT_ISSUER) to match');
         }
@@ -84,7 +82,7 @@ const internals = {
     listen(config: Config, env: Env): Check {
 
         const all = config.host === '0.0.0.0' || config.host === '::';
-        if (!all && internals.production(env) && /^(127\.|localhost$|::1$)/.test(config.host)) {
+        if (!all && isProduction(env) && /^(127\.|localhost$|::1$)/.test(config.host)) {
             return internals.warn('listen', `HOST=${config.host}: only this machine can connect`,
                 'in a container or behind a proxy on another host, set HOST=0.0.0.0');
         }
@@ -94,7 +92,7 @@ const internals = {
 
     cors(config: Config, env: Env): Check {
 
-        if (internals.production(env)) {
+        if (isProduction(env)) {
             const local = config.corsOrigins.filter((origin) => /^https?:\/\/(localhost|127\.|\[::1\])/.test(origin));
             if (local.length) {
                 return internals.warn('cors', `NODE_ENV=production allows development origins: ${local.join(', ')}`, 'set CORS_ORIGINS to the frontend\'s origin(s)');
@@ -189,7 +187,7 @@ const internals = {
 
         const { perMinute, authFailuresPerMinute, redisUrl, trustedProxies } = config.rateLimits;
         if (!perMinute && !authFailuresPerMinute) {
-            return internals.production(env) ?
+            return isProduction(env) ?
                 internals.warn('limits', 'RATE_LIMIT_PER_MIN and AUTH_FAILURES_PER_MIN are 0: nothing limits what one client spends', 'set them, unless a gateway in front limits each user and address') :
                 internals.ok('limits', 'no rate limits (RATE_LIMIT_PER_MIN and AUTH_FAILURES_PER_MIN are 0)');
         }
@@ -319,21 +317,21 @@ export function tlsCheck({ tls, host, security, server }: TlsFacts): Check {
 /** Every check of a deployment's soundness, in order; none throws. */
 export async function diagnose(io: Io): Promise<Check[]> {
 
-    // The development secret is only looked for, not made: that is the server's first start.
-    const devFile = developmentSecretFile(io.env);
     let config: Config;
     try {
+        // The development secret is only looked for, not made: that is the server's first start.
+        const devFile = developmentSecretFile(io.env);
         config = parseConfig(devFile ? { ...io.env, BETTER_AUTH_SECRET: 'a-development-secret-stands-in-here-0123' } : io.env);
     }
     catch (err) {
         if (err instanceof ConfigError) {
-            return [internals.fail('config', err.message, 'see the configuration table in the README, or .env.example')];
+            return [internals.fail('config', err.message, 'see docs/configuration.md, or .env.example')];
         }
 
         throw err;
     }
 
-    const set = Object.keys(io.env).filter((name) => /^(BETTER_AUTH|JWT|JWKS|DB|DATABASE|HTTP|HOST$|PORT$|CORS|LOG_LEVEL|WEB_CONCURRENCY|NODE_ENV)/.test(name));
+    const set = Object.keys(io.env).filter((name) => Object.hasOwn(variables, name) && io.env[name]?.trim());
     const checks = [
         internals.ok('config', `valid (${set.length} variable${set.length === 1 ? '' : 's'} set)`),
         internals.secret(config, io.env),

@@ -3,7 +3,7 @@ import Os from 'node:os';
 
 import type { Command } from 'commander';
 
-import { parseAuthConfig, parseExpectedClaims, parseTokenLifetime, withDevelopmentSecret } from '../../src/config';
+import { isProduction, parseAuthConfig, parseExpectedClaims, parseTokenLifetime, withDevelopmentSecret } from '../../src/config';
 import { mintToken, signingKeyFromJwk } from '../../src/auth/tokens';
 import type { SigningKey } from '../../src/auth/tokens';
 import { userStore } from '../../src/data/users';
@@ -121,7 +121,7 @@ Examples:
             const signingKey = options.key ? readSigningKey(options.key) : undefined;
 
             // A token for any user is a key to that user's tasks: in production it is minted only on purpose, and said.
-            const production = io.env.NODE_ENV?.trim() === 'production';
+            const production = isProduction(io.env);
             if (production && !options.allowProduction) {
                 throw new CliError('NODE_ENV is production: a token minted here opens that user\'s real tasks; add --allow-production to mint one anyway', exitCodes.usage);
             }

@@ -113,7 +113,7 @@ test('a configuration that does not parse is one failing check, naming the varia
 
     const { code, checks } = await internals.doctor(t.context, { DB_POOL_MAX: '0', DATABASE_URL: 'postgres://db.example.com/todo' });
     t.is(code, 1);
-    t.deepEqual(checks, [{ check: 'config', status: 'fail', detail: 'DB_POOL_MAX must be a whole number from 1 to 1000, not "0"', fix: 'see the configuration table in the README, or .env.example' }]);
+    t.deepEqual(checks, [{ check: 'config', status: 'fail', detail: 'DB_POOL_MAX must be a whole number from 1 to 1000, not "0"', fix: 'see docs/configuration.md, or .env.example' }]);
 });
 
 test('the secret: strong is ok; short, patterned or a development secret warn; HS256 off needs none', async (t) => {
