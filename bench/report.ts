@@ -79,6 +79,19 @@ export function ms(value: number): string {
 }
 
 
+/** Microseconds, signed: a difference of two costs may be either way. */
+export function us(value: number): string {
+
+    return `${value.toFixed(Math.abs(value) < 10 ? 2 : 1)} µs`;
+}
+
+
+export function percent(value: number): string {
+
+    return `${(100 * value).toFixed(1)} %`;
+}
+
+
 export function rate(value: number): string {
 
     return String(Math.round(value));
