@@ -566,7 +566,9 @@ function costText(): string {
         'Per-request cost. 1/req/s on − off: the time each request adds where one core serves the service alone (1 process, pinned);',
         'with WEB_CONCURRENCY=2 it is wall time on cores that wrk, PostgreSQL and Redis share, not CPU time. Service CPU/request:',
         'the user and system time of the service\'s processes (npm, node, the primary and its workers) from /proc over the',
-        'measured seconds, divided by wrk\'s responses; "on − off" is the budgets\' cost, whatever else the cores did meanwhile.',
+        'measured seconds, divided by wrk\'s responses: it does not depend on the share of a core the service got, as req/s does, but',
+        'it still grows when the service answers fewer requests a second (less work per wake-up) and when the machine is busy',
+        '(caches and cores shared), so "on − off" is taken within each round, where off and on ran seconds apart.',
         'Redis CPU/request: the Redis server\'s own time, on top of the service\'s (anything else it served meanwhile included).'
     ].join(' ');
 }
