@@ -139,8 +139,8 @@ export function scratchDir(): string {
 
 /**
  * The CPU time a server's processes have used so far, in seconds: every live process of its group (npm, node, the
- * cluster's primary and workers), from /proc. Read before and after a load, it says what the load cost the server,
- * whatever else the cores were doing meanwhile.
+ * cluster's primary and workers), from /proc. Read before and after a load, it says what the load cost the server
+ * however small a share of the cores it got (req/s says that too), if not how much a busy machine made each thing cost.
  */
 export function serverCpuSeconds(server: RunningServer): number {
 
