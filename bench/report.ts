@@ -23,9 +23,9 @@ const internals = {
     preamble: [
         '# Benchmark results',
         '',
-        'Written by `npm run bench` (bench/run.ts). Each command\'s latest run replaces its own section. Absolute',
-        'figures depend on the machine and on whatever else it was doing: compare figures within one section only,',
-        'and carry the ratios over.',
+        'Written by `npm run bench` (bench/run.ts) and the `npm run bench:*` commands beside it. Each command\'s latest',
+        'run replaces its own section. Absolute figures depend on the machine and on whatever else it was doing: compare',
+        'figures within one section only, and carry the ratios over.',
         ''
     ].join('\n')
 };
