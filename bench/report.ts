@@ -23,9 +23,9 @@ const internals = {
     preamble: [
         '# Benchmark results',
         '',
-        'Written by `npm run bench` (bench/run.ts). Each command\'s latest run replaces its own section. Absolute',
-        'figures depend on the machine and on whatever else it was doing: compare figures within one section only,',
-        'and carry the ratios over.',
+        'Written by `npm run bench` (bench/run.ts) and the `npm run bench:*` commands beside it. Each command\'s latest',
+        'run replaces its own section. Absolute figures depend on the machine and on whatever else it was doing: compare',
+        'figures within one section only, and carry the ratios over.',
         ''
     ].join('\n')
 };
@@ -76,6 +76,19 @@ export function ms(value: number): string {
     }
 
     return value < 100 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
+}
+
+
+/** Microseconds, signed: a difference of two costs may be either way. */
+export function us(value: number): string {
+
+    return `${value.toFixed(Math.abs(value) < 10 ? 2 : 1)} µs`;
+}
+
+
+export function percent(value: number): string {
+
+    return `${(100 * value).toFixed(1)} %`;
 }
 
 

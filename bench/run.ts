@@ -7,32 +7,19 @@ import Os from 'node:os';
 import Path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 
-import { mintToken } from '../src/auth/tokens';
 import { bareStatements } from './bare-statements';
 import type { StatementName } from './bare-statements';
+import { runMain, someOf, UsageError, wholeNumber } from './cli';
 import type { BenchUsers, DataSet } from './database';
-import { benchUsers, createdTaskTitle, databaseUrl, dataSets, explain, freeConnections, postgresVersion, prepareDataSet, removeCreatedTasks, serviceStatements, withDatabase } from './database';
-import type { LoadSettings, Measurement, PgbenchResult, WrkRequest } from './load';
+import { benchUsers, databaseUrl, dataSets, explain, freeConnections, postgresVersion, prepareDataSet, removeCreatedTasks, serviceStatements, withDatabase } from './database';
+import type { LoadSettings, Measurement, PgbenchResult } from './load';
 import { ensureCommand, pgbench, wrk } from './load';
 import type { Row } from './report';
 import { describeMachine, machine, median, medianMeasurement, medianPgbench, ms, progress, rate, ratio, table, writeResults } from './report';
 import type { RunningServer, ServerKind, ServerSettings } from './servers';
-import { request, startScript, startServer } from './servers';
-
-
-type ScenarioName = 'list' | 'get' | 'create' | 'toggle';
-
-
-interface Scenario {
-    name: ScenarioName;
-    label: string;
-    method: string;
-    path: string;
-    body: string | null;
-    status: number;
-    /** Readers list, get and toggle their tasks; creators add tasks (so the readers' lists stay as seeded). */
-    as: 'readers' | 'creators';
-}
+import type { Scenario, ScenarioName, UserFiles } from './scenarios';
+import { checkStatus, requestOnce, scenarioNames, scenarios, writeUserFiles, wrkRequest } from './scenarios';
+import { scratchDir, startScript, startServer } from './servers';
 
 
 interface Options {
@@ -56,20 +43,14 @@ interface Options {
 interface Target {
     set: DataSet;
     users: BenchUsers;
-    files: { readers: string; creators: string };
+    files: UserFiles;
     figures: Record<ServerKind, Map<ScenarioName, Measurement[]>>;
 }
 
 
-/** Bad options: exit 2 with the message, no stack. */
-class UsageError extends Error {}
-
-
 const internals = {
     root: Path.resolve(__dirname, '..'),
-    scenarioNames: ['list', 'get', 'create', 'toggle'] as ScenarioName[],
     kinds: ['bare', 'service'] as ServerKind[],
-    tokenTtlSec: 12 * 3600,
     // Connections pgbench leaves to everything else on the database server.
     spareConnections: 20,
     // The list's page size with --scale big, on both data sets: fewer than a user holds in either (20 and 100), so
@@ -112,20 +93,6 @@ Options:
 Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to core 1, PostgreSQL unpinned;
 1 000 distinct users' tokens rotating (and one task of each user for get and toggle).`,
 
-    count(raw: string | undefined, name: string, fallback: number, min: number): number {
-
-        if (raw === undefined) {
-            return fallback;
-        }
-
-        const value = Number(raw);
-        if (!/^\d+$/.test(raw) || value < min) {
-            throw new UsageError(`--${name} must be a whole number of at least ${min}, not "${raw}"`);
-        }
-
-        return value;
-    },
-
     options(argv: string[]): Options {
 
         let parsed;
@@ -165,20 +132,14 @@ Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to cor
         }
 
         const scale = parsed.scale === 'big';
-        const names = (parsed.scenarios ?? (scale ? 'list,get' : internals.scenarioNames.join(','))).split(',').map((name) => name.trim());
-        const unknown = names.filter((name) => !internals.scenarioNames.includes(name as ScenarioName));
-        if (unknown.length || !names.length) {
-            throw new UsageError(`--scenarios takes some of ${internals.scenarioNames.join(',')}, not "${parsed.scenarios}"`);
-        }
-
         const quick = parsed.quick;
         return {
             quick,
-            scenarios: internals.scenarioNames.filter((name) => names.includes(name)),
-            rounds: internals.count(parsed.rounds, 'rounds', quick ? 1 : 3, 1),
-            warmupSec: internals.count(parsed.warmup, 'warmup', quick ? 0 : 2, 0),
-            durationSec: internals.count(parsed.duration, 'duration', quick ? 1 : 8, 1),
-            connections: internals.count(parsed.connections, 'connections', 100, 1),
+            scenarios: someOf(parsed.scenarios, 'scenarios', scenarioNames, scale ? ['list', 'get'] : scenarioNames),
+            rounds: wholeNumber(parsed.rounds, 'rounds', quick ? 1 : 3, 1),
+            warmupSec: wholeNumber(parsed.warmup, 'warmup', quick ? 0 : 2, 0),
+            durationSec: wholeNumber(parsed.duration, 'duration', quick ? 1 : 8, 1),
+            connections: wholeNumber(parsed.connections, 'connections', 100, 1),
             workers: parsed.workers ?? null,
             pgbench: parsed.pgbench,
             scale,
@@ -186,38 +147,6 @@ Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to cor
             afterStartWindows: quick ? 0 : 5,
             postgres: parsed.postgres
         };
-    },
-
-    scenarios(options: Options): Scenario[] {
-
-        const all: Scenario[] = [
-            options.scale ?
-                { name: 'list', label: `list (GET /api/tasks?limit=${internals.scaleListLimit})`, method: 'GET', path: `/api/tasks?limit=${internals.scaleListLimit}`, body: null, status: 200, as: 'readers' } :
-                { name: 'list', label: 'list (GET /api/tasks, 20 tasks)', method: 'GET', path: '/api/tasks', body: null, status: 200, as: 'readers' },
-            { name: 'get', label: 'get (GET /api/tasks/{id})', method: 'GET', path: '/api/tasks/{id}', body: null, status: 200, as: 'readers' },
-            {
-                name: 'create', label: 'create (POST /api/tasks)', method: 'POST', path: '/api/tasks',
-                body: JSON.stringify({ title: createdTaskTitle, priority: 'high' }), status: 201, as: 'creators'
-            },
-            { name: 'toggle', label: 'toggle (PATCH /api/tasks/{id}/complete)', method: 'PATCH', path: '/api/tasks/{id}/complete', body: null, status: 200, as: 'readers' }
-        ];
-
-        return all.filter((scenario) => options.scenarios.includes(scenario.name));
-    },
-
-    /**
-     * Where the token files and the service's log go: memory (tmpfs) when the machine has it, so that the log's
-     * writes do not wait behind PostgreSQL's on the same disk.
-     */
-    scratch(): string {
-
-        try {
-            Fs.accessSync('/dev/shm', Fs.constants.W_OK);
-            return '/dev/shm';
-        }
-        catch {
-            return Os.tmpdir();
-        }
     },
 
     command(argv: string[]): string {
@@ -234,38 +163,13 @@ Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to cor
         }
     },
 
-    tokens(secret: string, userIds: string[]): string[] {
-
-        const config = { secret: Buffer.from(secret, 'utf8'), issuer: null, audience: null };
-        return userIds.map((userId) => mintToken(config, { userId, ttlSec: internals.tokenTtlSec }).token);
-    },
-
     async target(options: Options, set: DataSet, secret: string, dir: string): Promise<Target> {
 
         await prepareDataSet(options.postgres, set);
         const users = await benchUsers(options.postgres, set);
-        const readerTokens = internals.tokens(secret, users.readers.map((reader) => reader.userId));
-        const files = { readers: Path.join(dir, `${set.name}-readers.tsv`), creators: Path.join(dir, `${set.name}-creators.tsv`) };
-
-        Fs.writeFileSync(files.readers, users.readers.map((reader, i) => `${readerTokens[i]}\t${reader.taskId}\n`).join(''));
-        Fs.writeFileSync(files.creators, internals.tokens(secret, users.creators).map((token) => `${token}\t\n`).join(''));
-
+        const files = writeUserFiles(set, users, secret, dir);
         const figures = { bare: new Map(), service: new Map() };
         return { set, users, files, figures };
-    },
-
-    /** The first user's request of a scenario, as wrk sends it. */
-    async once(server: RunningServer, target: Target, scenario: Scenario, secret: string, user = 0) {
-
-        const reader = target.users.readers[user];
-        const userId = scenario.as === 'readers' ? reader.userId : target.users.creators[user];
-        const [token] = internals.tokens(secret, [userId]);
-        const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-        if (scenario.body !== null) {
-            headers['content-type'] = 'application/json';
-        }
-
-        return await request(`${server.url}${scenario.path.replace('{id}', reader.taskId)}`, { method: scenario.method, headers, body: scenario.body ?? undefined });
     },
 
     /**
@@ -279,8 +183,8 @@ Default setup: the server pinned to core 0 (taskset -c 0), wrk (1 thread) to cor
 
         for (const scenario of scenarios) {
             for (const user of [0, 1, 999]) {
-                const a = await internals.once(bare, target, scenario, secret, user);
-                const b = await internals.once(service, target, scenario, secret, user);
+                const a = await requestOnce(bare, target.users, scenario, secret, user);
+                const b = await requestOnce(service, target.users, scenario, secret, user);
                 const [bodyA, bodyB] = [JSON.parse(a.body), JSON.parse(b.body)];
                 const where = `${scenario.label}, user ${user}`;
 
@@ -388,28 +292,6 @@ async function checkSameAnswers(run: Run, target: Target): Promise<void> {
 }
 
 
-/** A scenario as wrk sends it. */
-function wrkRequest(target: Target, scenario: Scenario): WrkRequest {
-
-    return {
-        method: scenario.method,
-        path: scenario.path,
-        body: scenario.body,
-        usersFile: scenario.as === 'readers' ? target.files.readers : target.files.creators
-    };
-}
-
-
-/** Exactly the expected status first: wrk only counts 4xx and 5xx as errors. */
-async function checkStatus(run: Run, server: RunningServer, target: Target, scenario: Scenario): Promise<void> {
-
-    const first = await internals.once(server, target, scenario, run.secret);
-    if (first.status !== scenario.status) {
-        throw new Error(`${server.kind}: ${scenario.label} answered ${first.status}, expected ${scenario.status}: ${first.body.slice(0, 300)}`);
-    }
-}
-
-
 /**
  * One round: both servers started (each on its own port, the idle one waiting), each scenario's exact status
  * checked, a warm-up pass over every scenario, so that the scenario measured first does not also pay for the
@@ -426,7 +308,7 @@ async function measureRound(run: Run, target: Target, round: number): Promise<vo
     const responses = new Map<ServerKind, number>(kinds.map((kind) => [kind, 0]));
     const load = async (kind: ServerKind, scenario: Scenario, seconds: number) => {
 
-        const measured = await wrk(servers.get(kind)!.url, wrkRequest(target, scenario), run.load, seconds);
+        const measured = await wrk(servers.get(kind)!.url, wrkRequest(target.files, scenario), run.load, seconds);
         responses.set(kind, responses.get(kind)! + measured.requests);
         if (scenario.name === 'create') {
             await removeCreated(run, target);
@@ -442,7 +324,7 @@ async function measureRound(run: Run, target: Target, round: number): Promise<vo
 
         for (const scenario of run.scenarios) {
             for (const kind of kinds) {
-                await checkStatus(run, servers.get(kind)!, target, scenario);
+                await checkStatus(servers.get(kind)!, target.users, scenario, run.secret);
                 responses.set(kind, responses.get(kind)! + 1);
             }
         }
@@ -557,9 +439,9 @@ async function measureAfterStart(run: Run, target: Target): Promise<Record<Serve
     for (const kind of internals.kinds) {
         const server = await startServer(kind, serverSettings(run, target.set, kind, run.pinned));
         try {
-            await checkStatus(run, server, target, scenario);
+            await checkStatus(server, target.users, scenario, run.secret);
             for (let i = 0; i < run.options.afterStartWindows; ++i) {
-                windows[kind].push(await wrk(server.url, wrkRequest(target, scenario), run.load, internals.afterStartWindowSec));
+                windows[kind].push(await wrk(server.url, wrkRequest(target.files, scenario), run.load, internals.afterStartWindowSec));
             }
         }
         finally {
@@ -720,10 +602,10 @@ async function main(): Promise<void> {
     const pinned = options.workers === null;
     const run: Run = {
         options,
-        scenarios: internals.scenarios(options),
+        scenarios: scenarios(options.scenarios, options.scale ? internals.scaleListLimit : null),
         pinned,
         secret: Crypto.randomBytes(32).toString('base64url'),
-        dir: Fs.mkdtempSync(Path.join(internals.scratch(), 'todo-bench-')),
+        dir: Fs.mkdtempSync(Path.join(scratchDir(), 'todo-bench-')),
         load: { connections: options.connections, threads: pinned ? 1 : Math.min(2, options.connections), cpus: pinned ? internals.loadCpu : null }
     };
 
@@ -797,22 +679,4 @@ async function main(): Promise<void> {
 }
 
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-
-        // The 'exit' handler of servers.ts stops what is still running.
-        process.exit(130);
-    });
-}
-
-
-main().catch((err: unknown) => {
-
-    if (err instanceof UsageError) {
-        process.stderr.write(`bench: ${err.message}\n`);
-        process.exit(2);
-    }
-
-    process.stderr.write(`bench: FAILED: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-});
+runMain('bench', main);

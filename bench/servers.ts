@@ -4,6 +4,7 @@ import ChildProcess from 'node:child_process';
 import Fs from 'node:fs';
 import Http from 'node:http';
 import Net from 'node:net';
+import Os from 'node:os';
 import Path from 'node:path';
 
 
@@ -19,11 +20,15 @@ export interface ServerSettings {
     workers: string | null;
     /** Where the server's stdout (the service's request log) goes. */
     logFile: string;
+    /** More of the server's environment (RATE_LIMIT_PER_MIN, ...), set over the rest. */
+    env?: Record<string, string>;
 }
 
 
 export interface RunningServer {
     kind: ServerKind;
+    /** The process group: the start command and every process it starts (node, its cluster workers). */
+    pid: number;
     url: string;
     logFile: string;
     stop(): Promise<void>;
@@ -45,6 +50,8 @@ const internals = {
 
     // Process groups still running, killed when the harness exits however it exits.
     running: new Set<number>(),
+    // The kernel's clock ticks per second, in which /proc reports CPU time (getconf CLK_TCK; read once, when needed).
+    clockTicks: 0,
 
     freePort(): Promise<number> {
 
@@ -67,6 +74,36 @@ const internals = {
 
         // The README's start command; `direct` runs the start script's own line without npm around it.
         return direct ? ['sh', '-c', startScript()] : ['npm', 'start'];
+    },
+
+    /** Every process's /proc/PID/stat fields from the third on (state, ppid, pgrp, ...), by pid. */
+    processStats(pids: string[]): Map<number, string[]> {
+
+        const stats = new Map<number, string[]>();
+        for (const pid of pids) {
+            try {
+                const line = Fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+                // The command's name (the second field) may hold spaces and parentheses: the fields after it start past the last ')'.
+                stats.set(Number(pid), line.slice(line.lastIndexOf(')') + 2).split(' '));
+            }
+            catch {
+                // Gone since the directory was read.
+            }
+        }
+
+        return stats;
+    },
+
+    /** User and system CPU time of a process (all its threads) from its stat fields, in seconds. */
+    cpuSeconds(fields: string[]): number {
+
+        if (!internals.clockTicks) {
+            const ticks = ChildProcess.spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+            internals.clockTicks = Number(ticks.stdout.trim()) || 100;
+        }
+
+        // utime and stime, the 14th and 15th fields.
+        return (Number(fields[11]) + Number(fields[12])) / internals.clockTicks;
     }
 };
 
@@ -82,6 +119,50 @@ process.once('exit', () => {
         }
     }
 });
+
+
+/**
+ * Where the token files and the service's log go: memory (tmpfs) when the machine has it, so that the log's writes do
+ * not wait behind PostgreSQL's on the same disk.
+ */
+export function scratchDir(): string {
+
+    try {
+        Fs.accessSync('/dev/shm', Fs.constants.W_OK);
+        return '/dev/shm';
+    }
+    catch {
+        return Os.tmpdir();
+    }
+}
+
+
+/**
+ * The CPU time a server's processes have used so far, in seconds: every live process of its group (npm, node, the
+ * cluster's primary and workers), from /proc. Read before and after a load, it says what the load cost the server
+ * however small a share of the cores it got (req/s says that too), if not how much a busy machine made each thing cost.
+ */
+export function serverCpuSeconds(server: RunningServer): number {
+
+    const pids = Fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+    let seconds = 0;
+    for (const fields of internals.processStats(pids).values()) {
+        // pgrp, the 5th field.
+        if (Number(fields[2]) === server.pid) {
+            seconds += internals.cpuSeconds(fields);
+        }
+    }
+
+    return seconds;
+}
+
+
+/** The CPU time one process (a database, a Redis) has used so far, in seconds; null when this machine cannot see it. */
+export function processCpuSeconds(pid: number): number | null {
+
+    const fields = internals.processStats([String(pid)]).get(pid);
+    return fields ? internals.cpuSeconds(fields) : null;
+}
 
 
 /** package.json's start script, the line npm start runs. */
@@ -134,6 +215,8 @@ export async function startServer(kind: ServerKind, settings: ServerSettings, di
         env.WEB_CONCURRENCY = settings.workers;
     }
 
+    Object.assign(env, settings.env);
+
     const command = internals.command(kind, direct);
     const argv = settings.cpus === null ? command : ['taskset', '-c', settings.cpus, ...command];
     const log = Fs.openSync(settings.logFile, 'a');
@@ -182,7 +265,7 @@ export async function startServer(kind: ServerKind, settings: ServerSettings, di
 
         const reply = await request(`${url}/health`, { timeoutMs: 1000 }).catch(() => null);
         if (reply?.status === 200) {
-            return { kind, url, logFile: settings.logFile, readyMs: performance.now() - started, stop: kill };
+            return { kind, pid: child.pid!, url, logFile: settings.logFile, readyMs: performance.now() - started, stop: kill };
         }
 
         await new Promise((resolve) => setTimeout(resolve, internals.pollMs));
