@@ -131,6 +131,8 @@ export function createBudgets(config: RateLimitConfig, log: BudgetLog): Budgets 
     const redis = config.redisUrl ? new Redis(config.redisUrl, {
         // A command waits for no reconnection: while Redis is away the fallback answers at once.
         enableOfflineQueue: false,
+        // The commands of the requests in flight go out in one write per turn of the event loop, not one each.
+        enableAutoPipelining: true,
         maxRetriesPerRequest: 0,
         connectTimeout: internals.storeTimeoutMs,
         commandTimeout: internals.storeTimeoutMs,
