@@ -25,7 +25,8 @@ export interface ScratchDatabase {
 const internals = {
     defaultUrl: 'postgres://postgres@127.0.0.1:5432/test',
     reachable: null as Promise<boolean> | null,
-    timeouts: { timeoutMs: 5000, queryTimeoutMs: 0 },
+    // Generous: a loaded CI machine makes a burst of a thousand requests wait longer than a service would.
+    timeouts: { timeoutMs: 15_000, queryTimeoutMs: 0 },
 
     /** Runs one statement on the base database, on a connection of its own that is closed again. */
     async onBase(baseUrl: string, sql: string): Promise<void> {
