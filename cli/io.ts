@@ -12,7 +12,7 @@ export interface Io {
 }
 
 
-/** Documented in the README; scripts may rely on them. */
+/** Documented in docs/operations.md; scripts may rely on them. */
 export const exitCodes = {
     ok: 0,
     failure: 1,             // the command could not do its work, or the probed service is unhealthy

@@ -33,7 +33,7 @@ const internals = {
 
     // Tasks are small (200 + 4000 characters); anything near this is not a task.
     maxPayloadBytes: 64 * 1024,
-    // The request line and all headers together (Node's default, stated so the README can rely on it).
+    // The request line and all headers together (Node's default, stated so docs/api.md can rely on it).
     maxHeaderBytes: 16 * 1024,
 
     listener(config: Config): Http.Server {

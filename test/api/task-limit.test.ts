@@ -83,7 +83,7 @@ test('a burst of concurrent creates passes the limit by at most the connections 
     const api = t.context;
     const { database } = api.config;
     // Each create is one statement on one connection: creates running at once each count only the tasks committed
-    // before they started, so at most (connections - 1) of them can be let in past the limit (see README).
+    // before they started, so at most (connections - 1) of them can be let in past the limit (see docs/api.md).
     const connections = database.kind === 'postgres' ? database.poolMax : 1;
     const bound = max + connections - 1;
 

@@ -34,11 +34,11 @@ test.after.always(async (t) => {
 });
 
 
-test('the README shows examples/client.ts as it is', (t) => {
+test('docs/api.md shows examples/client.ts as it is', (t) => {
 
     const example = Fs.readFileSync(Path.join(root, 'examples', 'client.ts'), 'utf8');
-    const readme = Fs.readFileSync(Path.join(root, 'README.md'), 'utf8');
-    t.true(readme.includes('```ts\n' + example + '```\n'), 'README.md must hold examples/client.ts verbatim in a ```ts block');
+    const page = Fs.readFileSync(Path.join(root, 'docs', 'api.md'), 'utf8');
+    t.true(page.includes('```ts\n' + example + '```\n'), 'docs/api.md must hold examples/client.ts verbatim in a ```ts block');
 });
 
 test('todo-api/client is the compiled client with its declarations, up to date with its sources', (t) => {
@@ -62,7 +62,7 @@ test('the compiled client needs nothing of the server: openapi-fetch alone', (t)
     t.deepEqual(required('generated/openapi-client.js'), []);
 });
 
-test('the README example runs against a listening server: create, list, page, patch, toggle, replace, delete, 404, 422', async (t) => {
+test('the example of docs/api.md runs against a listening server: create, list, page, patch, toggle, replace, delete, 404, 422', async (t) => {
 
     const { api, base } = t.context;
     const user = 'example-user';
