@@ -401,44 +401,6 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
 }
 
 
-/** A timestamptz column as the API writes it (RFC 3339, UTC, microseconds, Z), formatted by the database. */
-export function timestampColumn(column: string): string {
-
-    return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
-}
-
-
-/**
- * A timestamptz column as PostgreSQL writes a UTC timestamp (ISO style: "2026-12-01 17:30:00.5"), which apiTimestamp
- * turns into the API's form. PostgreSQL's own output costs a fraction of to_char's formatting, and the database
- * shares the machine: a list of tasks formats dozens of timestamps per request.
- */
-export function utcTimestampColumn(column: string): string {
-
-    return `(${column} at time zone 'UTC')::text as ${column}`;
-}
-
-
-/**
- * A timestamp from utcTimestampColumn in the API's form: "2026-12-01T17:30:00.500000Z". One already in that form
- * (answers stored by an earlier version, say) is returned as it is; null stays null. PostgreSQL's ISO output of the
- * years the API takes is "YYYY-MM-DD HH:MM:SS", and a fraction without trailing zeros when there is one.
- */
-export function apiTimestamp(value: string | null): string | null {
-
-    if (value === null || value.endsWith('Z')) {
-        return value;
-    }
-
-    if (value.length < 19 || value.length > 26 || value[4] !== '-' || value[10] !== ' ' || value[13] !== ':' || (value.length > 19 && value[19] !== '.')) {
-        // Only a database whose DateStyle is not ISO writes otherwise (PostgreSQL's default is ISO).
-        throw new Error(`the database wrote a timestamp as "${value}": its DateStyle must be ISO`);
-    }
-
-    return `${value.slice(0, 10)}T${value.slice(11, 19)}.${value.slice(20).padEnd(6, '0')}Z`;
-}
-
-
 export function describeDatabase(config: DatabaseConfig): string {
 
     if (config.kind === 'pglite') {

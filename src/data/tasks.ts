@@ -5,7 +5,9 @@ import type { Knex } from 'knex';
 import type { TaskLimits } from '../config';
 import type { components, operations } from '../generated/openapi';
 import type { Database } from './database';
-import { apiTimestamp, statementRunner, utcTimestampColumn } from './database';
+import { apiTimestamp } from '../common/time';
+import { statementRunner } from './database';
+import { utcTimestampColumn } from './time';
 
 
 export type Task = components['schemas']['Task'];

@@ -1,7 +1,7 @@
 import Crypto from 'node:crypto';
 
 import type { Database } from './database';
-import { timestampColumn } from './database';
+import { timestampColumn } from './time';
 
 
 export interface User {

@@ -3,7 +3,7 @@ import Joi from 'joi';
 import type { components, operations } from '../generated/openapi';
 import type { SortOrder, TaskPosition, TaskSort } from '../data/tasks';
 import { isTaskId } from '../data/tasks';
-import { charCount, unstorableText } from '../data/text';
+import { charCount, unstorableText } from '../common/text';
 
 
 type Schemas = components['schemas'];

@@ -1,6 +1,7 @@
 import test from 'ava';
 
-import { apiTimestamp, timestampColumn, utcTimestampColumn } from '../../src/data/database';
+import { apiTimestamp } from '../../src/common/time';
+import { timestampColumn, utcTimestampColumn } from '../../src/data/time';
 import { createTestDatabase } from '../helpers/database';
 
 
