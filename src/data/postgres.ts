@@ -26,6 +26,13 @@ export interface PoolTarget {
 }
 
 
+const internals = {
+    // duplicate_prepared_statement (a name another client prepared on the same server connection) and
+    // invalid_sql_statement_name (a name prepared on another server connection).
+    preparedRefused: new Set(['42P05', '26000'])
+};
+
+
 /**
  * A database reached through a pg pool: PostgreSQL by URL, or the embedded database through its owner's socket.
  * The request path's statements run on the pool directly; knex is given the same pool (its `connectionPool`) for
@@ -57,14 +64,38 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
 
     const knex = Knex({ migrations: migrationConfig, seeds: seedConfig, log: options.log, client: 'pg', connectionPool: pool });
 
+    // Prepared by name until the database refuses a name: then a pooler is passing statements between server
+    // connections without following them (PgBouncer before 1.21 in transaction mode), and they run unnamed from then
+    // on. Both refusals come before the statement runs, so it is run again.
+    let prepared = target.prepared;
+    const run = (statement: Statement, values: readonly unknown[], named: boolean) => {
+
+        return pool.query(named ?
+            { name: statement.name, text: statement.text, values: values as unknown[] } :
+            { text: statement.text, values: values as unknown[] });
+    };
+
     const query: Query = async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
 
-        const config: Pg.QueryConfig = target.prepared ?
-            { name: statement.name, text: statement.text, values: values as unknown[] } :
-            { text: statement.text, values: values as unknown[] };
-
+        const named = prepared;
         try {
-            const result = await pool.query(config);
+            let result: Pg.QueryResult;
+            try {
+                result = await run(statement, values, named);
+            }
+            catch (err) {
+                if (!named || !internals.preparedRefused.has((err as { code?: string }).code ?? '')) {
+                    throw err;
+                }
+
+                if (prepared) {
+                    prepared = false;
+                    options.log?.warn?.(`the database refused a prepared statement (${(err as Error).message}): statements are no longer prepared by name; behind a transaction pooler without prepared statements, set DB_PREPARED_STATEMENTS=false`);
+                }
+
+                result = await run(statement, values, false);
+            }
+
             return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
         }
         catch (err) {
