@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import type { Config, DatabaseConfig, DatabaseTls, Env } from '../../src/config';
 import { ConfigError, developmentSecretFile, isProduction, parseConfig, variables } from '../../src/config';
 import { JwksFetchError, fetchJwks, minRsaModulusBits } from '../../src/auth/jwks';
-import type { ConnectionSecurity, Database } from '../../src/data/database';
-import { connectionSecurity, DatabaseTlsError, isDatabaseUnavailable, postgresConnection } from '../../src/data/database';
+import type { ConnectionSecurity, Database } from '../../src/data/connection';
+import { isDatabaseUnavailable } from '../../src/data/errors';
+import { DatabaseTlsError, postgresConnection } from '../../src/data/postgres-tls';
 import type { ServerTls } from '../../src/data/diagnostics';
 import { databaseFacts, roundTripMs, serverTls } from '../../src/data/diagnostics';
 import { probeBudgetStore } from '../../src/rate-limits/budgets';
@@ -168,12 +169,12 @@ const internals = {
     async tls(database: Extract<DatabaseConfig, { kind: 'postgres' }>, db: Database): Promise<Check> {
 
         const { tls, host } = postgresConnection(database);
-        return tlsCheck({ tls, host, security: await connectionSecurity(db), server: await serverTls(db).catch(() => null) });
+        return tlsCheck({ tls, host, security: await db.security(), server: await serverTls(db).catch(() => null) });
     },
 
     async migrations(db: Database): Promise<Check> {
 
-        const [applied, pending] = await db.migrate.list();
+        const [applied, pending] = await db.knex.migrate.list();
         if (pending.length) {
             const names = pending.map((entry: string | { file?: string; name?: string }) => (typeof entry === 'string' ? entry : entry.file ?? entry.name));
             return internals.fail('migrations', `${pending.length} pending: ${names.join(', ')}`, 'todo-admin migrate');

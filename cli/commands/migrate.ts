@@ -2,8 +2,8 @@ import Path from 'node:path';
 
 import type { Command } from 'commander';
 
-import type { Database } from '../../src/data/database';
-import { migrationsDirectory } from '../../src/data/database';
+import type { Database } from '../../src/data/connection';
+import { migrationsDirectory } from '../../src/data/migrations';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
 import { CliError, exitCodes } from '../io';
@@ -27,7 +27,7 @@ const internals = {
 
 async function status(io: Io, db: Database, json: boolean): Promise<number> {
 
-    const [completed, pending] = await db.migrate.list();
+    const [completed, pending] = await db.knex.migrate.list();
     const applied = completed.map(internals.name);
     const waiting = pending.map(internals.name);
 
@@ -99,7 +99,7 @@ Examples:
 
                 if (action === 'latest') {
                     const started = Date.now();
-                    const [batch, applied] = await locked(() => db.migrate.latest());
+                    const [batch, applied] = await locked(() => db.knex.migrate.latest());
                     const ms = Date.now() - started;
                     report(applied.length ? `Applied ${applied.length} migration(s) to ${where} as batch ${batch} in ${ms} ms:` : `${where} is up to date.`,
                         applied, { applied, batch: applied.length ? batch : null, ms });
@@ -107,19 +107,19 @@ Examples:
                 }
 
                 if (action === 'rollback') {
-                    const [batch, undone] = await locked(() => db.migrate.rollback(undefined, Boolean(options.all)));
+                    const [batch, undone] = await locked(() => db.knex.migrate.rollback(undefined, Boolean(options.all)));
                     report(undone.length ? `Rolled back ${undone.length} migration(s) of ${where} (batch ${batch}):` : 'Nothing to roll back.',
                         undone, { rolledBack: undone, batch: undone.length ? batch : null });
                     return;
                 }
 
                 if (action === 'unlock') {
-                    await db.migrate.forceFreeMigrationsLock();
+                    await db.knex.migrate.forceFreeMigrationsLock();
                     report('Released the migrations lock.', [], { unlocked: true });
                     return;
                 }
 
-                const file = await db.migrate.make(name!, { directory: migrationsDirectory, extension: 'ts' });
+                const file = await db.knex.migrate.make(name!, { directory: migrationsDirectory, extension: 'ts' });
                 report(`Created ${Path.relative(process.cwd(), file)}`, [], { file });
             });
         });

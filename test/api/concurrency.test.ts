@@ -38,7 +38,7 @@ test('50 users creating 20 tasks each at once lose nothing', async (t) => {
         t.deepEqual(titles, Array.from({ length: 20 }, (_, i) => `${user} #${i}`).sort());
     }
 
-    const total = await t.context.database.db('tasks').whereIn('user_id', users).count<{ count: string }[]>('* as count');
+    const total = await t.context.database.db.knex('tasks').whereIn('user_id', users).count<{ count: string }[]>('* as count');
     t.is(Number(total[0].count), 1000);
 });
 

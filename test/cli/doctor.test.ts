@@ -64,9 +64,9 @@ test('a sound deployment: one line per check, nothing fails, exit 0', async (t) 
         // (a pooler keeps them) still have none, so they are ended.
         await t.context.query(async (db) => {
 
-            await db.raw(`alter database ${new URL(t.context.env.DATABASE_URL).pathname.slice(1)} set statement_timeout = '5s'`);
+            await db.knex.raw(`alter database ${new URL(t.context.env.DATABASE_URL).pathname.slice(1)} set statement_timeout = '5s'`);
             // This session too: it ends with the statement.
-            await db.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()').catch(() => undefined);
+            await db.knex.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()').catch(() => undefined);
         });
     }
 

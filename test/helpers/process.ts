@@ -7,7 +7,7 @@ import Path from 'node:path';
 import Readline from 'node:readline';
 
 import { parseDatabaseConfig } from '../../src/config';
-import { createDatabase } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { createScratchDatabase, testDatabaseConfig } from './database';
 
@@ -291,10 +291,10 @@ export async function createServerDatabase(): Promise<ServerDatabase> {
     if (base.kind === 'postgres') {
         const scratch = await createScratchDatabase(base.url);
         const check = await createDatabase({ ...base, url: scratch.url }, { log: silentKnexLogger() });
-        await check.migrate.latest();
+        await check.knex.migrate.latest();
         return {
             env: { DATABASE_URL: scratch.url },
-            stored: async (ids) => (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id),
+            stored: async (ids) => (await check.knex.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id),
             async drop() {
 
                 await check.destroy();
@@ -311,7 +311,7 @@ export async function createServerDatabase(): Promise<ServerDatabase> {
 
             const check = await createDatabase(parseDatabaseConfig(env), { log: silentKnexLogger() });
             try {
-                return (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
+                return (await check.knex.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
             }
             finally {
                 await check.destroy();
