@@ -3,33 +3,16 @@ import Crypto from 'node:crypto';
 import type { Knex } from 'knex';
 
 import type { TaskLimits } from '../config';
-import type { components, operations } from '../generated/openapi';
+import type { components } from '../generated/openapi';
 import type { Database } from './database';
+import type { Conditional, Priority, SortOrder, Task, TaskChanges, TaskFields, TaskPosition, TaskSort, Versions } from '../common/tasks';
+import { isTaskId, priorityRank } from '../common/tasks';
 import { apiTimestamp } from '../common/time';
 import { statementRunner } from './database';
 import { utcTimestampColumn } from './time';
 
 
-export type Task = components['schemas']['Task'];
-export type TaskFields = components['schemas']['TaskCreate'];
-export type TaskChanges = components['schemas']['TaskPatch'];
 export type TaskStats = components['schemas']['TaskStats'];
-export type Priority = components['schemas']['Priority'];
-
-type ListParameters = NonNullable<operations['listTasks']['parameters']['query']>;
-export type TaskSort = NonNullable<ListParameters['sort']>;
-export type SortOrder = NonNullable<ListParameters['order']>;
-
-
-/**
- * Where a page starts: just after the task with this sort key and id, in the list's order. The key is the
- * task's created_at, updated_at or due_date (null for none) as the API writes them, its priority's rank, or its
- * title in lower case as the database lowers it.
- */
-export interface TaskPosition {
-    key: string | number | null;
-    id: string;
-}
 
 
 export interface TaskListOptions {
@@ -56,14 +39,6 @@ export interface TaskPage {
     /** Position of the page's last task when more tasks follow it, else null. */
     next: TaskPosition | null;
 }
-
-
-/**
- * A write with a precondition: the updated_at values (as the API writes them) of the versions the client will
- * accept. The task is written only while it is one of them; `modified` says it exists and is not.
- */
-export type Versions = readonly string[];
-export type Conditional<T> = T | 'modified';
 
 
 /** What a create with an Idempotency-Key came to. */
@@ -104,8 +79,6 @@ interface ListStatement {
 
 
 const internals = {
-    uuidRx: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-
     // Timestamps leave the database as text in UTC, put in the API's form by asTask (no Date round trip per row).
     columns: [
         'id', 'user_id', 'title', 'description', 'completed', 'priority',
@@ -119,8 +92,6 @@ const internals = {
     versionMatch: 'updated_at = any(string_to_array(?, \',\')::timestamptz[])',
 
     editable: ['title', 'description', 'completed', 'priority', 'due_date'] as const,
-
-    priorityRank: { low: 1, medium: 2, high: 3 } as Record<string, number>,
 
     // Expired keys each keyed create removes (other users' included), so the table cleans itself as it is used.
     purgeBatch: 16,
@@ -203,18 +174,6 @@ function asTask<T extends Task | null | undefined>(row: T): T {
     }
 
     return row;
-}
-
-
-export function isTaskId(value: string): boolean {
-
-    return internals.uuidRx.test(value);
-}
-
-
-export function priorityRank(priority: Priority): number {
-
-    return internals.priorityRank[priority];
 }
 
 

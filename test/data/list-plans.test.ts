@@ -1,7 +1,8 @@
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
-import type { SortOrder, TaskListOptions, TaskSort } from '../../src/data/tasks';
+import type { SortOrder, TaskSort } from '../../src/common/tasks';
+import type { TaskListOptions } from '../../src/data/tasks';
 import { buildListStatement } from '../../src/data/tasks';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';

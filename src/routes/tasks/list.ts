@@ -1,6 +1,7 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import { encodeCursor, taskListSchema, validateTaskListQuery } from '../../schemas/tasks';
+import { encodeCursor } from '../../common/cursors';
+import { taskListSchema, validateTaskListQuery } from '../../schemas/tasks';
 import type { TaskListQuery } from '../../schemas/tasks';
 import { errorStatuses, userIdOf } from './common';
 
