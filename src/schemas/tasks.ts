@@ -156,28 +156,8 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     .messages({
         'query.conflict': 'status and completed ask for different tasks; send one of them',
         'cursor.order': 'cursor belongs to sort={{#sort}}&order={{#order}}; page with those, or start again without a cursor'
-    });
-
-
-const compiledListQuery = taskListQuerySchema.prefs(validationPreferences);
-const emptyListQuery = compiledListQuery.validate({}).value as TaskListQuery;
-
-
-/**
- * The list query as hapi validates it: by the joi schema above, compiled once, and with no query at all (a screen's
- * first page, the most common list) the schema's defaults without running it. Throws joi's ValidationError, which
- * the route's failAction turns into the 422 like any other.
- */
-export function validateTaskListQuery(value: string | object | Buffer): Promise<TaskListQuery> {
-
-    // hapi hands a query over as an object of the parameters sent.
-    for (const _ in value as object) {
-        const { value: query, error } = compiledListQuery.validate(value);
-        return error ? Promise.reject(error) : Promise.resolve(query);
-    }
-
-    return Promise.resolve({ ...emptyListQuery });
-}
+    })
+    .prefs(validationPreferences);
 
 
 // The pattern's message is the object's (its only pattern), for the reason Text gives.
