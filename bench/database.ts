@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 
 import { bulkSeed, syntheticUserId } from '../src/data/bulk-seed';
-import type { Database } from '../src/data/connection';
+import type { Database } from '../src/data/database';
 import { createDatabase } from '../src/data/connection';
 import { migrationConfig } from '../src/data/migrations';
 import type { Query } from '../src/data/query';

@@ -4,7 +4,7 @@ import type { Server } from '@hapi/hapi';
 
 import type { Config } from './config';
 import { ConfigError, readConfig } from './config';
-import type { Database } from './data/connection';
+import type { Database } from './data/database';
 import { createDatabase, describeDatabase } from './data/connection';
 import { migrateOwnDatabase } from './data/migrations';
 import { checkDatabaseTls } from './data/postgres-tls';

@@ -1,7 +1,7 @@
 import type { Plugin } from '@hapi/hapi';
 
 import type { Config, TaskLimits } from './config';
-import type { Database } from './data/connection';
+import type { Database } from './data/database';
 import type { TaskStore } from './data/tasks';
 import { taskStore } from './data/tasks';
 import { authPlugin } from './auth/jwt';

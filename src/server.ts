@@ -6,7 +6,7 @@ import Jwt from '@hapi/jwt';
 import type HapiSwagger from 'hapi-swagger';
 
 import type { Config } from './config';
-import type { Database } from './data/connection';
+import type { Database } from './data/database';
 import { answerClientErrors } from './extensions/client-errors';
 import { validationFailAction } from './extensions/errors';
 import type { Logger } from './logger';

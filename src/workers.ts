@@ -2,7 +2,7 @@ import Cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 
 import type { Config } from './config';
-import type { Database } from './data/connection';
+import type { Database } from './data/database';
 import { createDatabase, describeDatabase } from './data/connection';
 import { migrateOwnDatabase } from './data/migrations';
 import type { Logger } from './logger';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Config, DatabaseConfig, DatabaseTls, Env } from '../../src/config';
 import { ConfigError, developmentSecretFile, isProduction, parseConfig, variables } from '../../src/config';
 import { JwksFetchError, fetchJwks, minRsaModulusBits } from '../../src/auth/jwks';
-import type { ConnectionSecurity, Database } from '../../src/data/connection';
+import type { ConnectionSecurity, Database } from '../../src/data/database';
 import { isDatabaseUnavailable } from '../../src/data/errors';
 import { DatabaseTlsError, postgresConnection } from '../../src/data/postgres-tls';
 import type { ServerTls } from '../../src/data/diagnostics';

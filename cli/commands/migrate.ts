@@ -2,7 +2,7 @@ import Path from 'node:path';
 
 import type { Command } from 'commander';
 
-import type { Database } from '../../src/data/connection';
+import type { Database } from '../../src/data/database';
 import { migrationsDirectory } from '../../src/data/migrations';
 import { withDatabase } from '../database';
 import type { Io } from '../io';

@@ -1,4 +1,4 @@
-import type { Database } from './connection';
+import type { Database } from './database';
 
 
 export interface BulkSeedOptions {

@@ -2,7 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import Knex from 'knex';
 import ClientPgLite from 'knex-pglite';
 
-import type { Database, DatabaseOptions } from './connection';
+import type { Database, DatabaseOptions } from './database';
 import { atBoundary } from './errors';
 import { migrationConfig, seedConfig } from './migrations';
 import type { Query, QueryResult, Statement } from './query';

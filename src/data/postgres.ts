@@ -4,7 +4,7 @@ import Knex from 'knex';
 import Pg from 'pg';
 
 import type { DatabaseTimeouts, DatabaseTls } from '../config';
-import type { ConnectionSecurity, Database, DatabaseOptions } from './connection';
+import type { ConnectionSecurity, Database, DatabaseOptions } from './database';
 import { atBoundary } from './errors';
 import { migrationConfig, seedConfig } from './migrations';
 import { explainingClient } from './postgres-tls';

@@ -1,6 +1,6 @@
 import Crypto from 'node:crypto';
 
-import type { Database } from './connection';
+import type { Database } from './database';
 import { timestampColumn } from './time';
 
 

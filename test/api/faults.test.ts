@@ -8,7 +8,7 @@ import type { Server, ServerInjectResponse } from '@hapi/hapi';
 
 import { mintToken } from '../../src/auth/tokens';
 import type { DatabaseConfig } from '../../src/config';
-import type { Database } from '../../src/data/connection';
+import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';

@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { ExecutionContext, TestFn } from 'ava';
 
-import type { SortOrder, Task, TaskSort } from '../../src/data/tasks';
+import type { SortOrder, Task, TaskSort } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 

@@ -2,8 +2,9 @@ import anyTest from 'ava';
 import type { Knex } from 'knex';
 import type { TestFn } from 'ava';
 
-import type { SortOrder, TaskListOptions, TaskSort } from '../../src/data/tasks';
+import type { SortOrder, TaskSort } from '../../src/common/tasks';
 import { positional } from '../../src/data/query';
+import type { TaskListOptions } from '../../src/data/tasks';
 import { buildListStatement } from '../../src/data/tasks';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';

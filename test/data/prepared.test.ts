@@ -2,7 +2,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import test from 'ava';
 
 import { parseTaskLimits } from '../../src/config';
-import type { Database } from '../../src/data/connection';
+import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
 import { openPglite } from '../../src/data/embedded-template';
 import { taskStore } from '../../src/data/tasks';

@@ -4,7 +4,8 @@ import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
 import { parseTaskLimits } from '../../src/config';
-import type { Task, TaskFields, TaskStore } from '../../src/data/tasks';
+import type { Task, TaskFields } from '../../src/common/tasks';
+import type { TaskStore } from '../../src/data/tasks';
 import { taskStore } from '../../src/data/tasks';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';

@@ -4,7 +4,7 @@ import Path from 'node:path';
 
 import { run } from '../../cli/main';
 import { parseDatabaseConfig } from '../../src/config';
-import type { Database } from '../../src/data/connection';
+import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { testSecret } from './api';

@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import Knex from 'knex';
 
 import type { DatabaseConfig } from '../../src/config';
-import type { Database } from '../../src/data/connection';
+import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 

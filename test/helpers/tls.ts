@@ -5,7 +5,7 @@ import Path from 'node:path';
 import Package from '../../package.json';
 import type { DatabaseConfig } from '../../src/config';
 import { parseDatabaseConfig } from '../../src/config';
-import type { Database } from '../../src/data/connection';
+import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { root } from './process';

@@ -3,7 +3,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 
 import type { Env } from '../../src/config';
 import { parseDatabaseConfig } from '../../src/config';
-import type { Database } from '../../src/data/connection';
+import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
 import { checkDatabaseTls, DatabaseTlsError } from '../../src/data/postgres-tls';
 import { serverTls } from '../../src/data/diagnostics';

@@ -4,4 +4,4 @@ export type { TaskListOptions, ListStatement } from './list-query';
 export { buildListStatement } from './list-query';
 export type { KeyedCreate, TaskPage, TaskStore } from './store';
 export { taskStore } from './store';
-export * from './types';
+export type { TaskStats } from './types';

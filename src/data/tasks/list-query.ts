@@ -1,8 +1,8 @@
 import type { Statement } from '../query';
 import { statement } from '../query';
 import { taskColumns } from './rows';
-import type { Priority, SortOrder, Task, TaskPosition, TaskSort } from './types';
-import { priorityRank } from './types';
+import type { Priority, SortOrder, Task, TaskPosition, TaskSort } from '../../common/tasks';
+import { priorityRank } from '../../common/tasks';
 
 
 export interface TaskListOptions {

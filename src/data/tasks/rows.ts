@@ -1,6 +1,6 @@
 import { apiTimestamp } from '../../common/time';
 import { utcTimestampColumn } from '../time';
-import type { Task } from './types';
+import type { Task } from '../../common/tasks';
 
 
 // A task's columns as the statements select them, and the row turned into the API's task.

@@ -1,15 +1,16 @@
 import Crypto from 'node:crypto';
 
 import type { TaskLimits } from '../../config';
-import type { Database } from '../connection';
+import type { Database } from '../database';
 import type { Statement } from '../query';
 import type { TaskListOptions } from './list-query';
 import { listStatement, positionOf } from './list-query';
 import { asTask } from './rows';
 import type { EditableColumn, WriteStatements } from './statements';
 import { editableColumns, taskStatements as sql, updateStatements } from './statements';
-import type { Conditional, Task, TaskChanges, TaskFields, TaskPosition, TaskStats, Versions } from './types';
-import { isTaskId } from './types';
+import type { TaskStats } from './types';
+import type { Conditional, Task, TaskChanges, TaskFields, TaskPosition, Versions } from '../../common/tasks';
+import { isTaskId } from '../../common/tasks';
 
 
 export interface TaskPage {
