@@ -3,7 +3,7 @@ import Path from 'node:path';
 import type { Command } from 'commander';
 
 import type { Database } from '../../src/data/database';
-import { migrationsDirectory } from '../../src/data/database';
+import { migrationSourcesDirectory } from '../../src/data/database';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
 import { CliError, exitCodes } from '../io';
@@ -72,7 +72,7 @@ Examples:
   todo-admin migrate                    apply every pending migration
   todo-admin migrate status             list applied and pending; exit 3 when some are pending
   todo-admin migrate rollback           undo the last batch
-  todo-admin migrate make add_tags      create migrations/<timestamp>_add_tags.ts
+  todo-admin migrate make add_tags      create migrations/<timestamp>_add_tags.ts (then npm run build)
   todo-admin migrate unlock             release a lock left by a migrate that died`)
         .action(async (action: string, name: string | undefined, options: { all?: boolean; json?: boolean }) => {
 
@@ -119,8 +119,8 @@ Examples:
                     return;
                 }
 
-                const file = await db.migrate.make(name!, { directory: migrationsDirectory, extension: 'ts' });
-                report(`Created ${Path.relative(process.cwd(), file)}`, [], { file });
+                const file = await db.migrate.make(name!, { directory: migrationSourcesDirectory, extension: 'ts' });
+                report(`Created ${Path.relative(process.cwd(), file)} (npm run build compiles it for todo-admin and the server)`, [], { file });
             });
         });
 }

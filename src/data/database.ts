@@ -33,6 +33,8 @@ export interface DatabaseOptions {
 const internals = {
     // The tree this module runs from: the repository under tsx, dist/ once compiled.
     codeRoot: Path.resolve(__dirname, '..', '..'),
+    // What that tree's modules end in: .ts under tsx, .js compiled (beside a .d.ts of the same name, not a module).
+    codeExtension: Path.extname(__filename),
 
     // The database is down, unreachable, overloaded or failing over: the statement was fine, and trying again later
     // is the answer (503). Everything else a statement can fail with is a bug of ours (500).
@@ -193,6 +195,10 @@ export function postgresConnection(config: Extract<DatabaseConfig, { kind: 'post
 export const migrationsDirectory = Path.join(internals.codeRoot, 'migrations');
 
 
+/** Where a new migration is written: the TypeScript sources, which the build compiles into dist/migrations. */
+export const migrationSourcesDirectory = Path.join(internals.codeExtension === '.js' ? Path.dirname(internals.codeRoot) : internals.codeRoot, 'migrations');
+
+
 /**
  * The migrations as the TypeScript sources (under tsx) or their compiled JavaScript (dist/), both recorded under
  * the source's name: a database migrated by one runs as up to date under the other.
@@ -242,7 +248,7 @@ export async function migrateOwnDatabase(db: Database): Promise<void> {
 
 export const seedConfig: Knex.Knex.SeederConfig = {
     directory: Path.join(internals.codeRoot, 'seeds'),
-    loadExtensions: ['.ts', '.js'],
+    loadExtensions: [internals.codeExtension],
     extension: 'ts'
 };
 
