@@ -3,7 +3,7 @@ import Path from 'node:path';
 import type { Command } from 'commander';
 
 import type { Database } from '../../src/data/database';
-import { migrationSourcesDirectory } from '../../src/data/database';
+import { migrationSource, migrationSourcesDirectory } from '../../src/data/database';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
 import { CliError, exitCodes } from '../io';
@@ -17,10 +17,11 @@ const internals = {
         return names.map((name) => `  ${name}`).join('\n');
     },
 
-    // Knex stores migration names with their extension; status shows them the same way either way.
+    // Knex stores migration names with their extension, the source's (.ts) whether tsx or the compiled .js ran them;
+    // a pending one is named the same way.
     name(entry: string | { file: string } | { name: string }): string {
 
-        return typeof entry === 'string' ? entry : 'file' in entry ? entry.file : entry.name;
+        return migrationSource.getMigrationName(typeof entry === 'string' ? entry : 'file' in entry ? entry.file : entry.name);
     }
 };
 
