@@ -33,7 +33,7 @@ if (!Fs.existsSync(entry)) {
 // A checkout whose sources changed since the build runs the code of the build: said, not refused.
 const sources = ['src', 'cli', 'migrations', 'seeds'].map((dir) => Path.join(internals.root, dir)).filter((dir) => Fs.existsSync(dir));
 if (Math.max(0, ...sources.map(internals.newest)) > Fs.statSync(entry).mtimeMs) {
-    process.stderr.write('todo-admin: the sources changed since dist/ was built, which runs as built: run npm run build\n');
+    process.stderr.write('todo-admin: the sources are newer than dist/, which runs as it was built: run npm run build\n');
 }
 
 require(entry).main(process.argv.slice(2)).then((code) => {
