@@ -102,14 +102,33 @@ Module._resolveFilename = function (request, ...rest) {
     t.like(checks.find(({ check }) => check === 'migrations'), { status: 'ok' });
 });
 
-test('without dist/, the bin says to build it', (t) => {
+test('without dist/, the bin says to build it; with sources newer than dist/, it says to build again', (t) => {
 
     const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-admin-bin-'));
     t.teardown(() => Fs.rmSync(dir, { recursive: true, force: true }));
     Fs.mkdirSync(Path.join(dir, 'cli'));
     Fs.copyFileSync(bin, Path.join(dir, 'cli', 'todo-admin.cjs'));
+    const launch = () => ChildProcess.spawnSync(process.execPath, [Path.join(dir, 'cli', 'todo-admin.cjs'), '--version'], { cwd: dir, env: { PATH: process.env.PATH! }, encoding: 'utf8' });
 
-    const result = ChildProcess.spawnSync(process.execPath, [Path.join(dir, 'cli', 'todo-admin.cjs'), '--version'], { cwd: dir, env: { PATH: process.env.PATH! }, encoding: 'utf8' });
-    t.is(result.status, 1);
-    t.is(result.stderr, 'todo-admin: dist/cli/main.js is missing: run npm run build\n');
+    const missing = launch();
+    t.is(missing.status, 1);
+    t.is(missing.stderr, 'todo-admin: dist/cli/main.js is missing: run npm run build\n');
+
+    // A build standing in for dist/, and a source older, then newer, than it.
+    Fs.mkdirSync(Path.join(dir, 'dist', 'cli'), { recursive: true });
+    Fs.writeFileSync(Path.join(dir, 'dist', 'cli', 'main.js'), 'exports.main = async () => 0;\n');
+    Fs.mkdirSync(Path.join(dir, 'src', 'data'), { recursive: true });
+    const source = Path.join(dir, 'src', 'data', 'tasks.ts');
+    Fs.writeFileSync(source, '');
+    const built = Fs.statSync(Path.join(dir, 'dist', 'cli', 'main.js')).mtime;
+    Fs.utimesSync(source, built, new Date(built.getTime() - 60_000));
+
+    const current = launch();
+    t.is(current.status, 0);
+    t.is(current.stderr, '');
+
+    Fs.utimesSync(source, built, new Date(built.getTime() + 60_000));
+    const stale = launch();
+    t.is(stale.status, 0, 'it still runs');
+    t.is(stale.stderr, 'todo-admin: the sources are newer than dist/, which runs as it was built: run npm run build\n');
 });
