@@ -96,6 +96,10 @@ Module._resolveFilename = function (request, ...rest) {
         t.is(result.status, 0, `${argv.join(' ')}: ${result.stderr}`);
     }
 
+    // Migrated by the compiled migrations, up to date for the sources run by tsx (this process): both record the same names.
+    const sameNames = await target.cli(['migrate', 'status']);
+    t.is(sameNames.code, 0, sameNames.stdout);
+
     const doctor = todoAdmin(['doctor', '--json'], env, ['--require', guard]);
     t.is(doctor.status, 0, doctor.stdout + doctor.stderr);
     const checks = (JSON.parse(doctor.stdout) as { checks: { check: string; status: string; detail: string }[] }).checks;
