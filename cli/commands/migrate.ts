@@ -3,7 +3,7 @@ import Path from 'node:path';
 import type { Command } from 'commander';
 
 import type { Database } from '../../src/data/database';
-import { migrationsDirectory } from '../../src/data/migrations';
+import { migrationSource, migrationSourcesDirectory } from '../../src/data/migrations';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
 import { CliError, exitCodes } from '../io';
@@ -17,10 +17,11 @@ const internals = {
         return names.map((name) => `  ${name}`).join('\n');
     },
 
-    // Knex stores migration names with their extension; status shows them the same way either way.
+    // Knex stores migration names with their extension, the source's (.ts) whether tsx or the compiled .js ran them;
+    // a pending one is named the same way.
     name(entry: string | { file: string } | { name: string }): string {
 
-        return typeof entry === 'string' ? entry : 'file' in entry ? entry.file : entry.name;
+        return migrationSource.getMigrationName(typeof entry === 'string' ? entry : 'file' in entry ? entry.file : entry.name);
     }
 };
 
@@ -72,7 +73,7 @@ Examples:
   todo-admin migrate                    apply every pending migration
   todo-admin migrate status             list applied and pending; exit 3 when some are pending
   todo-admin migrate rollback           undo the last batch
-  todo-admin migrate make add_tags      create migrations/<timestamp>_add_tags.ts
+  todo-admin migrate make add_tags      create migrations/<timestamp>_add_tags.ts (then npm run build)
   todo-admin migrate unlock             release a lock left by a migrate that died`)
         .action(async (action: string, name: string | undefined, options: { all?: boolean; json?: boolean }) => {
 
@@ -119,8 +120,8 @@ Examples:
                     return;
                 }
 
-                const file = await db.knex.migrate.make(name!, { directory: migrationsDirectory, extension: 'ts' });
-                report(`Created ${Path.relative(process.cwd(), file)}`, [], { file });
+                const file = await db.knex.migrate.make(name!, { directory: migrationSourcesDirectory, extension: 'ts' });
+                report(`Created ${Path.relative(process.cwd(), file)} (npm run build compiles it for todo-admin and the server)`, [], { file });
             });
         });
 }

@@ -9,11 +9,17 @@ import type { Knex } from 'knex';
 
 const internals = {
     // The tree this module runs from: the repository under tsx, dist/ once compiled.
-    codeRoot: Path.resolve(__dirname, '..', '..')
+    codeRoot: Path.resolve(__dirname, '..', '..'),
+    // What that tree's modules end in: .ts under tsx, .js compiled (beside a .d.ts of the same name, not a module).
+    codeExtension: Path.extname(__filename)
 };
 
 
 export const migrationsDirectory = Path.join(internals.codeRoot, 'migrations');
+
+
+/** Where a new migration is written: the TypeScript sources, which the build compiles into dist/migrations. */
+export const migrationSourcesDirectory = Path.join(internals.codeExtension === '.js' ? Path.dirname(internals.codeRoot) : internals.codeRoot, 'migrations');
 
 
 /**
@@ -65,6 +71,6 @@ export async function migrateOwnDatabase(db: Knex): Promise<void> {
 
 export const seedConfig: Knex.SeederConfig = {
     directory: Path.join(internals.codeRoot, 'seeds'),
-    loadExtensions: ['.ts', '.js'],
+    loadExtensions: [internals.codeExtension],
     extension: 'ts'
 };

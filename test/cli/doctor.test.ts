@@ -132,6 +132,19 @@ test('the secret: strong is ok; short, patterned or a development secret warn; H
     t.like(internals.check(development.checks, 'secret'), { status: 'warn', detail: `BETTER_AUTH_SECRET is not set: the server uses the development secret in ${dir}/dev-secret` });
     t.false(Fs.existsSync(Path.join(dir, 'dev-secret')), 'doctor only looks for it');
 
+    // One the server would refuse fails the configuration, with the server's own line.
+    Fs.writeFileSync(Path.join(dir, 'dev-secret'), 'short', { mode: 0o600 });
+    const tooShort = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', DATABASE_URL: `pglite://${dir}` });
+    t.is(tooShort.code, 1);
+    t.deepEqual(tooShort.checks, [{ check: 'config', status: 'fail', detail: `BETTER_AUTH_SECRET is not set, and the development secret in ${dir}/dev-secret is too short: delete the file to have a new one made`, fix: 'see docs/configuration.md, or .env.example' }]);
+    if (process.getuid?.() !== undefined) {
+        Fs.writeFileSync(Path.join(dir, 'dev-secret'), internals.strongSecret);
+        Fs.chmodSync(Path.join(dir, 'dev-secret'), 0o644);
+        const open = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', DATABASE_URL: `pglite://${dir}` });
+        t.like(open.checks[0], { check: 'config', status: 'fail' });
+        t.regex(open.checks[0].detail, /^BETTER_AUTH_SECRET is not set, and the development secret is refused: .*dev-secret is open to other users \(mode 0?644, not 0600\)/);
+    }
+
     nock('https://auth.example.com').get('/api/auth/jwks').reply(200, { keys: [] });
     const keySetOnly = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', JWT_ALLOW_HS256: 'false', BETTER_AUTH_URL: 'https://auth.example.com' });
     t.like(internals.check(keySetOnly.checks, 'secret'), { status: 'ok', detail: 'HS256 is off: tokens are verified with the key set only' });

@@ -8,7 +8,7 @@ import { parseDatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
-import { root } from './process';
+import { ensureBuilt, root } from './process';
 
 
 /** The PostgreSQL with TLS the TLS tests run against (scripts/tls-postgres.sh starts one and sets these). */
@@ -113,9 +113,10 @@ export async function createTlsDatabase(environment: TlsEnvironment, options: { 
 }
 
 
-/** Runs the todo-admin bin as its own process, with only this environment (no .env of the checkout's). */
-export function todoAdmin(argv: string[], env: Record<string, string>): Promise<ProcessResult> {
+/** Runs the todo-admin bin (dist/, built first when out of date) as its own process, with only this environment (no .env of the checkout's). */
+export async function todoAdmin(argv: string[], env: Record<string, string>): Promise<ProcessResult> {
 
+    await ensureBuilt();
     return new Promise((resolve, reject) => {
 
         ChildProcess.execFile(process.execPath, [internals.bin, ...argv], { cwd: root, env: { PATH: process.env.PATH!, ...env } }, (err, stdout, stderr) => {
