@@ -1,3 +1,5 @@
+'use strict';
+
 // Which module may import which (npm run lint:imports, part of npm test). Type-only imports count: a type that
 // runs upward ties the layers together as much as a value does.
 //

@@ -117,7 +117,7 @@ Examples:
 
             // Signing with a private key needs no shared secret; the claims expected of tokens still apply. On a
             // development machine, the secret is the one the server uses too.
-            const auth = configured(() => options.key ? { secret: null, ...parseExpectedClaims(io.env) } : parseAuthConfig(withDevelopmentSecret(io.env).env));
+            const auth = configured(() => (options.key ? { secret: null, ...parseExpectedClaims(io.env) } : parseAuthConfig(withDevelopmentSecret(io.env).env)));
             const signingKey = options.key ? readSigningKey(options.key) : undefined;
 
             // A token for any user is a key to that user's tasks: in production it is minted only on purpose, and said.

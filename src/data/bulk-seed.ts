@@ -54,7 +54,7 @@ export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<
                 from generate_series(?::int, ?::int) as n
                 on conflict do nothing
                 returning id`,
-                [internals.userIdPrefix, internals.userIdPrefix, internals.emailDomain, first, last]);
+            [internals.userIdPrefix, internals.userIdPrefix, internals.emailDomain, first, last]);
 
             const ids: string[] = users.rows.map((row: { id: string }) => row.id);
             let tasks = 0;
@@ -67,7 +67,7 @@ export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<
                     from unnest(string_to_array(?::text, ',')) as u(id)
                     cross join generate_series(1, ?::int) as t
                     cross join lateral (select now() - (?::int - t) * interval '1 second' as stamp) as s`,
-                    [ids.join(','), options.tasksPerUser, options.tasksPerUser]);
+                [ids.join(','), options.tasksPerUser, options.tasksPerUser]);
 
                 tasks = inserted.rowCount;
             }

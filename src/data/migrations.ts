@@ -38,6 +38,8 @@ export const migrationSource: Knex.MigrationSource<string> = {
     },
     getMigration(file) {
 
+        // Loaded as the running code is (tsx's TypeScript, or the build's CommonJS), as knex loads a migration.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         return Promise.resolve(require(Path.join(migrationsDirectory, file)));
     }
 };

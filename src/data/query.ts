@@ -16,6 +16,8 @@ export interface QueryResult<Row> {
 }
 
 
+// Rows are typed by whoever reads them: a statement's columns are its text's.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Query = <Row = any>(statement: Statement, values: readonly unknown[]) => Promise<QueryResult<Row>>;
 
 

@@ -171,11 +171,10 @@ export function createBudgets(config: RateLimitConfig, log: BudgetLog): Budgets 
         user: budget('user', config.perMinute),
         address: budget('address', config.perMinute),
         authFailures: budget('auth-failures', config.authFailuresPerMinute),
-        async close() {
+        close() {
 
-            if (redis) {
-                redis.disconnect();
-            }
+            redis?.disconnect();
+            return Promise.resolve();
         }
     };
 }

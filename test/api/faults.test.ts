@@ -303,7 +303,13 @@ test('under load, connections dying (ended by the server, cut, stalled) give 503
         else {
             // A cut is over at once; a stall outlasts the connection and statement timeouts.
             const stall = round % 3 === 2;
-            stall ? service.proxy.stall() : service.proxy.cut();
+            if (stall) {
+                service.proxy.stall();
+            }
+            else {
+                service.proxy.cut();
+            }
+
             await new Promise((resolve) => setTimeout(resolve, stall ? service.config.queryTimeoutMs + 200 : 100));
             service.proxy.restore();
         }

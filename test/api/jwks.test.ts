@@ -70,7 +70,10 @@ function authServer(initial: () => [number, unknown]) {
     return { base, state };
 }
 
-const jwks = (...pairs: Pair[]) => (): [number, unknown] => [200, { keys: pairs.map((p) => p.publicJwk) }];
+const jwks = (...pairs: Pair[]) => {
+
+    return (): [number, unknown] => [200, { keys: pairs.map((p) => p.publicJwk) }];
+};
 
 
 async function api(t: ExecutionContext<{ database: TestDatabase }>, base: string, env: Record<string, string> = {}) {

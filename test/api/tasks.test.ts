@@ -84,7 +84,7 @@ test('GET /api/tasks/{id} returns the task; unknown and non-UUID ids are 404', a
     t.is(res.statusCode, 200);
     t.deepEqual(res.result, task);
 
-    for (const id of [Crypto.randomUUID(), 'not-a-uuid', '123', "1' or '1'='1"]) {
+    for (const id of [Crypto.randomUUID(), 'not-a-uuid', '123', '1\' or \'1\'=\'1']) {
         const missing = await t.context.request({ method: 'GET', url: `/api/tasks/${encodeURIComponent(id)}`, as: user });
         t.is(missing.statusCode, 404, id);
         t.deepEqual(missing.result, { detail: 'Task not found' });

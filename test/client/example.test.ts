@@ -67,10 +67,10 @@ test('the example of docs/api.md runs against a listening server: create, list, 
     const { api, base } = t.context;
     const user = 'example-user';
     let asked = 0;
-    const result = await tryTheApi(base, async () => {
+    const result = await tryTheApi(base, () => {
 
         asked += 1;
-        return api.token(user);
+        return Promise.resolve(api.token(user));
     });
 
     const milkId = result.location!.split('/').pop()!;

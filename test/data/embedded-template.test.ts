@@ -130,7 +130,7 @@ test('an in-memory database starts from the archive', async (t) => {
     t.deepEqual(await internals.tables(pglite), ['made_from_template']);
 });
 
-test('an in-memory database that never ran a statement is closed with it: nothing keeps the process alive', async (t) => {
+test('an in-memory database that never ran a statement is closed with it: nothing keeps the process alive', (t) => {
 
     const script = `
         const { createDatabase } = require('./src/data/connection');

@@ -44,7 +44,7 @@ export async function createCliTarget(options: { migrate?: boolean } = {}): Prom
     else {
         const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-admin-'));
         env = { DATABASE_URL: `pglite://${dir}` };
-        destroy = async () => Fs.rmSync(dir, { recursive: true, force: true });
+        destroy = () => Promise.resolve(Fs.rmSync(dir, { recursive: true, force: true }));
     }
 
     env.BETTER_AUTH_SECRET = testSecret;

@@ -383,6 +383,6 @@ export async function createServerDatabase(): Promise<ServerDatabase> {
                 await check.destroy();
             }
         },
-        drop: async () => Fs.rmSync(dataDir, { recursive: true, force: true })
+        drop: () => Promise.resolve(Fs.rmSync(dataDir, { recursive: true, force: true }))
     };
 }

@@ -64,7 +64,7 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
     t.is((await second.exited).code, 0);
 });
 
-test('bad configuration stops the start with one line naming the variable', async (t) => {
+test('bad configuration stops the start with one line naming the variable', (t) => {
 
     const child = ChildProcess.spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
         cwd: root,

@@ -84,6 +84,7 @@ const internals = {
 
 export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits): TaskStore {
 
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const rows = async (statement: Statement, values: readonly unknown[]): Promise<any[]> => (await query(statement, values)).rows;
     const one = async (statement: Statement, values: readonly unknown[]): Promise<Task | null> => asTask((await rows(statement, values))[0] ?? null);
 
@@ -102,7 +103,7 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
         return asTask(row.task) ?? (row.present ? 'modified' : null);
     };
 
-    const getTaskForUser = async (userId: string, id: string): Promise<Task | null> => (isTaskId(id) ? one(sql.get, [userId, id]) : null);
+    const getTaskForUser = (userId: string, id: string): Promise<Task | null> => (isTaskId(id) ? one(sql.get, [userId, id]) : Promise.resolve(null));
 
     return {
         getTaskForUser,

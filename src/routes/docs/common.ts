@@ -20,14 +20,14 @@ export const contractUrl = '/openapi.yaml';
  * needs none. npm run check:docs fails on anything it refuses.
  */
 export const contentSecurityPolicy = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'"
+    'default-src \'none\'',
+    'script-src \'self\'',
+    'style-src \'self\'',
+    'img-src \'self\' data:',
+    'connect-src \'self\'',
+    'base-uri \'none\'',
+    'form-action \'self\'',
+    'frame-ancestors \'none\''
 ].join('; ');
 
 
