@@ -1,0 +1,23 @@
+import type { Knex } from 'knex';
+
+
+/**
+ * The search (q: a case-insensitive substring of the title or the description) reads the trigrams of the text it
+ * looks for in one GIN index of the user's titles and descriptions, instead of every one of the user's descriptions:
+ * pg_trgm gives the trigram operator classes, btree_gin the user_id column in front of them, so an index scan reads
+ * only that user's entries. Both extensions are trusted (a database owner may create them without superuser).
+ */
+export async function up(knex: Knex): Promise<void> {
+
+    await knex.raw('create extension if not exists pg_trgm');
+    await knex.raw('create extension if not exists btree_gin');
+    await knex.raw('create index tasks_user_text_trgm_idx on tasks using gin (user_id, title gin_trgm_ops, description gin_trgm_ops)');
+}
+
+
+export async function down(knex: Knex): Promise<void> {
+
+    await knex.raw('drop index tasks_user_text_trgm_idx');
+    await knex.raw('drop extension if exists btree_gin');
+    await knex.raw('drop extension if exists pg_trgm');
+}
