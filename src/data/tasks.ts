@@ -93,6 +93,26 @@ interface WriteStatements {
 }
 
 
+/** A task row of a search statement, with the walk's columns. */
+type SearchRow = Task & { sort_key?: string; hit?: boolean; walked?: number; position?: unknown };
+
+
+type RowReader = (statement: string, bindings: readonly Knex.RawBinding[]) => Promise<any[]>;
+
+
+interface SearchStatement {
+    sql: string;
+    /** The bindings for at most `slice` rows read (the walk), and `wanted` rows answered. */
+    bind(userId: string, options: TaskListOptions, slice: number, wanted: number): Knex.RawBinding[];
+}
+
+
+interface SearchStatements {
+    walk: SearchStatement;
+    matches: SearchStatement;
+}
+
+
 interface ListStatement {
     sql: string;
     binders: ((userId: string, options: TaskListOptions) => Knex.RawBinding[])[];
@@ -177,6 +197,11 @@ const internals = {
         return Crypto.createHash('sha256').update(canonical).digest('base64url');
     },
 
+    // A search first reads at most this many of the user's rows in order (or twice the page, when more).
+    searchSlice: 50,
+    // pg_trgm finds a LIKE pattern by its words' trigrams: it needs three letters or digits in a row.
+    trigramRx: /[\p{L}\p{N}]{3}/u,
+
     likePattern(text: string): string {
 
         return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
@@ -221,6 +246,23 @@ export function priorityRank(priority: Priority): number {
  * sort expression, so they bound the index range instead of filtering the rows read.
  */
 export function buildListStatement(options: TaskListOptions): ListStatement {
+
+    const { spec, key, order, where, binders } = listConditions(options);
+
+    // One row more than the page tells whether a next page exists without a count query.
+    const sql = `
+        select ${internals.columns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
+        where ${where.join(' and ')}
+        order by ${key} ${order}, id ${order}
+        limit ?`;
+
+    binders.push((_, o) => [o.limit + 1]);
+    return { sql, binders, strip: Boolean(spec.selected) };
+}
+
+
+/** The conditions of a list of one shape, in the order of their placeholders, and what it is ordered by. */
+function listConditions(options: TaskListOptions) {
 
     const sort = options.sort ?? 'created_at';
     const order = options.order ?? 'desc';
@@ -282,15 +324,114 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
         binders.push((_, o) => [o.after!.key, o.after!.id]);
     }
 
-    // One row more than the page tells whether a next page exists without a count query.
-    const sql = `
-        select ${internals.columns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
-        where ${where.join(' and ')}
-        order by ${key} ${order}, id ${order}
+    return { spec, key, order, where, binders };
+}
+
+
+/**
+ * The two statements a search (q) reads a page with, for one list shape:
+ *
+ * - `walk` reads the user's rows in the list's order from the sort's index, as a plain list does, at most `slice` of
+ *   them (the first placeholder after the list's), and tests the text on each: it answers the rows that hold it,
+ *   until `wanted` (the last placeholder), and the slice's last row (`walked` = slice) to continue after.
+ * - `matches` reads the rows whose title or description holds the text from the trigram index, then sorts them: the
+ *   subquery's OFFSET 0 keeps the planner from walking the sort's index instead (it may think a rare text common).
+ *
+ * Testing a long description costs tens of microseconds: the walk costs that per row read, the index per row that
+ * matches. searchTasks uses each where it reads few rows.
+ */
+export function buildSearchStatements(options: TaskListOptions): SearchStatements {
+
+    const listed = listConditions({ ...options, search: undefined });
+    const { spec, key, order } = listed;
+    const selected = spec.selected ? `, ${spec.selected}` : '';
+    const holds = '(title ilike ? escape \'\\\' or description ilike ? escape \'\\\')';
+    const pattern = (o: TaskListOptions) => {
+
+        const like = internals.likePattern(o.search!);
+        return [like, like];
+    };
+
+    const walk = `
+        select * from (
+            select ${internals.columns}${selected}, ${key} as position, ${holds} as hit,
+                (row_number() over (order by ${key} ${order}, id ${order}))::int as walked
+            from tasks
+            where ${listed.where.join(' and ')}
+            order by ${key} ${order}, id ${order}
+            limit ?
+        ) as slice
+        where hit or walked = ?
+        order by position ${order}, id ${order}
         limit ?`;
 
-    binders.push((_, o) => [o.limit + 1]);
-    return { sql, binders, strip: Boolean(spec.selected) };
+    const matched = listConditions(options);
+    const matches = `
+        select * from (
+            select ${internals.columns}${selected}, ${key} as position from tasks
+            where ${matched.where.join(' and ')}
+            offset 0
+        ) as matched
+        order by position ${order}, id ${order}
+        limit ?`;
+
+    return {
+        walk: {
+            sql: walk,
+            bind: (userId, o, slice, wanted) => [...pattern(o), ...listed.binders.flatMap((bind) => bind(userId, o)), slice, slice, wanted]
+        },
+        matches: {
+            sql: matches,
+            bind: (userId, o, _, wanted) => [...matched.binders.flatMap((bind) => bind(userId, o)), wanted]
+        }
+    };
+}
+
+
+/**
+ * The first `limit` + 1 tasks of a search, the same as the one list statement with the text's condition would
+ * answer, read so that neither a common text nor a rare one costs much more than a list: the user's rows in the
+ * list's order, a slice at a time, until the page is full; when the text proves rare there (none in the first slice,
+ * or too few after the second) and the trigram index can find it, the rest from the index. A text the index cannot
+ * find (no three letters or digits in a row) is walked for to the end in slices, each statement bounded, so that other
+ * requests get their turn on a database that runs one statement at a time (PGlite).
+ */
+async function searchTasks(read: RowReader, statements: SearchStatements, userId: string, options: TaskListOptions): Promise<SearchRow[]> {
+
+    const wanted = options.limit + 1;
+    const first = Math.max(internals.searchSlice, 2 * wanted);
+    const spec = internals.sorts[options.sort ?? 'created_at'];
+    const indexed = internals.trigramRx.test(options.search!);
+    const found: SearchRow[] = [];
+    const seen = new Set<string>();
+    const take = (rows: SearchRow[]) => {
+
+        // Each statement has a snapshot of its own: a task changed between two of them may be read by both.
+        for (const { hit, walked, position, ...row } of rows) {
+            if ((hit ?? true) && !seen.has(row.id) && found.length < wanted) {
+                seen.add(row.id);
+                found.push(row);
+            }
+        }
+    };
+
+    let after = options.after;
+    for (let slice = 0; ; ++slice) {
+        const size = slice === 0 ? first : 4 * first;
+        const rows: SearchRow[] = await read(statements.walk.sql, statements.walk.bind(userId, { ...options, after }, size, wanted - found.length));
+        take(rows);
+
+        const last = rows[rows.length - 1];
+        if (found.length >= wanted || last?.walked !== size) {
+            return found;
+        }
+
+        after = { key: spec.keyOf(asTask({ ...last })), id: last.id };
+        if (indexed && (slice > 0 || !found.length)) {
+            take(await read(statements.matches.sql, statements.matches.bind(userId, { ...options, after }, 0, wanted - found.length)));
+            return found;
+        }
+    }
 }
 
 
@@ -395,6 +536,17 @@ export function taskStore(db: Database, limits: TaskLimits) {
     // Filled as shapes are first used: at most 31 column sets, and 1 280 list shapes (sort, order, filters present).
     const updates = new Map<string, WriteStatements>();
     const lists = new Map<string, ListStatement>();
+    const searches = new Map<string, SearchStatements>();
+    const searchStatements = (shape: string, options: TaskListOptions): SearchStatements => {
+
+        let statements = searches.get(shape);
+        if (!statements) {
+            statements = buildSearchStatements(options);
+            searches.set(shape, statements);
+        }
+
+        return statements;
+    };
 
     const run = statementRunner(db);
     const rows = async (statement: string, bindings: readonly Knex.RawBinding[]): Promise<any[]> => {
@@ -451,7 +603,9 @@ export function taskStore(db: Database, limits: TaskLimits) {
                 lists.set(shape, statement);
             }
 
-            const found: (Task & { sort_key?: string })[] = await rows(statement.sql, statement.binders.flatMap((bind) => bind(userId, options)));
+            const found: (Task & { sort_key?: string })[] = options.search ?
+                await searchTasks(rows, searchStatements(shape, options), userId, options) :
+                await rows(statement.sql, statement.binders.flatMap((bind) => bind(userId, options)));
             for (const task of found) {
                 asTask(task);
             }
