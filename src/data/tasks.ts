@@ -109,6 +109,9 @@ interface SearchStatement {
 
 interface SearchStatements {
     walk: SearchStatement;
+    /** The walk on after a position. */
+    walkOn: SearchStatement;
+    /** After a position. */
     matches: SearchStatement;
 }
 
@@ -329,11 +332,11 @@ function listConditions(options: TaskListOptions) {
 
 
 /**
- * The two statements a search (q) reads a page with, for one list shape:
+ * The statements a search (q) reads a page with, for one list shape:
  *
  * - `walk` reads the user's rows in the list's order from the sort's index, as a plain list does, at most `slice` of
- *   them (the first placeholder after the list's), and tests the text on each: it answers the rows that hold it,
- *   until `wanted` (the last placeholder), and the slice's last row (`walked` = slice) to continue after.
+ *   them, and tests the text on each: it answers the rows that hold it, until `wanted`, and the slice's last row
+ *   (`walked` = slice) to continue after; `walkOn` does the same after a position.
  * - `matches` reads the rows whose title or description holds the text from the trigram index, then sorts them: the
  *   subquery's OFFSET 0 keeps the planner from walking the sort's index instead (it may think a rare text common).
  *
@@ -342,8 +345,7 @@ function listConditions(options: TaskListOptions) {
  */
 export function buildSearchStatements(options: TaskListOptions): SearchStatements {
 
-    const listed = listConditions({ ...options, search: undefined });
-    const { spec, key, order } = listed;
+    const { spec, key, order } = listConditions(options);
     const selected = spec.selected ? `, ${spec.selected}` : '';
     const holds = '(title ilike ? escape \'\\\' or description ilike ? escape \'\\\')';
     const pattern = (o: TaskListOptions) => {
@@ -352,36 +354,41 @@ export function buildSearchStatements(options: TaskListOptions): SearchStatement
         return [like, like];
     };
 
-    const walk = `
-        select * from (
-            select ${internals.columns}${selected}, ${key} as position, ${holds} as hit,
-                (row_number() over (order by ${key} ${order}, id ${order}))::int as walked
-            from tasks
-            where ${listed.where.join(' and ')}
-            order by ${key} ${order}, id ${order}
-            limit ?
-        ) as slice
-        where hit or walked = ?
-        order by position ${order}, id ${order}
-        limit ?`;
+    const walk = (shape: TaskListOptions): SearchStatement => {
 
-    const matched = listConditions(options);
-    const matches = `
-        select * from (
-            select ${internals.columns}${selected}, ${key} as position from tasks
-            where ${matched.where.join(' and ')}
-            offset 0
-        ) as matched
-        order by position ${order}, id ${order}
-        limit ?`;
-
-    return {
-        walk: {
-            sql: walk,
+        const listed = listConditions({ ...shape, search: undefined });
+        return {
+            sql: `
+                select * from (
+                    select ${internals.columns}${selected}, ${key} as position, ${holds} is true as hit,
+                        (row_number() over (order by ${key} ${order}, id ${order}))::int as walked
+                    from tasks
+                    where ${listed.where.join(' and ')}
+                    order by ${key} ${order}, id ${order}
+                    limit ?
+                ) as slice
+                where hit or walked = ?
+                order by position ${order}, id ${order}
+                limit ?`,
             bind: (userId, o, slice, wanted) => [...pattern(o), ...listed.binders.flatMap((bind) => bind(userId, o)), slice, slice, wanted]
-        },
+        };
+    };
+
+    // Every statement but the first reads on after a row the walk read: its shape has a cursor (the value is bound).
+    const continued = { ...options, after: { key: null, id: '' } };
+    const matched = listConditions(continued);
+    return {
+        walk: walk(options),
+        walkOn: walk(continued),
         matches: {
-            sql: matches,
+            sql: `
+                select * from (
+                    select ${internals.columns}${selected}, ${key} as position from tasks
+                    where ${matched.where.join(' and ')}
+                    offset 0
+                ) as matched
+                order by position ${order}, id ${order}
+                limit ?`,
             bind: (userId, o, _, wanted) => [...matched.binders.flatMap((bind) => bind(userId, o)), wanted]
         }
     };
@@ -418,7 +425,8 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
     let after = options.after;
     for (let slice = 0; ; ++slice) {
         const size = slice === 0 ? first : 4 * first;
-        const rows: SearchRow[] = await read(statements.walk.sql, statements.walk.bind(userId, { ...options, after }, size, wanted - found.length));
+        const walk = slice === 0 ? statements.walk : statements.walkOn;
+        const rows: SearchRow[] = await read(walk.sql, walk.bind(userId, { ...options, after }, size, wanted - found.length));
         take(rows);
 
         const last = rows[rows.length - 1];
