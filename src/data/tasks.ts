@@ -348,6 +348,9 @@ export function buildSearchStatements(options: TaskListOptions): SearchStatement
     const { spec, key, order } = listConditions(options);
     const selected = spec.selected ? `, ${spec.selected}` : '';
     const holds = '(title ilike ? escape \'\\\' or description ilike ? escape \'\\\')';
+    // The text as a value the planner does not see (an InitPlan's): it judges how common a text is by every user's
+    // tasks, and a text common among them but rare in this user's would have it read all of this user's rows instead.
+    const hidden = '(title ilike (select ?::text) escape \'\\\' or description ilike (select ?::text) escape \'\\\')';
     const pattern = (o: TaskListOptions) => {
 
         const like = internals.likePattern(o.search!);
@@ -376,7 +379,10 @@ export function buildSearchStatements(options: TaskListOptions): SearchStatement
 
     // Every statement but the first reads on after a row the walk read: its shape has a cursor (the value is bound).
     const continued = { ...options, after: { key: null, id: '' } };
-    const matched = listConditions(continued);
+    // Where the index reads from, the cursor is a filter only (IS TRUE: no index takes it, and the keys are never
+    // null): a sort's index range after it would be the planner's choice wherever it misjudges the range as short.
+    const matched = listConditions({ ...options, search: undefined, after: undefined });
+    const beyond = `((${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order]}, ?::uuid)) is true`;
     return {
         walk: walk(options),
         walkOn: walk(continued),
@@ -384,12 +390,12 @@ export function buildSearchStatements(options: TaskListOptions): SearchStatement
             sql: `
                 select * from (
                     select ${internals.columns}${selected}, ${key} as position from tasks
-                    where ${matched.where.join(' and ')}
+                    where ${matched.where.join(' and ')} and ${beyond} and ${hidden}
                     offset 0
                 ) as matched
                 order by position ${order}, id ${order}
                 limit ?`,
-            bind: (userId, o, _, wanted) => [...matched.binders.flatMap((bind) => bind(userId, o)), wanted]
+            bind: (userId, o, _, wanted) => [...matched.binders.flatMap((bind) => bind(userId, o)), o.after!.key, o.after!.id, ...pattern(o), wanted]
         }
     };
 }

@@ -172,7 +172,7 @@ prop('a search pages through exactly the user\'s tasks that hold the text, in th
             after = page.next ?? undefined;
         }
     },
-    { numRuns: 100 });
+    { numRuns: 60 });
 
 // Serial: it counts the statements sent, which another test's would join.
 test.serial('a rare text is read from the trigram index once the first slice held none; a common one by the walk alone', async (t) => {
