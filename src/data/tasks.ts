@@ -404,8 +404,9 @@ export function buildSearchStatements(options: TaskListOptions): SearchStatement
 /**
  * The first `limit` + 1 tasks of a search, the same as the one list statement with the text's condition would
  * answer, read so that neither a common text nor a rare one costs much more than a list: the user's rows in the
- * list's order, a slice at a time, until the page is full; when the text proves rare there (none in the first slice,
- * or too few after the second) and the trigram index can find it, the rest from the index. A text the index cannot
+ * list's order, a slice at a time, until the page is full; when the text proves rare there (too few in the first
+ * slice to fill the page within the second, or too few after the second) and the trigram index can find it, the
+ * rest from the index. A text the index cannot
  * find (no three letters or digits in a row) is walked for to the end in slices, each statement bounded, so that other
  * requests get their turn on a database that runs one statement at a time (PGlite).
  */
@@ -429,6 +430,7 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
     };
 
     let after = options.after;
+    let walked = 0;
     for (let slice = 0; ; ++slice) {
         const size = slice === 0 ? first : 4 * first;
         const walk = slice === 0 ? statements.walk : statements.walkOn;
@@ -440,8 +442,12 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
             return found;
         }
 
+        // At the density found so far, the rows the walk still needs to read; past the next slice, the index is the
+        // cheaper way (a text that rare is in few rows), and after the second slice it is taken anyway.
+        walked += size;
+        const needed = found.length ? (wanted - found.length) * walked / found.length : Infinity;
         after = { key: spec.keyOf(asTask({ ...last })), id: last.id };
-        if (indexed && (slice > 0 || !found.length)) {
+        if (indexed && (slice > 0 || needed > 4 * first)) {
             take(await read(statements.matches.sql, statements.matches.bind(userId, { ...options, after }, 0, wanted - found.length)));
             return found;
         }
