@@ -200,8 +200,8 @@ const internals = {
         return Crypto.createHash('sha256').update(canonical).digest('base64url');
     },
 
-    // A search first reads at most this many of the user's rows in order (or twice the page, when more).
-    searchSlice: 50,
+    // A search reads at most this many of the user's rows in order per statement: the first, then each next one.
+    searchSlices: [50, 200],
     // pg_trgm finds a LIKE pattern by its words' trigrams: it needs three letters or digits in a row.
     trigramRx: /[\p{L}\p{N}]{3}/u,
 
@@ -404,16 +404,14 @@ export function buildSearchStatements(options: TaskListOptions): SearchStatement
 /**
  * The first `limit` + 1 tasks of a search, the same as the one list statement with the text's condition would
  * answer, read so that neither a common text nor a rare one costs much more than a list: the user's rows in the
- * list's order, a slice at a time, until the page is full; when the text proves rare there (too few in the first
- * slice to fill the page within the second, or too few after the second) and the trigram index can find it, the
- * rest from the index. A text the index cannot
+ * list's order, a slice at a time, until the page is full; when the text proves rare there (the walk would read more
+ * rows than the index would test) and the trigram index can find it, the rest from the index. A text the index cannot
  * find (no three letters or digits in a row) is walked for to the end in slices, each statement bounded, so that other
  * requests get their turn on a database that runs one statement at a time (PGlite).
  */
-async function searchTasks(read: RowReader, statements: SearchStatements, userId: string, options: TaskListOptions): Promise<SearchRow[]> {
+async function searchTasks(read: RowReader, statements: SearchStatements, userId: string, options: TaskListOptions, maxTasks: number): Promise<SearchRow[]> {
 
     const wanted = options.limit + 1;
-    const first = Math.max(internals.searchSlice, 2 * wanted);
     const spec = internals.sorts[options.sort ?? 'created_at'];
     const indexed = internals.trigramRx.test(options.search!);
     const found: SearchRow[] = [];
@@ -421,7 +419,7 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
     const take = (rows: SearchRow[]) => {
 
         // Each statement has a snapshot of its own: a task changed between two of them may be read by both.
-        for (const { hit, walked, position, ...row } of rows) {
+        for (const { hit, walked: _, position: __, ...row } of rows) {
             if ((hit ?? true) && !seen.has(row.id) && found.length < wanted) {
                 seen.add(row.id);
                 found.push(row);
@@ -432,7 +430,7 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
     let after = options.after;
     let walked = 0;
     for (let slice = 0; ; ++slice) {
-        const size = slice === 0 ? first : 4 * first;
+        const size = slice === 0 ? internals.searchSlices[0] : internals.searchSlices[1];
         const walk = slice === 0 ? statements.walk : statements.walkOn;
         const rows: SearchRow[] = await read(walk.sql, walk.bind(userId, { ...options, after }, size, wanted - found.length));
         take(rows);
@@ -442,12 +440,12 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
             return found;
         }
 
-        // At the density found so far, the rows the walk still needs to read; past the next slice, the index is the
-        // cheaper way (a text that rare is in few rows), and after the second slice it is taken anyway.
+        // At the share of matches walked so far (d), the walk still reads about missing / d rows, and the index
+        // tests about d x the user's rows (at most maxTasks): the cheaper one goes on.
         walked += size;
-        const needed = found.length ? (wanted - found.length) * walked / found.length : Infinity;
         after = { key: spec.keyOf(asTask({ ...last })), id: last.id };
-        if (indexed && (slice > 0 || needed > 4 * first)) {
+        const share = found.length / walked;
+        if (indexed && share * maxTasks < (wanted - found.length) / share) {
             take(await read(statements.matches.sql, statements.matches.bind(userId, { ...options, after }, 0, wanted - found.length)));
             return found;
         }
@@ -624,7 +622,7 @@ export function taskStore(db: Database, limits: TaskLimits) {
             }
 
             const found: (Task & { sort_key?: string })[] = options.search ?
-                await searchTasks(rows, searchStatements(shape, options), userId, options) :
+                await searchTasks(rows, searchStatements(shape, options), userId, options, limits.maxTasksPerUser) :
                 await rows(statement.sql, statement.binders.flatMap((bind) => bind(userId, options)));
             for (const task of found) {
                 asTask(task);
