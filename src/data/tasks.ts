@@ -203,6 +203,9 @@ const internals = {
     // A search reads at most this many of the user's rows in order per statement: the first, the second, then each
     // next one (a statement's own cost is then small beside its rows'; 1 000 rows take about 75 ms on PGlite).
     searchSlices: [50, 200, 1000],
+    // Between a search's statements, the event loop's turn: on PGlite in this process an answer comes back without
+    // one, so the statements of a few searches would follow one another with no timer or I/O run until they end.
+    nextTurn: () => new Promise<void>((resolve) => setImmediate(resolve)),
     // pg_trgm finds a LIKE pattern by its words' trigrams: it needs three letters or digits in a row.
     trigramRx: /[\p{L}\p{N}]{3}/u,
 
@@ -433,6 +436,10 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
     for (let slice = 0; ; ++slice) {
         const size = internals.searchSlices[Math.min(slice, internals.searchSlices.length - 1)];
         const walk = slice === 0 ? statements.walk : statements.walkOn;
+        if (slice > 0) {
+            await internals.nextTurn();
+        }
+
         const rows: SearchRow[] = await read(walk.sql, walk.bind(userId, { ...options, after }, size, wanted - found.length));
         take(rows);
 
@@ -447,6 +454,7 @@ async function searchTasks(read: RowReader, statements: SearchStatements, userId
         after = { key: spec.keyOf(asTask({ ...last })), id: last.id };
         const share = found.length / walked;
         if (indexed && share * maxTasks < (wanted - found.length) / share) {
+            await internals.nextTurn();
             take(await read(statements.matches.sql, statements.matches.bind(userId, { ...options, after }, 0, wanted - found.length)));
             return found;
         }
