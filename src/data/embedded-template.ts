@@ -2,18 +2,24 @@ import Fs from 'node:fs';
 import Path from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
+import type { PGliteOptions } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 import { privateTree, readOnlyForOthers, untrustedEntry } from '../private-files';
 
 
 /**
  * A new embedded database starts from a copy of an empty one made at install time (npm install runs the build, which
- * makes it), instead of running PGlite's initdb: a data directory is copied from a directory (tens of milliseconds,
+ * makes it; it holds the extensions of pgliteExtensions, created), instead of running PGlite's initdb: a data directory is copied from a directory (tens of milliseconds,
  * against about 5 s for initdb on the development machine), an in-memory database is loaded from an archive (about
  * 1 s). The copies belong to the installed PGlite: they are kept in node_modules/.cache under PGlite's version, so
  * an upgrade (a new install) makes new ones, and a missing or unusable copy only means the slow way.
  */
 const internals = {
+    options: (more: PGliteOptions = {}): PGliteOptions => ({ ...more, extensions: pgliteExtensions }),
+    createExtensions: Object.keys({ pg_trgm, btree_gin }).map((name) => `create extension if not exists ${name};`).join(' '),
+
     pgliteRoot(): string {
 
         // PGlite's package.json is not among its exports; its entry point is in <root>/dist/.
@@ -46,7 +52,7 @@ const internals = {
     async openDirectory(dataDir: string, template: { directory: string; archive: string }): Promise<PGlite> {
 
         if (Fs.existsSync(Path.join(dataDir, 'PG_VERSION')) || !Fs.existsSync(Path.join(template.directory, 'PG_VERSION')) || !internals.trusted(template.directory)) {
-            return await PGlite.create(dataDir);
+            return await PGlite.create(dataDir, internals.options());
         }
 
         // The directory may already hold the lock and the development secret: only what the copy adds is taken back.
@@ -54,7 +60,7 @@ const internals = {
         let pglite: PGlite | null = null;
         try {
             Fs.cpSync(template.directory, dataDir, { recursive: true, errorOnExist: true, force: false });
-            pglite = await PGlite.create(dataDir);
+            pglite = await PGlite.create(dataDir, internals.options());
             await pglite.query('select 1');
             return pglite;
         }
@@ -66,7 +72,7 @@ const internals = {
                 }
             }
 
-            return await PGlite.create(dataDir);
+            return await PGlite.create(dataDir, internals.options());
         }
     },
 
@@ -80,6 +86,13 @@ const internals = {
         }
     }
 };
+
+
+/**
+ * The extensions the migrations create (pg_trgm and btree_gin for the search's index): PGlite loads an extension's
+ * files only when the instance is created with it, so every PGlite this project opens is created with these.
+ */
+export const pgliteExtensions = { pg_trgm, btree_gin };
 
 
 /** Where the copies for the installed PGlite are kept: node_modules/.cache/todo-api/pglite-<version>[.tar.gz]. */
@@ -109,8 +122,10 @@ export async function writeEmbeddedTemplate(template = embeddedTemplate()): Prom
     Fs.rmSync(partial, { recursive: true, force: true });
 
     try {
-        const pglite = await PGlite.create(partial);
+        const pglite = await PGlite.create(partial, internals.options());
         try {
+            // Created here once rather than by the migration in every new database (about a second each).
+            await pglite.exec(internals.createExtensions);
             const dump = await pglite.dumpDataDir('gzip');
             Fs.writeFileSync(`${partial}.tar.gz`, Buffer.from(await dump.arrayBuffer()));
         }
@@ -144,13 +159,13 @@ export async function openPglite(dataDir: string | null, template = embeddedTemp
     if (dataDir === null) {
         const archive = internals.trusted(template.archive) ? internals.read(template.archive) : null;
         if (archive) {
-            const pglite = await PGlite.create({ loadDataDir: new Blob([archive]) }).catch(() => null);
+            const pglite = await PGlite.create(internals.options({ loadDataDir: new Blob([archive]) })).catch(() => null);
             if (pglite) {
                 return pglite;
             }
         }
 
-        return await PGlite.create();
+        return await PGlite.create(internals.options());
     }
 
     const pglite = await internals.openDirectory(dataDir, template);

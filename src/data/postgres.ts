@@ -70,7 +70,7 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
     let prepared = target.prepared;
     const run = (statement: Statement, values: readonly unknown[], named: boolean) => {
 
-        return pool.query(named ?
+        return pool.query(named && statement.name ?
             { name: statement.name, text: statement.text, values: values as unknown[] } :
             { text: statement.text, values: values as unknown[] });
     };

@@ -49,6 +49,16 @@ export function statement(name: string, text: string): Statement {
 
 
 /**
+ * A statement never prepared by name: PostgreSQL plans it for its values each time it runs (where a plan made for
+ * any values would be a bad one).
+ */
+export function unprepared(text: string): Statement {
+
+    return { name: '', text };
+}
+
+
+/**
  * The statement as knex.raw takes it (`?` placeholders, a value for each), for running it on a knex connection or
  * transaction: the plan checks EXPLAIN the request path's statements that way.
  */

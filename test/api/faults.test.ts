@@ -10,6 +10,7 @@ import { mintToken } from '../../src/auth/tokens';
 import type { DatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
 import { createDatabase } from '../../src/data/connection';
+import { pgliteExtensions } from '../../src/data/embedded-template';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { testConfig } from '../helpers/api';
@@ -70,7 +71,7 @@ const internals = {
         }
 
         // PGlite is PostgreSQL too: served on TCP, it goes behind the proxy like any server.
-        const pglite = await PGlite.create();
+        const pglite = await PGlite.create({ extensions: pgliteExtensions });
         let socket = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 32 });
         await socket.start();
         const port = Number(socket.getServerConn().split(':').pop());

@@ -6,7 +6,7 @@ import Path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import test from 'ava';
 
-import { embeddedTemplate, openPglite, writeEmbeddedTemplate } from '../../src/data/embedded-template';
+import { embeddedTemplate, openPglite, pgliteExtensions, writeEmbeddedTemplate } from '../../src/data/embedded-template';
 
 
 const internals = {
@@ -51,7 +51,7 @@ const marked = (async () => {
     template.archive = `${template.directory}.tar.gz`;
     written.first = await writeEmbeddedTemplate(template);
 
-    const pglite = await PGlite.create(template.directory);
+    const pglite = await PGlite.create(template.directory, { extensions: pgliteExtensions });
     await pglite.exec('create table made_from_template (x int)');
     const dump = await pglite.dumpDataDir('gzip');
     Fs.writeFileSync(template.archive, Buffer.from(await dump.arrayBuffer()));
@@ -90,7 +90,7 @@ test('a directory that holds a database is opened as it is, never overwritten by
 
     const template = await marked;
     const dataDir = Path.join(internals.scratch(), 'data');
-    const first = await PGlite.create(dataDir);
+    const first = await PGlite.create(dataDir, { extensions: pgliteExtensions });
     await first.exec('create table mine (x int); insert into mine values (1)');
     await first.close();
 

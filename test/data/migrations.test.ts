@@ -14,7 +14,7 @@ test('migrations go up, down and up again', async (t) => {
     t.deepEqual(applied, [
         '20261122053000_create_tasks.ts', '20261122053100_create_users.ts',
         '20261201090000_index_task_lists.ts', '20261201090100_create_idempotency_keys.ts',
-        '20261206120000_index_idempotency_keys_by_user.ts'
+        '20261206120000_index_idempotency_keys_by_user.ts', '20261207090000_index_task_text.ts'
     ]);
     t.true(await db.knex.schema.hasTable('tasks'));
     t.true(await db.knex.schema.hasTable('users'));
@@ -52,6 +52,11 @@ test('every unique index on tasks begins with user_id, and the list query has it
     const names = rows.map((row: { indexname: string }) => row.indexname);
     t.true(names.includes('tasks_user_created_idx'));
     t.true(names.includes('tasks_user_completed_created_idx'));
+    // The search's trigram index too, and it begins with user_id like every other.
+    t.true(names.includes('tasks_user_text_trgm_idx'));
+    for (const { indexname, indexdef } of rows) {
+        t.regex(indexdef, /\(user_id\b/, indexname);
+    }
 });
 
 test('a start migrates its own database: all of it when new, the rest when behind, with one statement when current', async (t) => {

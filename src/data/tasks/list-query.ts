@@ -61,11 +61,6 @@ const internals = {
         ].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('.');
     },
 
-    likePattern(text: string): string {
-
-        return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-    },
-
     // Filled as shapes are first used: at most 1 280 (sort, order, filters present).
     built: new Map<string, ListStatement>()
 };
@@ -114,41 +109,58 @@ export function positionOf(task: Task & { sort_key?: string }, sort: TaskSort = 
 }
 
 
+/** What a placeholder's value is made of: the request's user and options, and the search's slice and page. */
+export interface Bound {
+    userId: string;
+    options: TaskListOptions;
+    /** Rows a search's walk reads, and rows it still wants. */
+    slice?: number;
+    wanted?: number;
+}
+
+
 /**
- * The list statement for one shape. When the list is sorted by due date, the due-date filters are written on the
- * sort expression, so they bound the index range instead of filtering the rows read.
+ * A statement's placeholders, numbered as its text is written: add() gives the next `$n` and keeps how its value is
+ * made, values() makes them all, in order, for a request.
  */
-export function buildListStatement(options: TaskListOptions): ListStatement {
+export class Placeholders {
+
+    private readonly makers: ((bound: Bound) => unknown)[] = [];
+
+    add(make: (bound: Bound) => unknown): string {
+
+        this.makers.push(make);
+        return `$${this.makers.length}`;
+    }
+
+    values(bound: Bound): unknown[] {
+
+        return this.makers.map((make) => make(bound));
+    }
+}
+
+
+/** A list's conditions for one shape and what it is ordered by, their placeholders added in writing order. */
+export function listConditions(options: TaskListOptions, params: Placeholders) {
 
     const sort = options.sort ?? 'created_at';
     const order = options.order ?? 'desc';
     const spec = internals.sorts[sort];
     const key = spec.expression[order];
-
-    // Placeholders are numbered as the conditions are written; binders give their values in the same order.
-    const binders: ((userId: string, options: TaskListOptions) => unknown[])[] = [(userId) => [userId]];
-    let count = 1;
-    const next = () => `$${++count}`;
-    const where = ['user_id = $1'];
+    const where = [`user_id = ${params.add((b) => b.userId)}`];
 
     if (options.completed !== undefined) {
-        where.push(`completed = ${next()}`);
-        binders.push((_, o) => [o.completed]);
+        where.push(`completed = ${params.add((b) => b.options.completed)}`);
     }
 
     if (options.priorities?.length) {
-        where.push(`priority = any(string_to_array(${next()}, ','))`);
-        binders.push((_, o) => [o.priorities!.join(',')]);
+        where.push(`priority = any(string_to_array(${params.add((b) => b.options.priorities!.join(','))}, ','))`);
 
         // Sorted by priority, the ranks asked for also bound the index range: one priority, or adjacent ones, read
         // only their own rows instead of walking past the others.
         if (sort === 'priority') {
-            where.push(`${key} between ${next()}::int and ${next()}::int`);
-            binders.push((_, o) => {
-
-                const ranks = o.priorities!.map(priorityRank);
-                return [Math.min(...ranks), Math.max(...ranks)];
-            });
+            const ranks = (b: Bound) => b.options.priorities!.map(priorityRank);
+            where.push(`${key} between ${params.add((b) => Math.min(...ranks(b)))}::int and ${params.add((b) => Math.max(...ranks(b)))}::int`);
         }
     }
 
@@ -157,13 +169,11 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     const due = sort === 'due_date' ? key : 'due_date';
 
     if (options.dueBefore !== undefined) {
-        where.push(`${due} < ${next()}::timestamptz${order === 'desc' ? dated : ''}`);
-        binders.push((_, o) => [o.dueBefore]);
+        where.push(`${due} < ${params.add((b) => b.options.dueBefore)}::timestamptz${order === 'desc' ? dated : ''}`);
     }
 
     if (options.dueAfter !== undefined) {
-        where.push(`${due} > ${next()}::timestamptz${order === 'asc' ? dated : ''}`);
-        binders.push((_, o) => [o.dueAfter]);
+        where.push(`${due} > ${params.add((b) => b.options.dueAfter)}::timestamptz${order === 'asc' ? dated : ''}`);
     }
 
     if (options.overdue) {
@@ -171,30 +181,65 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     }
 
     if (options.search) {
-        const pattern = next();
-        where.push(`(title ilike ${pattern} escape '\\' or description ilike ${pattern} escape '\\')`);
-        binders.push((_, o) => [internals.likePattern(o.search!)]);
+        where.push(textHeld(params.add((b) => likePattern(b.options.search!))));
     }
 
     if (options.after) {
-        where.push(`(${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](next())}, ${next()}::uuid)`);
-        binders.push((_, o) => [o.after!.key, o.after!.id]);
+        where.push(`(${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`);
     }
+
+    return { spec, key, order, where };
+}
+
+
+/** The text condition of a search: the pattern (a LIKE pattern of likePattern's) in the title or the description. */
+export function textHeld(pattern: string): string {
+
+    return `(title ilike ${pattern} escape '\\' or description ilike ${pattern} escape '\\')`;
+}
+
+
+export function likePattern(text: string): string {
+
+    return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+
+/** The key of the sort as the list's cursor holds it. */
+export function sortSpec(sort: TaskSort = 'created_at') {
+
+    return internals.sorts[sort];
+}
+
+
+/**
+ * The list statement for one shape. When the list is sorted by due date, the due-date filters are written on the
+ * sort expression, so they bound the index range instead of filtering the rows read.
+ */
+export function buildListStatement(options: TaskListOptions): ListStatement {
+
+    const params = new Placeholders();
+    const { spec, key, order, where } = listConditions(options, params);
 
     // One row more than the page tells whether a next page exists without a count query.
     const text = `
         select ${taskColumns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
         where ${where.join(' and ')}
         order by ${key} ${order}, id ${order}
-        limit ${next()}`;
-
-    binders.push((_, o) => [o.limit + 1]);
+        limit ${params.add((b) => b.options.limit + 1)}`;
 
     return {
         statement: statement(`tasks.list.${internals.shape(options)}`, text),
-        values: (userId, o) => binders.flatMap((bind) => bind(userId, o)),
+        values: (userId, options) => params.values({ userId, options }),
         strip: Boolean(spec.selected)
     };
+}
+
+
+/** Which statement a list request needs: the sort, and which filters are present (their values are bound). */
+export function listShape(options: TaskListOptions): string {
+
+    return internals.shape(options);
 }
 
 

@@ -4,8 +4,9 @@ import type { TaskLimits } from '../../config';
 import type { Database } from '../database';
 import type { Statement } from '../query';
 import type { TaskListOptions } from './list-query';
-import { listStatement, positionOf } from './list-query';
+import { listShape, listStatement, positionOf } from './list-query';
 import { asTask } from './rows';
+import { searchStatements, searchTasks } from './search';
 import type { EditableColumn, WriteStatements } from './statements';
 import { editableColumns, taskStatements as sql, updateStatements } from './statements';
 import type { TaskStats } from './types';
@@ -111,7 +112,9 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
         async listTasksForUser(userId, options) {
 
             const list = listStatement(options);
-            const found: (Task & { sort_key?: string })[] = await rows(list.statement, list.values(userId, options));
+            const found: (Task & { sort_key?: string })[] = options.search ?
+                await searchTasks(query, searchStatements(options, listShape(options)), userId, options, limits.maxTasksPerUser) :
+                await rows(list.statement, list.values(userId, options));
             for (const task of found) {
                 asTask(task);
             }
