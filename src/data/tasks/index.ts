@@ -2,6 +2,8 @@
 
 export type { TaskListOptions, ListStatement } from './list-query';
 export { buildListStatement } from './list-query';
-export type { KeyedCreate, TaskPage, TaskStore } from './store';
+export type { Change, ChangeRead } from './changes';
+export { readChanges } from './changes';
+export type { KeyedCreate, TaskPage, TaskStore, TrashPage } from './store';
 export { taskStore } from './store';
 export * from './types';

@@ -129,7 +129,8 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     const binders: ((userId: string, options: TaskListOptions) => unknown[])[] = [(userId) => [userId]];
     let count = 1;
     const next = () => `$${++count}`;
-    const where = ['user_id = $1'];
+    // The live tasks only: the list's indexes hold no others (deleted_at is their predicate).
+    const where = ['user_id = $1', 'deleted_at is null'];
 
     if (options.completed !== undefined) {
         where.push(`completed = ${next()}`);

@@ -2,6 +2,7 @@ import type { components, operations } from '../../generated/openapi';
 
 
 export type Task = components['schemas']['Task'];
+export type TrashedTask = components['schemas']['TrashedTask'];
 export type TaskFields = components['schemas']['TaskCreate'];
 export type TaskChanges = components['schemas']['TaskPatch'];
 export type TaskStats = components['schemas']['TaskStats'];
