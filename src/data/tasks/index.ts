@@ -7,3 +7,5 @@ export { readChanges } from './changes';
 export type { KeyedCreate, TaskPage, TaskStore, TrashPage } from './store';
 export { taskStore } from './store';
 export * from './types';
+export type { TrashPurge } from './purge';
+export { purgeTrash } from './purge';
