@@ -391,7 +391,8 @@ test('a write whose transaction commits after a later one started is not skipped
 
         // Fast writes start after it, and must wait for it: the reader sees neither yet.
         fast = api.createTask(user, { title: 'fast' });
-        await waitForLockWait(api);
+        // Until it waits for the slow one's lock (or, were there no lock, until it is done).
+        await Promise.race([waitForLockWait(api), fast]);
         t.is(await sync(t, api, reader), 0);
         await trx.commit();
     }
