@@ -10,6 +10,7 @@ import { keysCommand } from './commands/keys';
 import { migrateCommand } from './commands/migrate';
 import { mintTokenCommand } from './commands/mint-token';
 import { seedCommand } from './commands/seed';
+import { trashCommand } from './commands/trash';
 import { usersCommand } from './commands/users';
 import type { Io } from './io';
 import { CliError, exitCodes, processIo } from './io';
@@ -35,6 +36,7 @@ Exit codes: 0 done (or healthy), 1 failed (or unhealthy), 2 bad options or input
     doctorCommand(program, io, setExitCode);
     usersCommand(program, io);
     keysCommand(program, io);
+    trashCommand(program, io);
 
     for (const command of program.commands) {
         command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });

@@ -8,6 +8,7 @@ import { authPlugin } from './auth/jwt';
 import { createBudgets } from './rate-limits/budgets';
 import { authFailureGate, rateLimits } from './rate-limits/plugin';
 import { responseShaping } from './extensions/responses';
+import { listChanges } from './routes/changes/feed';
 import { docsAssets } from './routes/docs/assets';
 import { contract } from './routes/docs/contract';
 import { docsPage } from './routes/docs/page';
@@ -22,6 +23,10 @@ import { listTasks } from './routes/tasks/list';
 import { replaceTask } from './routes/tasks/replace';
 import { taskStats } from './routes/tasks/stats';
 import { updateTask } from './routes/tasks/update';
+import { emptyTrash } from './routes/trash/empty';
+import { listTrash } from './routes/trash/list';
+import { purgeTask } from './routes/trash/purge';
+import { restoreTask } from './routes/trash/restore';
 
 
 declare module '@hapi/hapi' {
@@ -79,5 +84,10 @@ export const appPlugin: Plugin<AppOptions> = {
         server.route(updateTask);
         server.route(completeTask);
         server.route(deleteTask);
+        server.route(listTrash);
+        server.route(emptyTrash);
+        server.route(purgeTask);
+        server.route(restoreTask);
+        server.route(listChanges);
     }
 };

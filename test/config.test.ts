@@ -22,7 +22,7 @@ test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3
     t.deepEqual(config.auth.secret, Buffer.from(secret, 'utf8'));
     t.is(config.auth.issuer, null);
     t.is(config.auth.audience, null);
-    t.deepEqual(config.limits, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000 });
+    t.deepEqual(config.limits, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000, trashRetentionDays: 30 });
 });
 
 test('every variable is read', (t) => {
@@ -47,6 +47,7 @@ test('every variable is read', (t) => {
         MAX_TASKS_PER_USER: '500',
         IDEMPOTENCY_KEY_TTL_S: '3600',
         IDEMPOTENCY_KEYS_PER_USER: '50',
+        TRASH_RETENTION_DAYS: '7',
         JWT_MAX_LIFETIME_S: '3600',
         HSTS_MAX_AGE_S: '31536000',
         RATE_LIMIT_PER_MIN: '120',
@@ -70,7 +71,7 @@ test('every variable is read', (t) => {
     t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
     t.is(config.logLevel, 'warn');
     t.deepEqual(config.http, { headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 65_000 });
-    t.deepEqual(config.limits, { maxTasksPerUser: 500, idempotencyKeyTtlSec: 3600, maxIdempotencyKeysPerUser: 50 });
+    t.deepEqual(config.limits, { maxTasksPerUser: 500, idempotencyKeyTtlSec: 3600, maxIdempotencyKeysPerUser: 50, trashRetentionDays: 7 });
     t.is(config.auth.maxLifetimeSec, 3600);
     t.is(config.hstsMaxAgeSec, 31_536_000);
     t.deepEqual(config.rateLimits, { perMinute: 120, authFailuresPerMinute: 10, trustedProxies: 2, redisUrl: 'redis://cache.example.com:6379/2' });
@@ -125,6 +126,7 @@ test('a negative RATE_LIMIT_PER_MIN', refused, { RATE_LIMIT_PER_MIN: '-1' }, 'RA
 test('TRUST_PROXY that is not a count of proxies', refused, { TRUST_PROXY: 'true' }, 'TRUST_PROXY');
 test('a JWT_MAX_LIFETIME_S under a minute', refused, { JWT_MAX_LIFETIME_S: '10' }, 'JWT_MAX_LIFETIME_S');
 test('no idempotency keys kept at all', refused, { IDEMPOTENCY_KEYS_PER_USER: '0' }, 'IDEMPOTENCY_KEYS_PER_USER');
+test('no days in the trash', refused, { TRASH_RETENTION_DAYS: '0' }, 'TRASH_RETENTION_DAYS');
 test('a CORS origin with a path', refused, { CORS_ORIGINS: 'https://app.example.com/login' }, 'CORS_ORIGINS');
 test('a CORS origin that is not a URL', refused, { CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS');
 

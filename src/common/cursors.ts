@@ -1,4 +1,7 @@
-// List cursors: a page's position in a sort and order, as the opaque text the API hands out and takes back.
+// List cursors: a page's position in a sort and order, as the opaque text the API hands out and takes back; the
+// trash's and the change feed's cursors.
+
+import Crypto from 'node:crypto';
 
 import type { SortOrder, TaskPosition, TaskSort } from './tasks';
 import { charCount, unstorableText } from './text';
@@ -82,4 +85,71 @@ export function decodeCursor(cursor: string): TaskCursor | null {
     }
 
     return { sort, order, position: { key, id } };
+}
+
+
+// The trash's and the change feed's cursors.
+
+
+/** A feed cursor's form: the version (8 bytes) and a check of it with its user (8 bytes), in base64url. */
+export const feedCursorRx = /^[A-Za-z0-9_-]{22}$/;
+
+
+const syncCursors = {
+    trashPrefix: 'trash:',
+    versionRx: /^(0|[1-9]\d{0,15})$/,
+
+    check(userId: string, version: bigint): Buffer {
+
+        return Crypto.createHash('sha256').update(`${userId}\n${version}`).digest().subarray(0, 8);
+    }
+};
+
+
+/** A trash page's cursor: where the next page starts (the version of the last task of this one). */
+export function encodeTrashCursor(version: number): string {
+
+    return Buffer.from(`${syncCursors.trashPrefix}${version}`).toString('base64url');
+}
+
+
+export function decodeTrashCursor(cursor: string): number | null {
+
+    const text = Buffer.from(cursor, 'base64url').toString('utf8');
+    if (!text.startsWith(syncCursors.trashPrefix) || Buffer.from(text).toString('base64url') !== cursor) {
+        return null;
+    }
+
+    const version = text.slice(syncCursors.trashPrefix.length);
+    return syncCursors.versionRx.test(version) ? Number(version) : null;
+}
+
+
+/**
+ * A feed cursor: the version the client has synced to, with a check that binds it to its user, so that a cursor
+ * sent by another user is refused instead of read as a position in this user's changes.
+ */
+export function encodeFeedCursor(userId: string, version: number): string {
+
+    const bytes = Buffer.alloc(16);
+    bytes.writeBigUInt64BE(BigInt(version));
+    syncCursors.check(userId, BigInt(version)).copy(bytes, 8);
+    return bytes.toString('base64url');
+}
+
+
+/** The version a feed cursor names, when it is this user's; null when it is not a cursor of this user's. */
+export function decodeFeedCursor(userId: string, cursor: string): number | null {
+
+    if (!feedCursorRx.test(cursor)) {
+        return null;
+    }
+
+    const bytes = Buffer.from(cursor, 'base64url');
+    const version = bytes.readBigUInt64BE(0);
+    if (version > BigInt(Number.MAX_SAFE_INTEGER) || !syncCursors.check(userId, version).equals(bytes.subarray(8, 16))) {
+        return null;
+    }
+
+    return Number(version);
 }

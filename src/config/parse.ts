@@ -52,6 +52,8 @@ export interface TaskLimits {
     idempotencyKeyTtlSec: number;
     /** The most keys one user has remembered at once: past it, a new key makes the oldest be forgotten. */
     maxIdempotencyKeysPerUser: number;
+    /** How long a deleted task stays in the trash before it is removed for good. */
+    trashRetentionDays: number;
 }
 
 
@@ -132,7 +134,8 @@ export function parseTaskLimits(env: Env): TaskLimits {
     return {
         maxTasksPerUser: read(env, 'MAX_TASKS_PER_USER'),
         idempotencyKeyTtlSec: read(env, 'IDEMPOTENCY_KEY_TTL_S'),
-        maxIdempotencyKeysPerUser: read(env, 'IDEMPOTENCY_KEYS_PER_USER')
+        maxIdempotencyKeysPerUser: read(env, 'IDEMPOTENCY_KEYS_PER_USER'),
+        trashRetentionDays: read(env, 'TRASH_RETENTION_DAYS')
     };
 }
 

@@ -194,6 +194,10 @@ export const variables = {
         group: 'limits', kind: 'integer', min: 1, max: 1_000_000, default: 1000,
         meaning: 'The most keys one user has remembered at once: recording one more forgets that user\'s oldest.'
     },
+    TRASH_RETENTION_DAYS: {
+        group: 'limits', kind: 'integer', min: 1, max: 3650, default: 30,
+        meaning: 'Days a deleted task stays in the trash, restorable, before it is removed for good (by later deletes, with no scheduler, or by `todo-admin trash purge`). Deletions are remembered for the change feed as long: a client whose cursor is older syncs again from the start.'
+    },
 
     // Rate limits
 

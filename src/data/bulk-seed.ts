@@ -60,14 +60,19 @@ export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<
             let tasks = 0;
 
             if (ids.length && options.tasksPerUser > 0) {
-                // Task t of M is t seconds older than the next, so lists and pages have a stable order.
+                // Task t of M is t seconds older than the next, so lists and pages have a stable order. Each user
+                // takes M versions at once (its tasks are changes the feed shows), before any task is written.
                 const inserted = await trx.raw(`
-                    insert into tasks (user_id, title, completed, priority, created_at, updated_at)
-                    select u.id, 'Task ' || t, t % 4 = 0, (array['low', 'medium', 'high'])[1 + t % 3], stamp, stamp
-                    from unnest(string_to_array(?::text, ',')) as u(id)
+                    with bumped as materialized (
+                        select u.id, tasks_bump_version(u.id, ?::int) as version
+                        from unnest(string_to_array(?::text, ',')) as u(id)
+                    )
+                    insert into tasks (user_id, title, completed, priority, created_at, updated_at, version)
+                    select u.id, 'Task ' || t, t % 4 = 0, (array['low', 'medium', 'high'])[1 + t % 3], stamp, stamp, u.version - ?::int + t
+                    from bumped as u
                     cross join generate_series(1, ?::int) as t
                     cross join lateral (select now() - (?::int - t) * interval '1 second' as stamp) as s`,
-                [ids.join(','), options.tasksPerUser, options.tasksPerUser]);
+                [options.tasksPerUser, ids.join(','), options.tasksPerUser, options.tasksPerUser, options.tasksPerUser]);
 
                 tasks = inserted.rowCount;
             }

@@ -82,10 +82,11 @@ export interface paths {
          */
         post: operations["createTask"];
         /**
-         * Delete the user's completed tasks
+         * Move the user's completed tasks to the trash
          * @description Clears the completed tasks, and only those: `status=completed` is required, and any other query (another
          *     status, a filter, an unknown parameter) is refused with 422 rather than widening or narrowing what is
-         *     deleted. One statement: a task completed while it runs is either deleted or kept whole.
+         *     deleted. One statement: a task completed while it runs is either deleted or kept whole. The tasks go to the
+         *     trash (`GET /api/trash`), from where each can be restored until it is removed for good.
          */
         delete: operations["clearCompletedTasks"];
         options?: never;
@@ -104,6 +105,7 @@ export interface paths {
          * Counts of the user's tasks
          * @description How many tasks the user has, how many are pending and completed, and how many are overdue (pending, with
          *     a due date in the past), counted together in one statement so the numbers agree with each other.
+         *     Tasks in the trash are not counted.
          */
         get: operations["getTaskStats"];
         put?: never;
@@ -138,9 +140,10 @@ export interface paths {
         put: operations["replaceTask"];
         post?: never;
         /**
-         * Delete a task
-         * @description Deleting a task that is already gone answers 404. With `If-Match`, the task is deleted only if it is still
-         *     the version named (412 otherwise).
+         * Move a task to the trash
+         * @description The task leaves the list, the stats and the task limit, and waits in the trash (`GET /api/trash`) until it
+         *     is restored or removed for good. Deleting a task that is already gone (or in the trash) answers 404. With
+         *     `If-Match`, the task is deleted only if it is still the version named (412 otherwise).
          */
         delete: operations["deleteTask"];
         options?: never;
@@ -176,6 +179,114 @@ export interface paths {
          *     version named (412 otherwise, and nothing changes).
          */
         patch: operations["completeTask"];
+        trace?: never;
+    };
+    "/api/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The user's trashed tasks, most recently deleted first
+         * @description Each task as it was when it was deleted, with `deleted_at`. A task stays in the trash for
+         *     `TRASH_RETENTION_DAYS` (30 by default) unless it is restored or removed for good before. Pages are at most
+         *     `limit` tasks long; when more follow, `X-Next-Cursor` and `Link` point at the next page, as on the list.
+         */
+        get: operations["listTrash"];
+        put?: never;
+        post?: never;
+        /**
+         * Empty the trash
+         * @description Removes every task in the user's trash for good; they can no longer be restored.
+         */
+        delete: operations["emptyTrash"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trash/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's UUID. Any other value answers 404. */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a trashed task for good
+         * @description A task that is not in this user's trash (live, already removed, another user's) answers 404.
+         */
+        delete: operations["purgeTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trash/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's UUID. Any other value answers 404. */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring a trashed task back
+         * @description The task returns to the list as it was when it was deleted, with `updated_at` (and so its ETag) new. A
+         *     task that is not in this user's trash answers 404; a restore that would give the user more tasks than the
+         *     limit answers 409 and leaves the task in the trash.
+         */
+        post: operations["restoreTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in the user's tasks after a cursor (delta sync)
+         * @description A client keeps a copy of the user's tasks in step with this feed. Without `since` the feed starts from the
+         *     beginning: every live task once, as an `upsert` (a full sync in the same format). The client applies the
+         *     changes in order (an `upsert` puts the task in its copy, replacing the one with its id; a `delete` removes
+         *     the task with its id, if it has it), keeps `cursor`, and asks again with `since=cursor` while `has_more`
+         *     is true, and later to catch up.
+         *
+         *     Applying every page after a cursor, in order, to a copy that matched the user's tasks at that cursor gives
+         *     exactly the user's tasks now, with the same fields and ETags. A task appears at most once per page, in its
+         *     latest state; a task deleted (moved to the trash, or then removed for good) is a `delete`, a restored one
+         *     an `upsert`. No change is ever skipped: every write takes the next place in the user's order of changes
+         *     when it commits, in that order.
+         *
+         *     Deletions are remembered for `TRASH_RETENTION_DAYS`: a cursor older than what the service still remembers
+         *     answers 410, and the client syncs again from the start (without `since`). A cursor is the user's own:
+         *     another user's, or text that is not a cursor, answers 422.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/openapi.yaml": {
@@ -283,6 +394,53 @@ export interface components {
         ClearedTasks: {
             deleted: number;
         };
+        /** @description A task in the trash, as it was when it was deleted, and when that was. */
+        TrashedTask: {
+            /** Format: uuid */
+            id: string;
+            user_id: string;
+            title: string;
+            description: string | null;
+            completed: boolean;
+            priority: components["schemas"]["Priority"];
+            /** Format: date-time */
+            due_date: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deleted_at: string;
+        };
+        /** @description The task was created or changed (or restored from the trash); this is its latest state. */
+        TaskUpsert: {
+            /** @constant */
+            type: "task";
+            /** @constant */
+            op: "upsert";
+            task: components["schemas"]["Task"];
+            /** @description The task's ETag (quoted, as the ETag header carries it), for If-Match */
+            etag: string;
+        };
+        /** @description The task was deleted (moved to the trash, or then removed for good); a copy drops it. */
+        TaskDelete: {
+            /** @constant */
+            type: "task";
+            /** @constant */
+            op: "delete";
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            deleted_at: string;
+        };
+        Change: components["schemas"]["TaskUpsert"] | components["schemas"]["TaskDelete"];
+        ChangePage: {
+            changes: components["schemas"]["Change"][];
+            /** @description Where this answer ends, for the next request's `since` (also when there were no changes) */
+            cursor: string;
+            /** @description More changes follow; ask again with `since=cursor` at once */
+            has_more: boolean;
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -349,7 +507,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No such task for this user */
+        /** @description No such task for this user (or not in the trash, for the trash's routes) */
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -704,7 +862,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description How many tasks were deleted */
+            /** @description How many tasks were moved to the trash */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -854,7 +1012,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted; no body */
+            /** @description Moved to the trash; no body */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -963,6 +1121,194 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTrash: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque; taken from a previous page's `X-Next-Cursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trashed tasks of this page */
+            200: {
+                headers: {
+                    "X-Next-Cursor": components["headers"]["X-Next-Cursor"];
+                    Link: components["headers"]["Link"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashedTask"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    emptyTrash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many tasks were removed */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearedTasks"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    purgeTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's UUID. Any other value answers 404. */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed for good; no body */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    restoreTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's UUID. Any other value answers 404. */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task as restored */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description The user already holds the most tasks allowed; the task stays in the trash */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description Opaque; the `cursor` of an earlier answer. Left out, the feed starts from the beginning. */
+                since?: string;
+                /** @description The most changes in one answer. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes after `since`, oldest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /**
+             * @description The cursor is older than what the service still remembers (the deletions after it were forgotten), or
+             *     newer than anything it knows: sync again from the start, without `since`
+             */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];

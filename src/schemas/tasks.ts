@@ -43,7 +43,7 @@ const internals = {
  * a schema's preferences, and merges (copies) a field's preferences into its parent's on every validation, present
  * field or not.
  */
-const Text = Joi.extend((joi) => ({
+export const Text = Joi.extend((joi) => ({
     type: 'string',
     base: joi.string(),
     messages: {

@@ -30,7 +30,7 @@ function post(api: TestApi, user: string, key: string | undefined, payload: obje
 
 async function taskCount(api: TestApi, user: string): Promise<number> {
 
-    const { rows } = await api.database.db.knex.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
+    const { rows } = await api.database.db.knex.raw('select count(*)::int as count from tasks where user_id = ? and deleted_at is null', [user]);
     return rows[0].count;
 }
 

@@ -14,7 +14,8 @@ test('migrations go up, down and up again', async (t) => {
     t.deepEqual(applied, [
         '20261122053000_create_tasks.ts', '20261122053100_create_users.ts',
         '20261201090000_index_task_lists.ts', '20261201090100_create_idempotency_keys.ts',
-        '20261206120000_index_idempotency_keys_by_user.ts', '20261207090000_index_task_text.ts'
+        '20261206120000_index_idempotency_keys_by_user.ts', '20261207090000_index_task_text.ts',
+        '20261207100000_track_task_changes.ts'
     ]);
     t.true(await db.knex.schema.hasTable('tasks'));
     t.true(await db.knex.schema.hasTable('users'));
@@ -54,9 +55,14 @@ test('every unique index on tasks begins with user_id, and the list query has it
     t.true(names.includes('tasks_user_completed_created_idx'));
     // The search's trigram index too, and it begins with user_id like every other.
     t.true(names.includes('tasks_user_text_trgm_idx'));
-    for (const { indexname, indexdef } of rows) {
+    // Every index a request reads begins with user_id; the one exception serves the trash's retention, which finds
+    // what expired across users by its age.
+    const acrossUsers = ['tasks_trashed_idx'];
+    for (const { indexname, indexdef } of rows.filter((row: { indexname: string }) => !acrossUsers.includes(row.indexname))) {
         t.regex(indexdef, /\(user_id\b/, indexname);
     }
+
+    t.deepEqual(acrossUsers.filter((name) => names.includes(name)), acrossUsers);
 });
 
 test('a start migrates its own database: all of it when new, the rest when behind, with one statement when current', async (t) => {

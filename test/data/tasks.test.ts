@@ -163,7 +163,7 @@ test('keyed creates, stats and clearing completed are scoped to the user', async
 test('the task limit is part of the insert: a full account gets null (or limit-reached) and nothing is stored', async (t) => {
 
     const { db } = t.context.database;
-    const tasks = taskStore(db, { maxTasksPerUser: 2, idempotencyKeyTtlSec: 60, maxIdempotencyKeysPerUser: 10 });
+    const tasks = taskStore(db, { maxTasksPerUser: 2, idempotencyKeyTtlSec: 60, maxIdempotencyKeysPerUser: 10, trashRetentionDays: 30 });
     const user = newUser();
 
     t.truthy(await tasks.createTaskForUser(user, fields('one')));

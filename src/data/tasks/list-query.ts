@@ -147,7 +147,8 @@ export function listConditions(options: TaskListOptions, params: Placeholders) {
     const order = options.order ?? 'desc';
     const spec = internals.sorts[sort];
     const key = spec.expression[order];
-    const where = [`user_id = ${params.add((b) => b.userId)}`];
+    // The live tasks only: the list's indexes hold no others (deleted_at is their predicate).
+    const where = [`user_id = ${params.add((b) => b.userId)}`, 'deleted_at is null'];
 
     if (options.completed !== undefined) {
         where.push(`completed = ${params.add((b) => b.options.completed)}`);

@@ -1,10 +1,15 @@
 import type { Statement } from '../query';
 import { statement } from '../query';
+import { utcTimestampColumn } from '../time';
 import { taskColumns } from './rows';
 
 
-// Every statement on tasks but the list's (list-query.ts). Each is scoped by its user: $1 is always the user's id,
-// and in statements on one task $2 is its id. Timestamps leave the database as text in UTC (rows.ts).
+// Every statement on tasks but the list's (list-query.ts) and the feed's (changes.ts). Each is scoped by its user:
+// $1 is always the user's id, and in statements on one task $2 is its id. Timestamps leave the database as text in
+// UTC (rows.ts). The live tasks are those with no deleted_at; the others are in the trash.
+//
+// Every write takes its version(s) with bumpedVersion before it touches a task (see the migration 20261207090000),
+// and stamps the rows it writes with them: that is what the change feed reads.
 
 
 /** A write as is, and with the If-Match precondition. */
@@ -20,10 +25,28 @@ export const editableColumns = ['title', 'description', 'completed', 'priority',
 export type EditableColumn = (typeof editableColumns)[number];
 
 
+/**
+ * The CTE `bumped (version)`: the user's ($1) next `count` versions, the last one answered. Evaluated when first
+ * read, before the task rows the statement then locks and writes: a user's writes always lock in that order. Every
+ * change to a user's tasks goes through it (or through the trigger that calls the same function), so the function
+ * tasks_bump_version is the one place that sees every change as it is made.
+ */
+export function bumpedVersion(count = '1'): string {
+
+    return `bumped as materialized (select tasks_bump_version($1, ${count}) as version)`;
+}
+
+
 const internals = {
     updates: new Map<number, WriteStatements>(),
 
     returning: `returning ${taskColumns}`,
+
+    // The tombstones of the rows of the CTE `purged`: the statement's row count is how many.
+    entomb: `
+        insert into task_tombstones (user_id, id, version, deleted_at)
+        select user_id, id, version, deleted_at from purged
+        on conflict (user_id, id) do update set version = excluded.version, deleted_at = excluded.deleted_at`,
 
     // Strictly later than the previous value even when two changes land within the same microsecond.
     touched: 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')',
@@ -37,24 +60,30 @@ const internals = {
     /** Room for one more task: counting stops at the limit, so the check reads at most that many index entries. */
     room(limit: string): string {
 
-        return `(select count(*) from (select 1 from tasks where user_id = $1 limit ${limit}) as held) < ${limit}`;
+        return `(select count(*) from (select 1 from tasks where user_id = $1 and deleted_at is null limit ${limit}) as held) < ${limit}`;
     },
 
     /**
-     * An update of one task setting `set` (whose values are $3 on), and its conditional form: the update runs only
-     * on a matching version (the last placeholder), and the statement's snapshot, taken before it, says whether the
-     * task existed, so no race fits between the check and the write.
+     * An update of one live task setting `set` (whose values are $3 on), and its conditional form: the update runs
+     * only on a matching version (the last placeholder), and the statement's snapshot, taken before it, says whether
+     * the task existed, so no race fits between the check and the write.
      */
     writes(name: string, set: string, values: number): WriteStatements {
 
-        const update = `update tasks set ${set}, ${internals.touched} where user_id = $1 and id = $2`;
+        const update = `update tasks set ${set}, ${internals.touched}, version = bumped.version from bumped where user_id = $1 and id = $2 and deleted_at is null`;
         return {
-            plain: statement(name, `${update} ${internals.returning}`),
+            plain: statement(name, `with ${bumpedVersion()} ${update} ${internals.returning}`),
             matching: statement(`${name}-matching`, `
-                with changed as (${update} and ${internals.versionMatch(`$${3 + values}`)} ${internals.returning})
+                with ${bumpedVersion()}, changed as (${update} and ${internals.versionMatch(`$${3 + values}`)} ${internals.returning})
                 select (select to_json(changed) from changed) as task,
-                    exists (select 1 from tasks where user_id = $1 and id = $2) as present`)
+                    exists (select 1 from tasks where user_id = $1 and id = $2 and deleted_at is null) as present`)
         };
+    },
+
+    /** Trashed tasks within the retention ($ placeholder: days) are in the trash; older ones wait to be removed. */
+    inTrash(days: string): string {
+
+        return `deleted_at > now() - ${days}::int * interval '1 day'`;
     }
 };
 
@@ -77,14 +106,15 @@ export function updateStatements(columns: readonly EditableColumn[]): WriteState
 
 export const taskStatements = {
     // $1 user, $2 id.
-    get: statement('tasks.get', `select ${taskColumns} from tasks where user_id = $1 and id = $2`),
+    get: statement('tasks.get', `select ${taskColumns} from tasks where user_id = $1 and id = $2 and deleted_at is null`),
     // $3 the versions accepted.
-    getMatching: statement('tasks.get-matching', `select ${taskColumns}, ${internals.versionMatch('$3')} as matched from tasks where user_id = $1 and id = $2`),
+    getMatching: statement('tasks.get-matching', `select ${taskColumns}, ${internals.versionMatch('$3')} as matched from tasks where user_id = $1 and id = $2 and deleted_at is null`),
 
     // $1 user, $2-$6 title, description, completed, priority, due_date, $7 the most tasks a user holds.
     create: statement('tasks.create', `
-        insert into tasks (user_id, title, description, completed, priority, due_date)
-        select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz
+        with ${bumpedVersion()}
+        insert into tasks (user_id, title, description, completed, priority, due_date, version)
+        select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz, bumped.version from bumped
         where ${internals.room('$7')}
         ${internals.returning}`),
 
@@ -139,13 +169,62 @@ export const taskStatements = {
     toggle: internals.writes('tasks.toggle', 'completed = not completed', 0),
     complete: internals.writes('tasks.complete', 'completed = $3', 1),
 
-    // $1 user, $2 id; $3 the versions accepted.
-    delete: statement('tasks.delete', 'delete from tasks where user_id = $1 and id = $2'),
+    // Deleting moves to the trash. $1 user, $2 id; $3 the versions accepted.
+    delete: statement('tasks.delete', `
+        with ${bumpedVersion()}
+        update tasks set deleted_at = now(), version = bumped.version from bumped
+        where user_id = $1 and id = $2 and deleted_at is null`),
     deleteMatching: statement('tasks.delete-matching', `
-        with removed as (delete from tasks where user_id = $1 and id = $2 and ${internals.versionMatch('$3')} returning id)
+        with ${bumpedVersion()},
+        removed as (
+            update tasks set deleted_at = now(), version = bumped.version from bumped
+            where user_id = $1 and id = $2 and deleted_at is null and ${internals.versionMatch('$3')}
+            returning id)
         select exists (select 1 from removed) as deleted,
-            exists (select 1 from tasks where user_id = $1 and id = $2) as present`),
-    clearCompleted: statement('tasks.clear-completed', 'delete from tasks where user_id = $1 and completed'),
+            exists (select 1 from tasks where user_id = $1 and id = $2 and deleted_at is null) as present`),
+    // Each task cleared takes a version of its own (a version names one change, so that a page of the feed can end
+    // between any two).
+    clearCompleted: statement('tasks.clear-completed', `
+        with doomed as (
+            select id, row_number() over (order by id) as n, count(*) over () as total from tasks
+            where user_id = $1 and completed and deleted_at is null
+        ),
+        bumped as materialized (select tasks_bump_version($1, count(*)) as version, count(*) as total from doomed having count(*) > 0)
+        update tasks set deleted_at = now(), version = bumped.version - bumped.total + doomed.n from doomed, bumped
+        where tasks.user_id = $1 and tasks.id = doomed.id and tasks.completed and tasks.deleted_at is null`),
+
+    // The trash: $1 user, then the retention in days; most recently deleted first (the latest version first: a
+    // trashed task is not written again). $3 the most rows, after $4 (a version) on the later pages.
+    trash: statement('tasks.trash', `
+        select ${taskColumns}, ${utcTimestampColumn('deleted_at')}, version from tasks
+        where user_id = $1 and deleted_at is not null and ${internals.inTrash('$2')}
+        order by version desc limit $3`),
+    trashAfter: statement('tasks.trash-after', `
+        select ${taskColumns}, ${utcTimestampColumn('deleted_at')}, version from tasks
+        where user_id = $1 and deleted_at is not null and ${internals.inTrash('$2')} and version < $4
+        order by version desc limit $3`),
+    // $2 id, $3 retention, $4 the most tasks a user holds. trashed: the task is in the trash (so a null task is 409).
+    restore: statement('tasks.restore', `
+        with ${bumpedVersion()},
+        restored as (
+            update tasks set deleted_at = null, version = bumped.version, ${internals.touched} from bumped
+            where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')} and ${internals.room('$4')}
+            ${internals.returning})
+        select (select to_json(restored) from restored) as task,
+            exists (select 1 from tasks where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')}) as trashed`),
+    // Removed for good, leaving a tombstone with the delete's version: the feed still tells clients that synced
+    // before the delete. Nothing a client syncs changes, so no version is taken. $2 id, $3 retention.
+    purge: statement('tasks.purge', `
+        with purged as (
+            delete from tasks where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')}
+            returning user_id, id, version, deleted_at)
+        ${internals.entomb}`),
+    // $2 retention.
+    emptyTrash: statement('tasks.empty-trash', `
+        with purged as (
+            delete from tasks where user_id = $1 and deleted_at is not null and ${internals.inTrash('$2')}
+            returning user_id, id, version, deleted_at)
+        ${internals.entomb}`),
 
     // One pass over the user's rows, so the four counts describe the same moment.
     stats: statement('tasks.stats', `
@@ -153,5 +232,57 @@ export const taskStatements = {
             count(*) filter (where not completed)::int as pending,
             count(*) filter (where completed)::int as completed,
             count(*) filter (where not completed and due_date < now())::int as overdue
-        from tasks where user_id = $1`)
+        from tasks where user_id = $1 and deleted_at is null`)
+};
+
+
+/**
+ * Statements that work across users, for the retention and todo-admin. $1 is the retention in days, or the age in
+ * seconds of what todo-admin purges.
+ */
+export const trashStatements = {
+    // What is past the retention is removed, tombstones too, for the owners of the oldest such rows ($2 of them at
+    // most) whose writes are not in flight (their version rows are locked first, as writes lock them, and skipped
+    // when a write holds one). Each owner's `forgotten` rises to the last version removed: the feed cannot serve
+    // cursors below it any more.
+    expire: statement('trash.expire', `
+        with expired as (
+            (select user_id from tasks where deleted_at < now() - $1::int * interval '1 day' order by deleted_at limit $2)
+            union
+            (select user_id from task_tombstones where deleted_at < now() - $1::int * interval '1 day' order by deleted_at limit $2)
+        ),
+        owners as (
+            select user_id from user_versions where user_id in (select user_id from expired)
+            for update skip locked
+        ),
+        trashed as (
+            delete from tasks using owners
+            where tasks.user_id = owners.user_id and tasks.deleted_at < now() - $1::int * interval '1 day'
+            returning tasks.user_id, tasks.version
+        ),
+        tombstones as (
+            delete from task_tombstones using owners
+            where task_tombstones.user_id = owners.user_id and task_tombstones.deleted_at < now() - $1::int * interval '1 day'
+            returning task_tombstones.user_id, task_tombstones.version
+        ),
+        removed as (
+            select user_id, max(version) as version from (select * from trashed union all select * from tombstones) as gone
+            group by user_id
+        ),
+        raised as (
+            update user_versions set forgotten = greatest(user_versions.forgotten, removed.version) from removed
+            where user_versions.user_id = removed.user_id
+            returning 1
+        )
+        select (select count(*) from trashed)::int as tasks, (select count(*) from tombstones)::int as tombstones,
+            (select count(*) from owners)::int as owners`),
+    // todo-admin's purge: every trashed task deleted at least $1 seconds ago, $2 at a time, to tombstones.
+    purgeOlder: statement('trash.purge-older', `
+        with purged as (
+            delete from tasks where (user_id, id) in (
+                select user_id, id from tasks where deleted_at <= now() - $1::float8 * interval '1 second'
+                order by deleted_at limit $2
+                for update skip locked)
+            returning user_id, id, version, deleted_at)
+        ${internals.entomb}`)
 };

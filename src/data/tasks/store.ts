@@ -1,15 +1,18 @@
 import Crypto from 'node:crypto';
 
+import { apiTimestamp } from '../../common/time';
 import type { TaskLimits } from '../../config';
 import type { Database } from '../database';
 import type { Statement } from '../query';
+import type { ChangeRead } from './changes';
+import { readChanges } from './changes';
 import type { TaskListOptions } from './list-query';
 import { listShape, listStatement, positionOf } from './list-query';
 import { asTask } from './rows';
 import { searchStatements, searchTasks } from './search';
 import type { EditableColumn, WriteStatements } from './statements';
-import { editableColumns, taskStatements as sql, updateStatements } from './statements';
-import type { TaskStats } from './types';
+import { editableColumns, taskStatements as sql, trashStatements, updateStatements } from './statements';
+import type { TaskStats, TrashedTask } from './types';
 import type { Conditional, Task, TaskChanges, TaskFields, TaskPosition, Versions } from '../../common/tasks';
 import { isTaskId } from '../../common/tasks';
 
@@ -18,6 +21,13 @@ export interface TaskPage {
     tasks: Task[];
     /** Position of the page's last task when more tasks follow it, else null. */
     next: TaskPosition | null;
+}
+
+
+export interface TrashPage {
+    tasks: TrashedTask[];
+    /** Where the next page starts when more trashed tasks follow this one, else null. */
+    next: number | null;
 }
 
 
@@ -51,14 +61,29 @@ export interface TaskStore {
     updateTaskForUser(userId: string, id: string, changes: TaskChanges, versions?: Versions): Promise<Conditional<Task | null>>;
     /** Sets completed to the value given, or flips it in one statement when none is given. */
     setTaskCompletionForUser(userId: string, id: string, completed?: boolean, versions?: Versions): Promise<Conditional<Task | null>>;
+    /** Moves the task to the trash. */
     deleteTaskForUser(userId: string, id: string, versions?: Versions): Promise<Conditional<boolean>>;
-    /** Deletes the user's completed tasks and says how many there were. */
+    /** Moves the user's completed tasks to the trash and says how many there were. */
     clearCompletedTasksForUser(userId: string): Promise<number>;
     taskStatsForUser(userId: string): Promise<TaskStats>;
+
+    /** The user's trashed tasks, most recently deleted first, from `after` (a page's `next`). */
+    listTrashForUser(userId: string, options: { limit: number; after?: number }): Promise<TrashPage>;
+    /** Brings a trashed task back (updated_at bumped); `limit-reached` leaves it in the trash. */
+    restoreTaskForUser(userId: string, id: string): Promise<Task | 'limit-reached' | null>;
+    /** Removes a trashed task for good: false when it is not in the user's trash. */
+    purgeTaskForUser(userId: string, id: string): Promise<boolean>;
+    /** Removes every task in the user's trash for good and says how many there were. */
+    emptyTrashForUser(userId: string): Promise<number>;
+    /** The user's changes after a version (null: from the start); see readChanges. */
+    changesForUser(userId: string, since: number | null, limit: number): Promise<ChangeRead>;
 }
 
 
 const internals = {
+    // Owners whose trash past the retention each trash write removes (see trashStatements.expire).
+    expiredOwnersPerWrite: 4,
+
     // Attempts at a keyed create whose key another request holds or held (each waits for that request first).
     keyedAttempts: 3,
 
@@ -105,6 +130,19 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
     };
 
     const getTaskForUser = (userId: string, id: string): Promise<Task | null> => (isTaskId(id) ? one(sql.get, [userId, id]) : Promise.resolve(null));
+
+    /** Trash writes clean what is past the retention as they go, so no scheduler is needed. */
+    const expire = async (): Promise<void> => {
+
+        await query(trashStatements.expire, [limits.trashRetentionDays, internals.expiredOwnersPerWrite]);
+    };
+
+    /** A trash write, then the cleaning. */
+    const trashing = async <T>(result: T): Promise<T> => {
+
+        await expire();
+        return result;
+    };
 
     return {
         getTaskForUser,
@@ -215,21 +253,72 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
             }
 
             if (!versions) {
-                return (await query(sql.delete, [userId, id])).rowCount === 1;
+                return trashing((await query(sql.delete, [userId, id])).rowCount === 1);
             }
 
             const [row] = await rows(sql.deleteMatching, [userId, id, versions.join(',')]);
-            return row.deleted || (row.present ? 'modified' : false);
+            return trashing(row.deleted || (row.present ? 'modified' as const : false));
         },
 
         async clearCompletedTasksForUser(userId) {
 
-            return (await query(sql.clearCompleted, [userId])).rowCount;
+            return trashing((await query(sql.clearCompleted, [userId])).rowCount);
         },
 
         async taskStatsForUser(userId) {
 
             return (await rows(sql.stats, [userId]))[0];
+        },
+
+        async listTrashForUser(userId, { limit, after }) {
+
+            const found: (TrashedTask & { version?: string })[] = after === undefined ?
+                await rows(sql.trash, [userId, limits.trashRetentionDays, limit + 1]) :
+                await rows(sql.trashAfter, [userId, limits.trashRetentionDays, limit + 1, after]);
+
+            const more = found.length > limit;
+            if (more) {
+                found.length = limit;
+            }
+
+            const next = more ? Number(found[found.length - 1].version) : null;
+            const tasks = found.map(({ version: _, ...task }) => {
+
+                asTask(task);
+                task.deleted_at = apiTimestamp(task.deleted_at)!;
+                return task;
+            });
+
+            return { tasks, next };
+        },
+
+        async restoreTaskForUser(userId, id) {
+
+            if (!isTaskId(id)) {
+                return null;
+            }
+
+            const [row] = await rows(sql.restore, [userId, id, limits.trashRetentionDays, limits.maxTasksPerUser]);
+            return asTask(row.task) ?? (row.trashed ? 'limit-reached' : null);
+        },
+
+        async purgeTaskForUser(userId, id) {
+
+            if (!isTaskId(id)) {
+                return false;
+            }
+
+            return trashing((await query(sql.purge, [userId, id, limits.trashRetentionDays])).rowCount === 1);
+        },
+
+        async emptyTrashForUser(userId) {
+
+            return trashing((await query(sql.emptyTrash, [userId, limits.trashRetentionDays])).rowCount);
+        },
+
+        changesForUser(userId, since, limit) {
+
+            return readChanges({ query }, userId, since, limit);
         }
     };
 }
