@@ -5,7 +5,7 @@ import type { Database } from '../src/data/database';
 import { createDatabase, migrationConfig } from '../src/data/database';
 import { taskStore } from '../src/data/tasks';
 import { silentKnexLogger } from '../src/logger';
-import { progress } from './report';
+import { progress } from './cli';
 
 
 export interface DataSet {

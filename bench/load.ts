@@ -2,7 +2,6 @@
 import ChildProcess from 'node:child_process';
 import Path from 'node:path';
 
-import { progress } from './report';
 
 
 export interface LoadSettings {
@@ -62,28 +61,8 @@ const internals = {
             child.once('error', reject);
             child.once('close', (code) => resolve({ code, stdout, stderr }));
         });
-    },
-
-    has(command: string): boolean {
-
-        return ChildProcess.spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
     }
 };
-
-
-/** Installs a Debian package when its command is missing (the harness runs where apt-get does: as root). */
-export function ensureCommand(command: string, debianPackage: string): void {
-
-    if (internals.has(command)) {
-        return;
-    }
-
-    progress(`${command} is missing: apt-get install -y ${debianPackage}`);
-    const install = ChildProcess.spawnSync('apt-get', ['install', '-y', debianPackage], { stdio: 'inherit' });
-    if (install.status !== 0 || !internals.has(command)) {
-        throw new Error(`${command} is needed and could not be installed (apt-get install -y ${debianPackage})`);
-    }
-}
 
 
 /**

@@ -31,13 +31,6 @@ const internals = {
 };
 
 
-/** A progress line on stderr, with the seconds since the harness started. */
-export function progress(message: string): void {
-
-    process.stderr.write(`bench [${process.uptime().toFixed(1).padStart(5)} s] ${message}\n`);
-}
-
-
 export function median(values: number[]): number {
 
     const sorted = [...values].sort((a, b) => a - b);
