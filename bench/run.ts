@@ -293,9 +293,9 @@ async function main(): Promise<void> {
 
     try {
         const info = machine(await postgresVersion(options.postgres));
-        const targets = [await makeTarget(options, dataSets.standard, run.secret, run.dir)];
+        const targets = [await makeTarget(options.postgres, dataSets.standard, run.secret, run.dir)];
         if (options.scale) {
-            targets.push(await makeTarget(options, dataSets.big, run.secret, run.dir));
+            targets.push(await makeTarget(options.postgres, dataSets.big, run.secret, run.dir));
         }
 
         await checkSameStatements(run, targets[0]);

@@ -210,15 +210,24 @@ export function npmRssBytes(server: RunningServer): number {
 }
 
 
+/** What watchRss saw: the peak, the last sample, and every sample in order. */
+export interface RssWatch {
+    peakBytes: number;
+    lastBytes: number;
+    samples: number[];
+}
+
+
 /**
  * Samples a server's resident memory (serverRssBytes) every `everyMs` until stopped, and gives its peak: the most all
  * its processes held at once, which is what a container's memory limit is set against. The processes are looked up
  * again every 5 s (a worker may be replaced); in between only their /proc/PID/status is read.
  */
-export function watchRss(server: RunningServer, everyMs = 200): { stop(): { peakBytes: number; lastBytes: number } } {
+export function watchRss(server: RunningServer, everyMs = 200): { stop(): RssWatch } {
 
     let pids = serverPids(server);
     let lookedUp = performance.now();
+    const samples: number[] = [];
     const sample = () => {
 
         if (performance.now() - lookedUp > 5000) {
@@ -226,25 +235,41 @@ export function watchRss(server: RunningServer, everyMs = 200): { stop(): { peak
             lookedUp = performance.now();
         }
 
-        return pids.reduce((sum, pid) => sum + internals.rssBytes(pid), 0);
+        samples.push(pids.reduce((sum, pid) => sum + internals.rssBytes(pid), 0));
     };
 
-    let lastBytes = sample();
-    let peakBytes = lastBytes;
-    const timer = setInterval(() => {
-
-        lastBytes = sample();
-        peakBytes = Math.max(peakBytes, lastBytes);
-    }, everyMs);
-
+    sample();
+    const timer = setInterval(sample, everyMs);
+    let stopped = false;
     return {
         stop() {
 
-            clearInterval(timer);
-            lastBytes = serverRssBytes(server);
-            return { peakBytes: Math.max(peakBytes, lastBytes), lastBytes };
+            if (!stopped) {
+                stopped = true;
+                clearInterval(timer);
+                sample();
+            }
+
+            return { peakBytes: Math.max(...samples), lastBytes: samples[samples.length - 1], samples };
         }
     };
+}
+
+
+/** The node flags each of a server's own processes was started with (from /proc/PID/cmdline), by pid. */
+export function serverCommandLines(server: RunningServer): Map<number, string[]> {
+
+    const lines = new Map<number, string[]>();
+    for (const pid of serverPids(server)) {
+        try {
+            lines.set(pid, Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+        }
+        catch {
+            // Gone since it was listed.
+        }
+    }
+
+    return lines;
 }
 
 

@@ -46,10 +46,11 @@ export const serverKinds: ServerKind[] = ['bare', 'floor', 'service'];
 export const placement = { serverCpu: '0', loadCpu: '1' };
 
 
-export async function makeTarget(options: Options, set: DataSet, secret: string, dir: string): Promise<Target> {
+/** The data set seeded (or found as the seed left it), its run's users, and their token files in dir. */
+export async function makeTarget(postgres: string, set: DataSet, secret: string, dir: string): Promise<Target> {
 
-    await prepareDataSet(options.postgres, set);
-    const users = await benchUsers(options.postgres, set);
+    await prepareDataSet(postgres, set);
+    const users = await benchUsers(postgres, set);
     const files = writeUserFiles(set, users, secret, dir);
     const figures = { bare: new Map(), floor: new Map(), service: new Map() };
     return { set, users, files, figures };
