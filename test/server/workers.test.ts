@@ -14,13 +14,17 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
     const database = await createServerDatabase();
     t.teardown(database.drop);
 
-    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', ...database.env }, 'npm-start');
+    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', V8_SEMI_SPACE_MB: '8', ...database.env }, 'npm-start');
     t.teardown(() => server.destroy());
 
-    // npm, then the primary, then its two workers.
+    // npm, then the primary, then its two workers: each node started with the young generation asked for.
     const [primary] = childPids(server.child.pid!);
     const workers = childPids(primary);
+    const flags = (pid: number) => Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     t.is(workers.length, 2);
+    for (const pid of [primary, ...workers]) {
+        t.true(flags(pid).includes('--max-semi-space-size=8'), flags(pid).join(' '));
+    }
     t.like(server.entries().find((entry) => entry.msg === 'todo-api listening'), { pid: primary, workers: 2 });
     if (database.env.DATABASE_URL.startsWith('pglite://')) {
         // On the embedded database the primary owns the directory, and the workers go through its socket.
@@ -56,6 +60,7 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
 
     t.like(server.entries().find((entry) => entry.msg === 'worker exited unexpectedly: starting another'), { pid: primary, worker_pid: workers[0], signal: 'SIGKILL' });
     t.true(logged('worker listening', replacement), server.lines.slice(-20).join('\n'));
+    t.true(flags(replacement).includes('--max-semi-space-size=8'), 'the replacement too');
     t.true(answeredBy().has(replacement), 'the replacement answers');
 
     t.is((await send(server.uri, 'GET', '/health')).status, 200);
