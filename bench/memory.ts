@@ -15,10 +15,10 @@ import { databaseUrl, dataSets, postgresVersion, removeCreatedTasks, withDatabas
 import type { LoadSettings, Measurement } from './load';
 import { wrkMixed } from './load';
 import type { Row } from './report';
-import { describeMachine, machine, median, ms, rate, ratio, table, writeResults } from './report';
+import { describeMachine, machine, median, ms, rate, ratio, table, us, writeResults } from './report';
 import { checkStatus, scenarios } from './scenarios';
 import type { RunningServer } from './servers';
-import { npmRssBytes, scratchDir, serverCommandLines, serverRssBytes, startScript, startServer, watchRss } from './servers';
+import { npmRssBytes, scratchDir, serverCommandLines, serverCpuSeconds, serverRssBytes, startScript, startServer, watchRss } from './servers';
 import { megabytes } from './tables';
 import type { Target } from './targets';
 import { makeTarget, placement } from './targets';
@@ -41,6 +41,8 @@ interface Sample extends Measurement {
     peakRssBytes: number;
     endRssBytes: number;
     npmRssBytes: number;
+    /** The CPU time of the service's processes per response, in µs: what a request cost it, whatever share of a core it got. */
+    cpuPerRequestUs: number;
     /** The peak of each fifth of the run, in order: a plateau or a climb. */
     peakByFifth: number[];
 }
@@ -133,10 +135,11 @@ Options:
         }
     },
 
+    /** The peak of each fifth of the samples (the first sample alone stands for an empty fifth: a run of under 1 s). */
     peakByFifth(samples: number[]): number[] {
 
-        const size = Math.max(1, Math.ceil(samples.length / 5));
-        return Array.from({ length: Math.ceil(samples.length / size) }, (_, i) => Math.max(...samples.slice(i * size, (i + 1) * size)));
+        const bound = (i: number) => Math.floor(i * samples.length / 5);
+        return [0, 1, 2, 3, 4].map((i) => Math.max(...samples.slice(bound(i), Math.max(bound(i + 1), bound(i) + 1))));
     }
 };
 
@@ -157,6 +160,7 @@ async function measureSize(options: Options, target: Target, dir: string, secret
     let rss;
     let idleRssBytes;
     let npm;
+    let cpuSeconds;
     try {
         await new Promise((resolve) => setTimeout(resolve, internals.settleMs));
         internals.checkFlags(server, size);
@@ -166,10 +170,12 @@ async function measureSize(options: Options, target: Target, dir: string, secret
             await checkStatus(server, target.users, scenario, secret);
         }
 
+        const cpuBefore = serverCpuSeconds(server);
         const watch = watchRss(server);
         measured = await wrkMixed(server.url, { readersFile: target.files.readers, creatorsFile: target.files.creators, createBody: scenarios(['create'])[0].body! }, load, options.durationSec)
             .finally(() => watch.stop());
         rss = watch.stop();
+        cpuSeconds = serverCpuSeconds(server) - cpuBefore;
     }
     finally {
         await server.stop();
@@ -177,7 +183,7 @@ async function measureSize(options: Options, target: Target, dir: string, secret
     }
 
     checkLog(server, measured.requests);
-    return { ...measured, idleRssBytes, peakRssBytes: rss.peakBytes, endRssBytes: rss.lastBytes, npmRssBytes: npm, peakByFifth: internals.peakByFifth(rss.samples) };
+    return { ...measured, idleRssBytes, peakRssBytes: rss.peakBytes, endRssBytes: rss.lastBytes, npmRssBytes: npm, cpuPerRequestUs: 1e6 * cpuSeconds / measured.requests, peakByFifth: internals.peakByFifth(rss.samples) };
 }
 
 
@@ -191,15 +197,15 @@ function sizesTable(options: Options, results: Map<number, Sample[]>): string {
         const samples = results.get(size)!;
         const reqPerSec = medianOf(samples, (sample) => sample.reqPerSec);
         return [
-            `\`${size}\``, rate(reqPerSec), ratio(reqPerSec / top), ms(medianOf(samples, (sample) => sample.p99Ms)),
+            `\`${size}\``, rate(reqPerSec), ratio(reqPerSec / top), us(medianOf(samples, (sample) => sample.cpuPerRequestUs)), ms(medianOf(samples, (sample) => sample.p99Ms)),
             megabytes(medianOf(samples, (sample) => sample.idleRssBytes)), `**${megabytes(medianOf(samples, (sample) => sample.peakRssBytes))}**`,
             megabytes(medianOf(samples, (sample) => sample.endRssBytes)),
-            samples.length === 1 ? samples[0].peakByFifth.map((bytes) => Math.round(bytes / (1024 * 1024))).join(', ') : '',
+            [0, 1, 2, 3, 4].map((i) => Math.round(medianOf(samples, (sample) => sample.peakByFifth[i]) / (1024 * 1024))).join(', '),
             megabytes(medianOf(samples, (sample) => sample.npmRssBytes))
         ];
     });
 
-    return table(['V8_SEMI_SPACE_MB', 'req/s', `req/s of ${largest}`, 'p99', 'idle RSS', 'peak RSS', 'RSS at the end', 'peak RSS by fifth of the run (MB)', 'npm'], rows);
+    return table(['V8_SEMI_SPACE_MB', 'req/s', `req/s of ${largest}`, 'CPU per request', 'p99', 'idle RSS', 'peak RSS', 'RSS at the end', 'peak RSS by fifth of the run (MB)', 'npm'], rows);
 }
 
 
@@ -208,10 +214,13 @@ function roundsTable(options: Options, results: Map<number, Sample[]>): string {
     const rows: Row[] = options.sizes.map((size) => {
 
         const samples = results.get(size)!;
-        return [`\`${size}\``, samples.map((sample) => rate(sample.reqPerSec)).join(', '), samples.map((sample) => megabytes(sample.peakRssBytes)).join(', ')];
+        return [
+            `\`${size}\``, samples.map((sample) => rate(sample.reqPerSec)).join(', '), samples.map((sample) => us(sample.cpuPerRequestUs)).join(', '),
+            samples.map((sample) => megabytes(sample.peakRssBytes)).join(', ')
+        ];
     });
 
-    return ['Each round:', '', table(['V8_SEMI_SPACE_MB', 'req/s by round', 'peak RSS by round'], rows)].join('\n');
+    return ['Each round:', '', table(['V8_SEMI_SPACE_MB', 'req/s by round', 'CPU per request by round', 'peak RSS by round'], rows)].join('\n');
 }
 
 
@@ -240,7 +249,7 @@ async function main(): Promise<void> {
             for (const size of [...options.sizes.slice(shift), ...options.sizes.slice(0, shift)]) {
                 const sample = await measureSize(options, target, dir, secret, load, size);
                 results.get(size)!.push(sample);
-                progress(`round ${round}, V8_SEMI_SPACE_MB=${size}: ${rate(sample.reqPerSec)} req/s, p99 ${ms(sample.p99Ms)}, ` +
+                progress(`round ${round}, V8_SEMI_SPACE_MB=${size}: ${rate(sample.reqPerSec)} req/s, ${us(sample.cpuPerRequestUs)} CPU a request, p99 ${ms(sample.p99Ms)}, ` +
                     `RSS idle ${megabytes(sample.idleRssBytes)}, peak ${megabytes(sample.peakRssBytes)}, at the end ${megabytes(sample.endRssBytes)} (npm ${megabytes(sample.npmRssBytes)})`);
             }
         }
@@ -252,7 +261,7 @@ async function main(): Promise<void> {
             `Run ${started.toISOString()} on ${describeMachine(info)}.`,
             `${where} The service started afresh for each size with \`npm start\` (\`${startScript()}\`), LOG_LEVEL=info, its log to a file, ` +
                 `then ${options.durationSec} s of the mixed load (list, get, create and toggle in turn, each request the next of 1 000 users'), ${options.connections} connections, ` +
-                `from its first request; ${options.rounds} round(s), medians. RSS: the sum over the service's node processes (primary and workers), sampled every 200 ms from /proc; ` +
+                `from its first request; ${options.rounds} round(s), medians. CPU per request: the CPU time of the service's processes (from /proc) over the responses, which a busy machine changes less than req/s. RSS: the sum over the service's node processes (primary and workers), sampled every 200 ms from /proc; ` +
                 '"idle" is 1 s after it answered `/health`; npm, which `npm start` leaves running above node, is counted apart. ' +
                 `Data: ${target.set.name}, ${target.set.users.toLocaleString('en')} users × ${target.set.tasksPerUser} tasks.`,
             sizesTable(options, results),
