@@ -71,7 +71,7 @@ export const variables = {
     },
     V8_SEMI_SPACE_MB: {
         group: 'server', kind: 'integer', min: 1, max: 256, default: 16,
-        meaning: 'Megabytes of each half of V8\'s young generation in each server process (node\'s `--max-semi-space-size`), where the objects of the requests in flight live: a larger one is collected less often, for more requests a second and more memory (under 100 connections of mixed load, one process held about 170 MB at `16` and 300 MB at `64`: see docs/performance.md). Node takes it when it starts: `npm start` passes it on, and so does the primary to its workers; a value only in `.env` reaches the workers, not a server without them.'
+        meaning: 'Megabytes of each half of V8\'s young generation in each server process (node\'s `--max-semi-space-size`), where the objects of the requests in flight live: a larger one is collected less often, for less CPU per request and more memory (after a minute of 100 connections of mixed load, one process\'s peak was 144 MB at `16` and 200 MB at `64`: see docs/performance.md). Node takes it when it starts: `npm start` passes it on, and so does the primary to its workers; a value only in `.env` reaches the workers, not a server without them.'
     },
     HTTP_HEADERS_TIMEOUT_MS: {
         group: 'server', kind: 'integer', min: 100, max: 600_000, default: 10_000,
