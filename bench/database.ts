@@ -1,8 +1,13 @@
 // The benchmark's own PostgreSQL databases: created when missing, migrated and filled by the bulk seed, and reused
 // by the next run when they still hold exactly what the seed made.
+import type { Knex } from 'knex';
+
 import { bulkSeed, syntheticUserId } from '../src/data/bulk-seed';
 import type { Database } from '../src/data/database';
-import { createDatabase, migrationConfig } from '../src/data/database';
+import { createDatabase } from '../src/data/connection';
+import { migrationConfig } from '../src/data/migrations';
+import type { Query } from '../src/data/query';
+import { positional } from '../src/data/query';
 import { taskStore } from '../src/data/tasks';
 import { silentKnexLogger } from '../src/logger';
 import { progress } from './cli';
@@ -50,12 +55,12 @@ const internals = {
 
     async seededRight(db: Database, set: DataSet): Promise<boolean> {
 
-        const [, pending] = await db.migrate.list(migrationConfig);
+        const [, pending] = await db.knex.migrate.list(migrationConfig);
         if (pending.length) {
             return false;
         }
 
-        const { rows } = await db.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::bigint as tasks');
+        const { rows } = await db.knex.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::bigint as tasks');
         return rows[0].users === set.users && Number(rows[0].tasks) === set.users * set.tasksPerUser;
     }
 };
@@ -85,7 +90,7 @@ export async function prepareDataSet(server: string, set: DataSet): Promise<void
 
     const admin = await internals.open(databaseUrl(server, 'postgres'));
     try {
-        const { rows } = await admin.raw('select 1 from pg_database where datname = ?', [set.name]);
+        const { rows } = await admin.knex.raw('select 1 from pg_database where datname = ?', [set.name]);
         let db = rows.length ? await internals.open(databaseUrl(server, set.name)) : null;
 
         if (db) {
@@ -94,17 +99,17 @@ export async function prepareDataSet(server: string, set: DataSet): Promise<void
                 progress(`${set.name} does not hold ${set.users} users × ${set.tasksPerUser} tasks: seeding it again`);
                 await db.destroy();
                 db = null;
-                await admin.raw('drop database ?? with (force)', [set.name]);
+                await admin.knex.raw('drop database ?? with (force)', [set.name]);
             }
         }
 
         if (!db) {
-            await admin.raw('create database ??', [set.name]);
+            await admin.knex.raw('create database ??', [set.name]);
             db = await internals.open(databaseUrl(server, set.name));
             await seed(db, set);
         }
 
-        await db.raw('vacuum analyze tasks');
+        await db.knex.raw('vacuum analyze tasks');
         await db.destroy();
     }
     finally {
@@ -115,7 +120,7 @@ export async function prepareDataSet(server: string, set: DataSet): Promise<void
 
 async function seed(db: Database, set: DataSet): Promise<void> {
 
-    await db.migrate.latest(migrationConfig);
+    await db.knex.migrate.latest(migrationConfig);
     const started = Date.now();
     let reported = 0;
     const result = await bulkSeed(db, {
@@ -154,7 +159,7 @@ export async function benchUsers(server: string, set: DataSet): Promise<BenchUse
     const { readers, creators } = benchUserIds(set);
     return await withDatabase(databaseUrl(server, set.name), async (db) => {
 
-        const { rows } = await db.raw(`
+        const { rows } = await db.knex.raw(`
             select distinct on (user_id) user_id, id from tasks
             where user_id = any(?)
             order by user_id, created_at desc, id desc`, [readers]);
@@ -173,12 +178,12 @@ export async function benchUsers(server: string, set: DataSet): Promise<BenchUse
 /** Takes the create scenario's rows out again, so every run reads the seed's data and nothing else. */
 export async function removeCreatedTasks(db: Database, creators: string[]): Promise<number> {
 
-    const exists = await db.raw('select to_regclass(\'tasks\') is not null as present');
+    const exists = await db.knex.raw('select to_regclass(\'tasks\') is not null as present');
     if (!exists.rows[0].present) {
         return 0;
     }
 
-    const result = await db.raw('delete from tasks where user_id = any(?) and title = ?', [creators, internals.createdTitle]);
+    const result = await db.knex.raw('delete from tasks where user_id = any(?) and title = ?', [creators, internals.createdTitle]);
     return result.rowCount;
 }
 
@@ -199,7 +204,7 @@ export async function postgresVersion(server: string): Promise<string> {
 
     return await withDatabase(databaseUrl(server, 'postgres'), async (db) => {
 
-        const { rows } = await db.raw('show server_version');
+        const { rows } = await db.knex.raw('show server_version');
         return rows[0].server_version;
     });
 }
@@ -228,11 +233,18 @@ export async function serviceStatements(server: string, set: DataSet, users: Ben
 
         const last = () => sent[sent.length - 1];
 
-        await db.transaction(async (trx) => {
+        await db.knex.transaction(async (trx) => {
 
-            trx.on('query', (query: { sql: string; bindings?: unknown[] }) => sent.push({ sql: query.sql, bindings: query.bindings ?? [] }));
+            // The store's statements, as it sends them, run in the transaction.
+            const query: Query = async (statement, values) => {
 
-            const store = taskStore(trx, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000 });
+                sent.push({ sql: statement.text, bindings: [...values] });
+                const { sql, bindings } = positional(statement, values);
+                const result = await trx.raw(sql, bindings as Knex.RawBinding[]);
+                return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+            };
+
+            const store = taskStore({ query }, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000 });
             const page = await store.listTasksForUser(reader.userId, { limit });
             statements.list = last();
             if (!page.next) {
@@ -260,22 +272,13 @@ export async function serviceStatements(server: string, set: DataSet, users: Ben
 }
 
 
-/** EXPLAIN (ANALYZE, BUFFERS) of a statement as pg received it ($n placeholders, which knex raw writes as ?). */
+/** EXPLAIN (ANALYZE, BUFFERS) of a statement as pg received it ($n placeholders). */
 export async function explain(server: string, set: DataSet, statement: Statement): Promise<string> {
 
     return await withDatabase(databaseUrl(server, set.name), async (db) => {
 
-        let next = 1;
-        const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
-
-            if (Number(n) !== next++) {
-                throw new Error(`placeholders out of order in ${statement.sql}`);
-            }
-
-            return '?';
-        });
-
-        const { rows } = await db.raw(`explain (analyze, buffers) ${sql}`, statement.bindings as (string | number)[]);
+        const { sql, bindings } = positional({ name: '', text: statement.sql }, statement.bindings);
+        const { rows } = await db.knex.raw(`explain (analyze, buffers) ${sql}`, bindings as Knex.RawBinding[]);
         return rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
     });
 }
@@ -286,7 +289,7 @@ export async function freeConnections(server: string): Promise<number> {
 
     return await withDatabase(databaseUrl(server, 'postgres'), async (db) => {
 
-        const { rows } = await db.raw(`
+        const { rows } = await db.knex.raw(`
             select current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int -
                 (select count(*) from pg_stat_activity where backend_type = 'client backend')::int as free`);
         return rows[0].free;

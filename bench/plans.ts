@@ -7,8 +7,11 @@
 import Http from 'node:http';
 import { parseArgs } from 'node:util';
 
+import type { Knex } from 'knex';
+
 import { mintToken } from '../src/auth/tokens';
 import type { TaskListOptions } from '../src/data/tasks';
+import { positional } from '../src/data/query';
 import { buildListStatement } from '../src/data/tasks';
 import { progress } from './cli';
 import { benchUserIds, databaseUrl, dataSets, postgresVersion, prepareDataSet, withDatabase } from './database';
@@ -101,13 +104,13 @@ async function main(): Promise<void> {
             for (const userId of users) {
                 let options: TaskListOptions = { ...variant.options, limit: internals.limit };
                 if (variant.query === 'after') {
-                    const { rows } = await db.raw('select created_at, id from tasks where user_id = ? order by created_at desc, id desc offset ? limit 1', [userId, internals.limit - 1]);
+                    const { rows } = await db.knex.raw('select created_at, id from tasks where user_id = ? order by created_at desc, id desc offset ? limit 1', [userId, internals.limit - 1]);
                     options = { ...options, after: { key: rows[0].created_at.toISOString(), id: rows[0].id } };
                 }
 
-                const { sql, binders } = buildListStatement(options);
-                const bindings = binders.flatMap((bind) => bind(userId, options));
-                const { rows } = await db.raw(`explain (analyze, buffers, format json) ${sql}`, bindings);
+                const list = buildListStatement(options);
+                const { sql, bindings } = positional(list.statement, list.values(userId, options));
+                const { rows } = await db.knex.raw(`explain (analyze, buffers, format json) ${sql}`, bindings as Knex.RawBinding[]);
                 const explained = rows[0]['QUERY PLAN'][0];
                 const plan = internals.nodes(explained.Plan as PlanNode);
                 if (plan.some((node) => node['Node Type'] === 'Seq Scan')) {
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
                 result.executionMs.push(explained['Execution Time']);
                 result.blocks.push((explained.Plan['Shared Hit Blocks'] ?? 0) + (explained.Plan['Shared Read Blocks'] ?? 0));
                 if (!result.plan) {
-                    const text = await db.raw(`explain (analyze, buffers) ${sql}`, bindings);
+                    const text = await db.knex.raw(`explain (analyze, buffers) ${sql}`, bindings as Knex.RawBinding[]);
                     result.plan = text.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
                 }
             }

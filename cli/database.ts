@@ -1,6 +1,6 @@
 import { parseDatabaseConfig } from '../src/config';
 import type { Database } from '../src/data/database';
-import { createDatabase, describeDatabase } from '../src/data/database';
+import { createDatabase, describeDatabase } from '../src/data/connection';
 import { EmbeddedDatabaseInUse } from '../src/data/embedded';
 import { silentKnexLogger } from '../src/logger';
 import type { Io } from './io';

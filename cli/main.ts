@@ -2,7 +2,8 @@ import { Command, CommanderError } from 'commander';
 
 import Package from '../package.json';
 import { loadEnvFile } from '../src/config';
-import { DatabaseTlsError, isDatabaseUnavailable } from '../src/data/database';
+import { isDatabaseUnavailable } from '../src/data/errors';
+import { DatabaseTlsError } from '../src/data/postgres-tls';
 import { doctorCommand } from './commands/doctor';
 import { healthCommand } from './commands/health';
 import { keysCommand } from './commands/keys';

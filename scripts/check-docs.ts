@@ -16,7 +16,7 @@ import Yaml from 'yaml';
 
 import { mintToken } from '../src/auth/tokens';
 import { parseConfig } from '../src/config';
-import { createDatabase } from '../src/data/database';
+import { createDatabase } from '../src/data/connection';
 import { contractPath } from '../src/routes/docs/contract';
 import { createServer } from '../src/server';
 
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     });
 
     const db = await createDatabase(config.database);
-    await db.migrate.latest();
+    await db.knex.migrate.latest();
     const server = await createServer({ config, db });
     await server.start();
 

@@ -14,7 +14,7 @@ import { parseConfig } from './config/parse';
 export type { DatabaseConfig, DatabaseTimeouts, DatabaseTls } from './config/database';
 export { parseDatabaseConfig, parseDatabaseTls } from './config/database';
 export type { DevelopmentSecret } from './config/development-secret';
-export { developmentSecret, developmentSecretFile, withDevelopmentSecret } from './config/development-secret';
+export { developmentSecret, developmentSecretFile, readDevelopmentSecret, withDevelopmentSecret } from './config/development-secret';
 export type { AuthConfig, Config, HttpTimeouts, JwksConfig, RateLimitConfig, TaskLimits } from './config/parse';
 export { parseAuthConfig, parseConfig, parseExpectedClaims, parseJwksConfig, parseListenConfig, parseRateLimitConfig, parseTaskLimits, parseTokenLifetime } from './config/parse';
 export type { Env } from './config/read';

@@ -5,7 +5,9 @@ import type { Server } from '@hapi/hapi';
 import type { Config } from './config';
 import { ConfigError, readConfig } from './config';
 import type { Database } from './data/database';
-import { checkDatabaseTls, createDatabase, describeDatabase, migrateOwnDatabase } from './data/database';
+import { createDatabase, describeDatabase } from './data/connection';
+import { migrateOwnDatabase } from './data/migrations';
+import { checkDatabaseTls } from './data/postgres-tls';
 import { EmbeddedDatabaseInUse } from './data/embedded';
 import type { Logger } from './logger';
 import { createLogger, knexLogger } from './logger';
@@ -31,7 +33,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
         // The embedded database belongs to this process, so it is brought up to date here;
         // a shared PostgreSQL is migrated by the operator (`todo-admin migrate`), once per deploy.
         if (config.database.kind === 'pglite' && !worker) {
-            await migrateOwnDatabase(db);
+            await migrateOwnDatabase(db.knex);
         }
 
         if (stopping) {

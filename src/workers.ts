@@ -3,7 +3,8 @@ import type { Worker } from 'node:cluster';
 
 import type { Config } from './config';
 import type { Database } from './data/database';
-import { createDatabase, describeDatabase, migrateOwnDatabase } from './data/database';
+import { createDatabase, describeDatabase } from './data/connection';
+import { migrateOwnDatabase } from './data/migrations';
 import type { Logger } from './logger';
 import { knexLogger } from './logger';
 import { keepWorkersBudgets } from './rate-limits/budgets';
@@ -94,7 +95,7 @@ export async function superviseWorkers(config: Config, logger: Logger): Promise<
 
     if (config.database.kind === 'pglite' && config.database.dataDir) {
         db = await createDatabase(config.database, { log: knexLogger(logger), role: 'todo-api' });
-        await migrateOwnDatabase(db);
+        await migrateOwnDatabase(db.knex);
     }
 
     Cluster.on('listening', (worker, address) => {

@@ -33,6 +33,7 @@ test('every variable is read', (t) => {
         PORT: '9000',
         DATABASE_URL: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require',
         DB_POOL_MAX: '25',
+        DB_PREPARED_STATEMENTS: 'false',
         DB_TIMEOUT_MS: '1500',
         DB_QUERY_TIMEOUT_MS: '3000',
         JWT_ISSUER: 'https://auth.example.com',
@@ -60,6 +61,7 @@ test('every variable is read', (t) => {
         kind: 'postgres',
         url: 'postgresql://app:pw@db.example.com:6543/todo?sslmode=require',
         poolMax: 25,
+        preparedStatements: false,
         tls: { mode: 'verify-full', requested: 'sslmode=require', ca: null, client: null },
         timeoutMs: 1500,
         queryTimeoutMs: 3000

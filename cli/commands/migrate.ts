@@ -3,7 +3,7 @@ import Path from 'node:path';
 import type { Command } from 'commander';
 
 import type { Database } from '../../src/data/database';
-import { migrationsDirectory } from '../../src/data/database';
+import { migrationSource, migrationSourcesDirectory } from '../../src/data/migrations';
 import { withDatabase } from '../database';
 import type { Io } from '../io';
 import { CliError, exitCodes } from '../io';
@@ -17,17 +17,18 @@ const internals = {
         return names.map((name) => `  ${name}`).join('\n');
     },
 
-    // Knex stores migration names with their extension; status shows them the same way either way.
+    // Knex stores migration names with their extension, the source's (.ts) whether tsx or the compiled .js ran them;
+    // a pending one is named the same way.
     name(entry: string | { file: string } | { name: string }): string {
 
-        return typeof entry === 'string' ? entry : 'file' in entry ? entry.file : entry.name;
+        return migrationSource.getMigrationName(typeof entry === 'string' ? entry : 'file' in entry ? entry.file : entry.name);
     }
 };
 
 
 async function status(io: Io, db: Database, json: boolean): Promise<number> {
 
-    const [completed, pending] = await db.migrate.list();
+    const [completed, pending] = await db.knex.migrate.list();
     const applied = completed.map(internals.name);
     const waiting = pending.map(internals.name);
 
@@ -72,7 +73,7 @@ Examples:
   todo-admin migrate                    apply every pending migration
   todo-admin migrate status             list applied and pending; exit 3 when some are pending
   todo-admin migrate rollback           undo the last batch
-  todo-admin migrate make add_tags      create migrations/<timestamp>_add_tags.ts
+  todo-admin migrate make add_tags      create migrations/<timestamp>_add_tags.ts (then npm run build)
   todo-admin migrate unlock             release a lock left by a migrate that died`)
         .action(async (action: string, name: string | undefined, options: { all?: boolean; json?: boolean }) => {
 
@@ -99,7 +100,7 @@ Examples:
 
                 if (action === 'latest') {
                     const started = Date.now();
-                    const [batch, applied] = await locked(() => db.migrate.latest());
+                    const [batch, applied] = await locked(() => db.knex.migrate.latest());
                     const ms = Date.now() - started;
                     report(applied.length ? `Applied ${applied.length} migration(s) to ${where} as batch ${batch} in ${ms} ms:` : `${where} is up to date.`,
                         applied, { applied, batch: applied.length ? batch : null, ms });
@@ -107,20 +108,20 @@ Examples:
                 }
 
                 if (action === 'rollback') {
-                    const [batch, undone] = await locked(() => db.migrate.rollback(undefined, Boolean(options.all)));
+                    const [batch, undone] = await locked(() => db.knex.migrate.rollback(undefined, Boolean(options.all)));
                     report(undone.length ? `Rolled back ${undone.length} migration(s) of ${where} (batch ${batch}):` : 'Nothing to roll back.',
                         undone, { rolledBack: undone, batch: undone.length ? batch : null });
                     return;
                 }
 
                 if (action === 'unlock') {
-                    await db.migrate.forceFreeMigrationsLock();
+                    await db.knex.migrate.forceFreeMigrationsLock();
                     report('Released the migrations lock.', [], { unlocked: true });
                     return;
                 }
 
-                const file = await db.migrate.make(name!, { directory: migrationsDirectory, extension: 'ts' });
-                report(`Created ${Path.relative(process.cwd(), file)}`, [], { file });
+                const file = await db.knex.migrate.make(name!, { directory: migrationSourcesDirectory, extension: 'ts' });
+                report(`Created ${Path.relative(process.cwd(), file)} (npm run build compiles it for todo-admin and the server)`, [], { file });
             });
         });
 }

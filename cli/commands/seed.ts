@@ -39,9 +39,9 @@ async function demoSeed(io: Io, json: boolean): Promise<void> {
 
     await withDatabase(io, async (db, where) => {
 
-        const before = await db.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
-        const [files] = await db.seed.run();
-        const after = await db.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+        const before = await db.knex.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+        const [files] = await db.knex.seed.run();
+        const after = await db.knex.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
 
         const added = { users: after.rows[0].users - before.rows[0].users, tasks: after.rows[0].tasks - before.rows[0].tasks };
         if (json) {

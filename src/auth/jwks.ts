@@ -224,6 +224,16 @@ export async function fetchJwks(url: string, timeoutMs: number): Promise<Importe
 
 
 /**
+ * Why a fetch of the key set failed, in a few words: the refusal of a JwksFetchError, the timeout it waited, or what
+ * fetch said. The server's log line and todo-admin doctor give the same reason.
+ */
+export function jwksFailureReason(err: unknown, timeoutMs: number): string {
+
+    return (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message;
+}
+
+
+/**
  * Better Auth's public keys, fetched from its JWKS endpoint and kept in memory. An unknown kid fetches the set
  * again, at most once per refetch interval however many requests ask; a failed fetch keeps the keys already
  * known, until their last successful fetch is older than JWKS_MAX_STALE_S. Nothing here throws into a request: a
@@ -349,7 +359,7 @@ export class JwksKeySet {
                     'could not fetch the key set; the known keys are older than JWKS_MAX_STALE_S and verify no token' :
                     'could not fetch the key set; known keys stay in use',
                 url: this.config.url,
-                reason: (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : (err as Error).message,
+                reason: jwksFailureReason(err, this.config.timeoutMs),
                 ...(err instanceof JwksFetchError ? err.details : {})
             });
         }

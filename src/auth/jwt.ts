@@ -3,7 +3,7 @@ import type { AuthCredentials, Plugin, Request } from '@hapi/hapi';
 import type { HapiJwt } from '@hapi/jwt';
 
 import type { AuthConfig } from '../config';
-import { unstorableText } from '../data/text';
+import { unstorableText } from '../common/text';
 import { JwksKeySet } from './jwks';
 import { isAsymmetric, verificationKeys } from './keys';
 import { VerifiedTokens } from './verified-tokens';

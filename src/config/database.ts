@@ -37,7 +37,8 @@ export interface DatabaseTls {
 
 export type DatabaseConfig =
     // tls: parseDatabaseConfig's reading of the URL and DATABASE_CA_FILE; without it, the URL's sslmode alone.
-    | { kind: 'postgres'; url: string; poolMax: number; tls?: DatabaseTls } & DatabaseTimeouts
+    // preparedStatements: true when not given.
+    | { kind: 'postgres'; url: string; poolMax: number; tls?: DatabaseTls; preparedStatements?: boolean } & DatabaseTimeouts
     | { kind: 'pglite'; dataDir: string | null } & DatabaseTimeouts;     // null: in memory, gone when the process ends
 
 
@@ -201,6 +202,7 @@ export function parseDatabaseConfig(env: Env): DatabaseConfig {
         kind: 'postgres',
         url: location.url,
         poolMax: read(env, 'DB_POOL_MAX'),
+        preparedStatements: read(env, 'DB_PREPARED_STATEMENTS'),
         tls: parseDatabaseTls(location.parsed, env),
         ...timeouts
     };

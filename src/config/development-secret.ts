@@ -17,7 +17,9 @@ export interface DevelopmentSecret {
 
 const internals = {
     file: 'dev-secret',
-    bytes: 32
+    bytes: 32,
+
+    tooShort: (file: string) => new ConfigError('BETTER_AUTH_SECRET', `is not set, and the development secret in ${file} is too short: delete the file to have a new one made`)
 };
 
 
@@ -52,9 +54,24 @@ export function developmentSecret(env: Env): DevelopmentSecret | null {
     // have written would let them sign tokens for any user.
     privateDirectory(Path.dirname(file));
     createPrivateFile(file, Crypto.randomBytes(internals.bytes).toString('base64url'));
-    let secret: string;
+    const secret = readDevelopmentSecret(file);
+    if (secret === null) {
+        throw internals.tooShort(file);
+    }
+
+    return { secret, file };
+}
+
+
+/**
+ * The development secret kept in this file, refused as the server refuses it (a file someone else could have
+ * written, one too short); null while there is none. Makes nothing: todo-admin doctor reads it this way.
+ */
+export function readDevelopmentSecret(file: string): string | null {
+
+    let secret: string | null;
     try {
-        secret = (readPrivateFile(file) ?? '').trim();
+        secret = readPrivateFile(file)?.trim() ?? null;
     }
     catch (err) {
         if (err instanceof NotPrivateError) {
@@ -64,11 +81,11 @@ export function developmentSecret(env: Env): DevelopmentSecret | null {
         throw err;
     }
 
-    if (secret.length < variables.BETTER_AUTH_SECRET.minLength) {
-        throw new ConfigError('BETTER_AUTH_SECRET', `is not set, and the development secret in ${file} is too short: delete the file to have a new one made`);
+    if (secret !== null && secret.length < variables.BETTER_AUTH_SECRET.minLength) {
+        throw internals.tooShort(file);
     }
 
-    return { secret, file };
+    return secret;
 }
 
 

@@ -104,6 +104,10 @@ export const variables = {
         group: 'database', kind: 'integer', min: 1, max: 1000, default: 10,
         meaning: 'Most connections to PostgreSQL.'
     },
+    DB_PREPARED_STATEMENTS: {
+        group: 'database', kind: 'boolean', default: true,
+        meaning: 'Prepare the service\'s statements by name on each connection, so PostgreSQL parses and plans each once. Set `false` behind a transaction pooler that does not follow prepared statements, such as PgBouncer before 1.21 (or 1.21+ without `max_prepared_statements`).'
+    },
     DB_TIMEOUT_MS: {
         group: 'database', kind: 'integer', min: 100, max: 60_000, default: 2000,
         meaning: 'How long a request waits for a database connection (a free one from the pool, or a new one being opened) before answering 503.'

@@ -46,7 +46,7 @@ export async function bulkSeed(db: Database, options: BulkSeedOptions): Promise<
     const seedBatch = async (first: number, last: number) => {
 
         // Resolves once committed, so the totals never count a batch that rolled back.
-        const added = await db.transaction(async (trx) => {
+        const added = await db.knex.transaction(async (trx) => {
 
             const users = await trx.raw(`
                 insert into users (id, email, name)

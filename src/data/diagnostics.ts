@@ -42,14 +42,14 @@ export interface ServerTls {
 /** pg_stat_ssl's row for this session; null where there is none (the embedded database). */
 export async function serverTls(db: Database): Promise<ServerTls | null> {
 
-    const { rows: [row] } = await db.raw('select ssl, version, cipher from pg_stat_ssl where pid = pg_backend_pid()');
+    const { rows: [row] } = await db.knex.raw('select ssl, version, cipher from pg_stat_ssl where pid = pg_backend_pid()');
     return row ? { ssl: row.ssl === true, version: row.version ?? null, cipher: row.cipher ?? null } : null;
 }
 
 
 export async function databaseFacts(db: Database): Promise<DatabaseFacts> {
 
-    const { rows: [row] } = await db.raw(internals.facts);
+    const { rows: [row] } = await db.knex.raw(internals.facts);
     return {
         version: row.version,
         serverPort: row.server_port === null ? null : Number(row.server_port),
@@ -64,11 +64,11 @@ export async function databaseFacts(db: Database): Promise<DatabaseFacts> {
 /** The median time of a few `select 1` round trips, in ms (the first one opens the connection, and is not counted). */
 export async function roundTripMs(db: Database, samples = 5): Promise<number> {
 
-    await db.raw('select 1');
+    await db.knex.raw('select 1');
     const times: number[] = [];
     for (let i = 0; i < samples; ++i) {
         const started = performance.now();
-        await db.raw('select 1');
+        await db.knex.raw('select 1');
         times.push(performance.now() - started);
     }
 

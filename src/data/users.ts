@@ -1,7 +1,7 @@
 import Crypto from 'node:crypto';
 
 import type { Database } from './database';
-import { timestampColumn } from './database';
+import { timestampColumn } from './time';
 
 
 export interface User {
@@ -54,13 +54,13 @@ export function userStore(db: Database) {
     return {
         async listUsers(): Promise<User[]> {
 
-            const result = await db.raw(`select ${internals.columns} from users order by created_at, id`);
+            const result = await db.knex.raw(`select ${internals.columns} from users order by created_at, id`);
             return result.rows;
         },
 
         async findUserByEmail(email: string): Promise<User | null> {
 
-            const result = await db.raw(`select ${internals.columns} from users where email = ?`, [normalizeEmail(email)]);
+            const result = await db.knex.raw(`select ${internals.columns} from users where email = ?`, [normalizeEmail(email)]);
             return result.rows[0] ?? null;
         },
 
@@ -68,7 +68,7 @@ export function userStore(db: Database) {
 
             const id = user.id ?? newUserId();
             try {
-                const result = await db.raw(`insert into users (id, email, name) values (?, ?, ?) returning ${internals.columns}`,
+                const result = await db.knex.raw(`insert into users (id, email, name) values (?, ?, ?) returning ${internals.columns}`,
                     [id, normalizeEmail(user.email), user.name ?? null]);
                 return result.rows[0];
             }

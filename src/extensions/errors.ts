@@ -3,7 +3,6 @@ import type { Lifecycle, Request, ResponseToolkit } from '@hapi/hapi';
 import type { ValidationError } from 'joi';
 
 import type { components } from '../generated/openapi';
-import { isDatabaseUnavailable } from '../data/database';
 
 
 type ValidationIssue = components['schemas']['ValidationIssue'];
@@ -54,7 +53,8 @@ export function shapeError(request: Request, response: Boom.Boom): void {
     let detail: string | ValidationIssue[] = response.output.payload.message;
 
     if (statusCode >= 500) {
-        const unavailable = isDatabaseUnavailable(response);
+        // 503 comes from the data layer when the database could not be reached (src/data/errors.ts): try again later.
+        const unavailable = statusCode === 503;
         statusCode = unavailable ? 503 : 500;
         detail = unavailable ? internals.messages.unavailable : internals.messages.internal;
         request.log(['error'], response);

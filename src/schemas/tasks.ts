@@ -1,21 +1,16 @@
 import Joi from 'joi';
 
 import type { components, operations } from '../generated/openapi';
-import type { SortOrder, TaskPosition, TaskSort } from '../data/tasks';
-import { isTaskId } from '../data/tasks';
-import { charCount, unstorableText } from '../data/text';
+import type { TaskCursor } from '../common/cursors';
+import type { SortOrder, TaskSort } from '../common/tasks';
+import { decodeCursor } from '../common/cursors';
+import { sortOrders, taskSorts } from '../common/tasks';
+import { charCount, unstorableText } from '../common/text';
+import { utcInstant } from '../common/time';
 
 
 type Schemas = components['schemas'];
 type ListParameters = NonNullable<operations['listTasks']['parameters']['query']>;
-
-
-/** A list cursor: a position, and the order it is a position in. */
-export interface TaskCursor {
-    sort: TaskSort;
-    order: SortOrder;
-    position: TaskPosition;
-}
 
 
 /** The list query after validation: `cursor` arrives decoded, `order` filled in from the sort. */
@@ -33,82 +28,10 @@ export type ClearTasksQuery = operations['clearCompletedTasks']['parameters']['q
 
 
 const internals = {
-    // The years PostgreSQL's timestamptz and the API's four-digit years share (PostgreSQL has no year 0).
-    minYear: 1,
-    maxYear: 9999,
-
     // Newest first for the times, most urgent first for priority, soonest due and A to Z for the others.
     defaultOrder: { created_at: 'desc', updated_at: 'desc', priority: 'desc', due_date: 'asc', title: 'asc' } as Record<TaskSort, SortOrder>,
-    sorts: ['created_at', 'updated_at', 'due_date', 'priority', 'title'] as TaskSort[],
-    orders: ['asc', 'desc'] as SortOrder[],
-    // A title holds at most 200 characters; lowering can lengthen a few of them (İ becomes i̇ under ICU).
-    maxTitleKeyChars: 600,
 
-    printableRx: /^[\x20-\x7e]+$/,
-
-    // RFC 3339 date-time; an offset-less date-time or a bare date is read as UTC, as the frontend's form inputs send them.
-    dateTimeRx: /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?)?$/,
-    timestampRx: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/,
-
-    toUtc(value: string): string | null {
-
-        const match = internals.dateTimeRx.exec(value);
-        if (!match) {
-            return null;
-        }
-
-        const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', offset = 'Z'] = match;
-        const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction.slice(0, 4)}${offset.toUpperCase()}`);
-        if (Number.isNaN(date.getTime())) {
-            return null;
-        }
-
-        // Date rolls 02-30 over into March; a calendar date that does not exist is an error, not another day.
-        const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-        if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day) || Number(hour) > 23) {
-            return null;
-        }
-
-        // An offset can carry 0001-01-01 into year 0, or 9999-12-31 into year 10000, once in UTC.
-        const utcYear = date.getUTCFullYear();
-        if (utcYear < internals.minYear || utcYear > internals.maxYear) {
-            return null;
-        }
-
-        return date.toISOString();
-    },
-
-    /** The cursors of the first release, `created_at|id`, newest first: kept so that a page in hand still works. */
-    decodeFirstCursor(text: string): TaskCursor | null {
-
-        const [createdAt, id, ...rest] = text.split('|');
-        if (rest.length || !id || !internals.isTimestamp(createdAt) || !isTaskId(id)) {
-            return null;
-        }
-
-        return { sort: 'created_at', order: 'desc', position: { key: createdAt, id } };
-    },
-
-    isTimestamp(value: unknown): value is string {
-
-        return typeof value === 'string' && internals.timestampRx.test(value) && internals.toUtc(value) !== null;
-    },
-
-    /** Whether a decoded cursor's key is one the sort can have produced. */
-    validKey(sort: TaskSort, key: unknown): boolean {
-
-        switch (sort) {
-            case 'created_at':
-            case 'updated_at':
-                return internals.isTimestamp(key);
-            case 'due_date':
-                return key === null || internals.isTimestamp(key);
-            case 'priority':
-                return key === 1 || key === 2 || key === 3;
-            case 'title':
-                return typeof key === 'string' && unstorableText(key) === null && charCount(key) <= internals.maxTitleKeyChars;
-        }
-    }
+    printableRx: /^[\x20-\x7e]+$/
 };
 
 
@@ -160,7 +83,7 @@ const description = Text.string().custom(maxChars(4000)).allow('', null);
 const completed = Joi.boolean();
 const priority = Text.string().valid('low', 'medium', 'high');
 const instant = Text.string()
-    .custom((value: string, helpers) => internals.toUtc(value) ?? helpers.error('date.format'));
+    .custom((value: string, helpers) => utcInstant(value) ?? helpers.error('date.format'));
 const dueDate = instant.allow(null);
 
 
@@ -206,8 +129,8 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     completed: Joi.boolean(),
     limit: Joi.number().integer().min(1).max(100).default(100),
     cursor: cursorSchema,
-    sort: Text.string().valid(...internals.sorts).default('created_at'),
-    order: Text.string().valid(...internals.orders),
+    sort: Text.string().valid(...taskSorts).default('created_at'),
+    order: Text.string().valid(...sortOrders),
     priority: Joi.array().items(priority).single(),
     due_before: instant,
     due_after: instant,
@@ -233,28 +156,8 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     .messages({
         'query.conflict': 'status and completed ask for different tasks; send one of them',
         'cursor.order': 'cursor belongs to sort={{#sort}}&order={{#order}}; page with those, or start again without a cursor'
-    });
-
-
-const compiledListQuery = taskListQuerySchema.prefs(validationPreferences);
-const emptyListQuery = compiledListQuery.validate({}).value as TaskListQuery;
-
-
-/**
- * The list query as hapi validates it: by the joi schema above, compiled once, and with no query at all (a screen's
- * first page, the most common list) the schema's defaults without running it. Throws joi's ValidationError, which
- * the route's failAction turns into the 422 like any other.
- */
-export function validateTaskListQuery(value: string | object | Buffer): Promise<TaskListQuery> {
-
-    // hapi hands a query over as an object of the parameters sent.
-    for (const _ in value as object) {
-        const { value: query, error } = compiledListQuery.validate(value);
-        return error ? Promise.reject(error) : Promise.resolve(query);
-    }
-
-    return Promise.resolve({ ...emptyListQuery });
-}
+    })
+    .prefs(validationPreferences);
 
 
 // The pattern's message is the object's (its only pattern), for the reason Text gives.
@@ -273,43 +176,6 @@ export const clearTasksQuerySchema = Joi.object<ClearTasksQuery, true>({
 })
     .prefs({ ...validationPreferences, stripUnknown: false })
     .messages({ 'any.required': 'status=completed is required: only completed tasks can be cleared' });
-
-
-/** Cursors are base64url JSON: [sort, order, key, id]. */
-export function encodeCursor(cursor: TaskCursor): string {
-
-    const { sort, order, position } = cursor;
-    return Buffer.from(JSON.stringify([sort, order, position.key, position.id])).toString('base64url');
-}
-
-
-export function decodeCursor(cursor: string): TaskCursor | null {
-
-    const text = Buffer.from(cursor, 'base64url').toString('utf8');
-    if (!text.startsWith('[')) {
-        return internals.decodeFirstCursor(text);
-    }
-
-    let parts: unknown;
-    try {
-        parts = JSON.parse(text);
-    }
-    catch {
-        return null;
-    }
-
-    if (!Array.isArray(parts) || parts.length !== 4) {
-        return null;
-    }
-
-    // A well-formed cursor can still name a day that does not exist, or year 0: the database would refuse it.
-    const [sort, order, key, id] = parts;
-    if (!internals.sorts.includes(sort) || !internals.orders.includes(order) || typeof id !== 'string' || !isTaskId(id) || !internals.validKey(sort, key)) {
-        return null;
-    }
-
-    return { sort, order, position: { key, id } };
-}
 
 
 // Response schemas let hapi-swagger describe each route for the tests' cross-check with openapi.yaml, which every

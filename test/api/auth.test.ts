@@ -4,7 +4,7 @@ import anyTest from 'ava';
 import type { TestFn } from 'ava';
 import type { RequestRoute, RouteOptionsAccess } from '@hapi/hapi';
 
-import type { Task } from '../../src/data/tasks';
+import type { Task } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testSecret } from '../helpers/api';
 import { nowSec, signHs256, unsigned } from '../helpers/tokens';

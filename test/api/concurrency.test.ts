@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
-import type { Task } from '../../src/data/tasks';
+import type { Task } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 
@@ -38,7 +38,7 @@ test('50 users creating 20 tasks each at once lose nothing', async (t) => {
         t.deepEqual(titles, Array.from({ length: 20 }, (_, i) => `${user} #${i}`).sort());
     }
 
-    const total = await t.context.database.db('tasks').whereIn('user_id', users).count<{ count: string }[]>('* as count');
+    const total = await t.context.database.db.knex('tasks').whereIn('user_id', users).count<{ count: string }[]>('* as count');
     t.is(Number(total[0].count), 1000);
 });
 

@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
-import type { Task } from '../../src/data/tasks';
+import type { Task } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 
@@ -79,7 +79,7 @@ test('every single-task answer carries a strong ETag that changes with each chan
     t.is(unchanged.headers.etag, before.etag);
 
     // Two tasks never share a tag, even created in one statement with one timestamp.
-    const { rows } = await api.database.db.raw(`
+    const { rows } = await api.database.db.knex.raw(`
         insert into tasks (user_id, title) select ?, 'twin ' || n from generate_series(1, 2) as n returning id`, [user]);
     const twins = await Promise.all(rows.map((row: { id: string }) => read(api, user, row.id)));
     t.is(twins[0].task.updated_at, twins[1].task.updated_at);

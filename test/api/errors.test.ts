@@ -5,7 +5,7 @@ import anyTest from 'ava';
 import type { TestFn } from 'ava';
 import Pino from 'pino';
 
-import { createDatabase } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { contractViolations } from '../helpers/contract';
@@ -76,8 +76,8 @@ test('an unexpected failure is a bare 500: no stack, no SQL, no driver message',
     const api = await startTestApi();
     t.teardown(() => api.stop());
 
-    await api.database.db.raw('alter table tasks rename to tasks_gone');
-    t.teardown(() => api.database.db.raw('alter table tasks_gone rename to tasks'));
+    await api.database.db.knex.raw('alter table tasks rename to tasks_gone');
+    t.teardown(() => api.database.db.knex.raw('alter table tasks_gone rename to tasks'));
 
     const res = await api.server.inject({ method: 'GET', url: '/api/tasks', headers: { authorization: `Bearer ${api.token('u')}` } });
     t.is(res.statusCode, 500);

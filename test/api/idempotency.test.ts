@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
-import type { Task } from '../../src/data/tasks';
+import type { Task } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 
@@ -30,7 +30,7 @@ function post(api: TestApi, user: string, key: string | undefined, payload: obje
 
 async function taskCount(api: TestApi, user: string): Promise<number> {
 
-    const { rows } = await api.database.db.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
+    const { rows } = await api.database.db.knex.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
     return rows[0].count;
 }
 
@@ -122,7 +122,7 @@ test('50 concurrent POSTs with one key and one body create exactly one task and 
     t.is(responses.filter((res) => res.headers['idempotent-replayed'] === undefined).length, 1, 'one created it, 49 were answered from the key');
     t.is(await taskCount(api, user), 1);
 
-    const { rows } = await api.database.db.raw('select task_id from idempotency_keys where user_id = ?', [user]);
+    const { rows } = await api.database.db.knex.raw('select task_id from idempotency_keys where user_id = ?', [user]);
     t.deepEqual(rows.map((row: { task_id: string }) => row.task_id), [...ids]);
 });
 
@@ -165,11 +165,11 @@ test.serial('keys last IDEMPOTENCY_KEY_TTL_S; an expired key is forgotten and ca
     const user = newUser();
     const first = await post(api, user, 'reused-later', { title: 'first life' });
 
-    const { rows } = await db.raw('select extract(epoch from expires_at - created_at)::int as ttl from idempotency_keys where user_id = ?', [user]);
+    const { rows } = await db.knex.raw('select extract(epoch from expires_at - created_at)::int as ttl from idempotency_keys where user_id = ?', [user]);
     t.is(rows[0].ttl, 120);
 
     // Time passes: the key expires (and is not cleaned yet).
-    await db.raw('update idempotency_keys set expires_at = now() - interval \'1 second\' where user_id = ?', [user]);
+    await db.knex.raw('update idempotency_keys set expires_at = now() - interval \'1 second\' where user_id = ?', [user]);
 
     const second = await post(api, user, 'reused-later', { title: 'first life' });
     t.is(second.statusCode, 201);
@@ -187,14 +187,14 @@ test.serial('expired keys are cleaned by later keyed creates, oldest first, with
     const { db } = api.database;
     const stale = `stale-${Crypto.randomUUID()}`;
 
-    await db.raw(`
+    await db.knex.raw(`
         insert into idempotency_keys (user_id, key, fingerprint, task_id, response, expires_at)
         select ?, 'old-' || n, 'x', gen_random_uuid(), '{}', now() - n * interval '1 minute'
         from generate_series(1, 40) as n`, [stale]);
 
     const expired = async () => {
 
-        const { rows } = await db.raw('select count(*)::int as count from idempotency_keys where expires_at <= now()');
+        const { rows } = await db.knex.raw('select count(*)::int as count from idempotency_keys where expires_at <= now()');
         return rows[0].count;
     };
 
@@ -204,7 +204,7 @@ test.serial('expired keys are cleaned by later keyed creates, oldest first, with
     await post(api, user, 'cleaner-1', { title: 'a' });
     t.is(await expired(), 24, 'one keyed create removes up to 16 expired keys');
 
-    const { rows: left } = await db.raw('select max(split_part(key, \'-\', 2)::int) as oldest from idempotency_keys where user_id = ?', [stale]);
+    const { rows: left } = await db.knex.raw('select max(split_part(key, \'-\', 2)::int) as oldest from idempotency_keys where user_id = ?', [stale]);
     t.is(left[0].oldest, 24, 'the oldest went first');
 
     await post(api, user, 'cleaner-2', { title: 'a' });
@@ -213,7 +213,7 @@ test.serial('expired keys are cleaned by later keyed creates, oldest first, with
     t.is(await taskCount(api, user), 3);
 
     // Unkeyed creates do not pay for the cleaning.
-    await db.raw('update idempotency_keys set expires_at = now() - interval \'1 second\' where user_id = ?', [user]);
+    await db.knex.raw('update idempotency_keys set expires_at = now() - interval \'1 second\' where user_id = ?', [user]);
     const keys = await expired();
     await post(api, user, undefined, { title: 'no key' });
     t.is(await expired(), keys);
@@ -224,7 +224,7 @@ test('a user keeps at most IDEMPOTENCY_KEYS_PER_USER keys: a new one makes the o
     const api = await startTestApi({ IDEMPOTENCY_KEYS_PER_USER: '3' }, t.context.database);
     t.teardown(() => api.stop());
     const [user, other] = [newUser(), newUser()];
-    const keysOf = async (who: string) => (await api.database.db.raw('select key from idempotency_keys where user_id = ? order by key', [who])).rows.map((row: { key: string }) => row.key);
+    const keysOf = async (who: string) => (await api.database.db.knex.raw('select key from idempotency_keys where user_id = ? order by key', [who])).rows.map((row: { key: string }) => row.key);
 
     t.is((await post(api, other, 'k0', { title: 'other user' })).statusCode, 201);
     for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) {

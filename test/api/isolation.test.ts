@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
-import type { Task } from '../../src/data/tasks';
+import type { Task } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 

@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { ExecutionContext, TestFn } from 'ava';
 
-import type { SortOrder, Task, TaskSort } from '../../src/data/tasks';
+import type { SortOrder, Task, TaskSort } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 
@@ -83,7 +83,7 @@ async function walk(t: ExecutionContext, api: TestApi, user: string, firstUrl: s
 
 async function storedTasks(api: TestApi, user: string): Promise<Task[]> {
 
-    const { rows } = await api.database.db.raw('select id from tasks where user_id = ?', [user]);
+    const { rows } = await api.database.db.knex.raw('select id from tasks where user_id = ?', [user]);
     return Promise.all(rows.map(async (row: { id: string }) => (await api.tasks.getTaskForUser(user, row.id))!));
 }
 
@@ -94,7 +94,7 @@ async function storedTasks(api: TestApi, user: string): Promise<Task[]> {
  */
 async function seedVaried(api: TestApi, user: string): Promise<Task[]> {
 
-    await api.database.db.raw(`
+    await api.database.db.knex.raw(`
         insert into tasks (user_id, title, description, priority, completed, due_date, created_at, updated_at)
         select ?,
             (array['apple', 'Apple', 'banana2', 'Banana10', 'cherry', 'CHERRY', 'date', 'elderberry'])[1 + n % 8],

@@ -3,7 +3,7 @@ import Crypto from 'node:crypto';
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
-import type { Task } from '../../src/data/tasks';
+import type { Task } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 
@@ -79,7 +79,7 @@ test('pages cover every task once, newest first, with no task missing or repeate
 test('the default page is 100 tasks', async (t) => {
 
     const user = `hundred-${Crypto.randomUUID()}`;
-    await t.context.database.db.raw(`
+    await t.context.database.db.knex.raw(`
         insert into tasks (user_id, title, created_at)
         select ?, 'bulk ' || n, now() - n * interval '1 second' from generate_series(1, 150) as n`, [user]);
 
@@ -107,7 +107,7 @@ test('tasks created while paging do not shift the pages already read', async (t)
 test('tasks sharing one created_at are paged by id without loss', async (t) => {
 
     const user = `ties-${Crypto.randomUUID()}`;
-    await t.context.database.db.raw(`
+    await t.context.database.db.knex.raw(`
         insert into tasks (user_id, title, created_at)
         select ?, 'tie ' || n, '2026-01-01T00:00:00Z' from generate_series(1, 12) as n`, [user]);
 

@@ -24,7 +24,7 @@ test.after.always(async (t) => {
 
 async function taskCount(api: TestApi, user: string): Promise<number> {
 
-    const { rows } = await api.database.db.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
+    const { rows } = await api.database.db.knex.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
     return rows[0].count;
 }
 

@@ -64,9 +64,9 @@ test('a sound deployment: one line per check, nothing fails, exit 0', async (t) 
         // (a pooler keeps them) still have none, so they are ended.
         await t.context.query(async (db) => {
 
-            await db.raw(`alter database ${new URL(t.context.env.DATABASE_URL).pathname.slice(1)} set statement_timeout = '5s'`);
+            await db.knex.raw(`alter database ${new URL(t.context.env.DATABASE_URL).pathname.slice(1)} set statement_timeout = '5s'`);
             // This session too: it ends with the statement.
-            await db.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()').catch(() => undefined);
+            await db.knex.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()').catch(() => undefined);
         });
     }
 
@@ -131,6 +131,19 @@ test('the secret: strong is ok; short, patterned or a development secret warn; H
     const development = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', DATABASE_URL: `pglite://${dir}` });
     t.like(internals.check(development.checks, 'secret'), { status: 'warn', detail: `BETTER_AUTH_SECRET is not set: the server uses the development secret in ${dir}/dev-secret` });
     t.false(Fs.existsSync(Path.join(dir, 'dev-secret')), 'doctor only looks for it');
+
+    // One the server would refuse fails the configuration, with the server's own line.
+    Fs.writeFileSync(Path.join(dir, 'dev-secret'), 'short', { mode: 0o600 });
+    const tooShort = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', DATABASE_URL: `pglite://${dir}` });
+    t.is(tooShort.code, 1);
+    t.deepEqual(tooShort.checks, [{ check: 'config', status: 'fail', detail: `BETTER_AUTH_SECRET is not set, and the development secret in ${dir}/dev-secret is too short: delete the file to have a new one made`, fix: 'see docs/configuration.md, or .env.example' }]);
+    if (process.getuid?.() !== undefined) {
+        Fs.writeFileSync(Path.join(dir, 'dev-secret'), internals.strongSecret);
+        Fs.chmodSync(Path.join(dir, 'dev-secret'), 0o644);
+        const open = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', DATABASE_URL: `pglite://${dir}` });
+        t.like(open.checks[0], { check: 'config', status: 'fail' });
+        t.regex(open.checks[0].detail, /^BETTER_AUTH_SECRET is not set, and the development secret is refused: .*dev-secret is open to other users \(mode 0?644, not 0600\)/);
+    }
 
     nock('https://auth.example.com').get('/api/auth/jwks').reply(200, { keys: [] });
     const keySetOnly = await internals.doctor(t.context, { BETTER_AUTH_SECRET: '', JWT_ALLOW_HS256: 'false', BETTER_AUTH_URL: 'https://auth.example.com' });

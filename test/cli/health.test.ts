@@ -4,7 +4,7 @@ import test from 'ava';
 import nock from 'nock';
 
 import { run } from '../../cli/main';
-import { createDatabase } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { startTestApi, testConfig } from '../helpers/api';

@@ -41,7 +41,7 @@ test('status, latest, rollback and latest again', async (t) => {
     const current = await cli(['migrate', 'status']);
     t.is(current.code, 0);
     t.regex(current.stdout, new RegExp(`Applied \\(${all.length}\\):[\\s\\S]*Pending \\(0\\):\n {2}none`));
-    t.true(await t.context.query((db) => db.schema.hasTable('tasks')));
+    t.true(await t.context.query((db) => db.knex.schema.hasTable('tasks')));
 
     const again = await cli(['migrate', 'latest', '--json']);
     t.is(again.code, 0);
@@ -50,7 +50,7 @@ test('status, latest, rollback and latest again', async (t) => {
     const down = await cli(['migrate', 'rollback']);
     t.is(down.code, 0);
     t.regex(down.stdout, new RegExp(`Rolled back ${all.length} migration\\(s\\)`));
-    t.false(await t.context.query((db) => db.schema.hasTable('tasks')));
+    t.false(await t.context.query((db) => db.knex.schema.hasTable('tasks')));
     t.is((await cli(['migrate', 'status'])).code, 3);
 
     const nothing = await cli(['migrate', 'rollback']);
@@ -64,7 +64,7 @@ test('a stuck lock is reported with the command that releases it', async (t) => 
 
     const { cli } = t.context;
     t.is((await cli(['migrate', 'rollback', '--all'])).code, 0);
-    await t.context.query((db) => db('knex_migrations_lock').update({ is_locked: 1 }));
+    await t.context.query((db) => db.knex('knex_migrations_lock').update({ is_locked: 1 }));
 
     const stuck = await cli(['migrate']);
     t.is(stuck.code, 1);

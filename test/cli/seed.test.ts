@@ -22,8 +22,8 @@ test.after.always(async (t) => {
 
 
 const snapshot = (target: CliTarget) => target.query(async (db) => ({
-    users: await db('users').select('id', 'email', 'name').orderBy('id'),
-    tasks: await db('tasks').select('id', 'user_id', 'title', 'completed', 'priority').orderBy('id')
+    users: await db.knex('users').select('id', 'email', 'name').orderBy('id'),
+    tasks: await db.knex('tasks').select('id', 'user_id', 'title', 'completed', 'priority').orderBy('id')
 }));
 
 
@@ -56,7 +56,7 @@ test('bulk seed of N users x M tasks inserts exactly N*M tasks for N users, and 
 
     const counts = await t.context.query(async (db) => {
 
-        const { rows } = await db.raw(`
+        const { rows } = await db.knex.raw(`
             select u.id, count(t.id)::int as tasks from users u left join tasks t on t.user_id = u.id
             where u.id like 'load-%' group by u.id order by u.id`);
         return rows;

@@ -133,7 +133,7 @@ test('an in-memory database starts from the archive', async (t) => {
 test('an in-memory database that never ran a statement is closed with it: nothing keeps the process alive', async (t) => {
 
     const script = `
-        const { createDatabase } = require('./src/data/database');
+        const { createDatabase } = require('./src/data/connection');
         createDatabase({ kind: 'pglite', dataDir: null, timeoutMs: 2000, queryTimeoutMs: 5000 })
             .then((db) => db.destroy())
             .then(() => console.log('destroyed'));`;

@@ -1,7 +1,10 @@
 import anyTest from 'ava';
+import type { Knex } from 'knex';
 import type { TestFn } from 'ava';
 
-import type { SortOrder, TaskListOptions, TaskSort } from '../../src/data/tasks';
+import type { SortOrder, TaskSort } from '../../src/common/tasks';
+import { positional } from '../../src/data/query';
+import type { TaskListOptions } from '../../src/data/tasks';
 import { buildListStatement } from '../../src/data/tasks';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';
@@ -46,13 +49,13 @@ test.before(async (t) => {
     t.context = await createTestDatabase();
 
     // Enough users that one user's tasks are a small part of the table, as in production.
-    await t.context.db.raw(`
+    await t.context.db.knex.raw(`
         insert into tasks (user_id, title, description, completed, priority, due_date)
         select 'user-' || u, 'Task ' || n, case when n % 3 = 0 then 'notes ' || n end, n % 4 = 0,
             (array['low', 'medium', 'high'])[1 + n % 3],
             case when n % 5 <> 0 then timestamptz '2026-01-01T00:00:00Z' + n * interval '1 day' end
         from generate_series(1, 200) as u cross join generate_series(1, 30) as n`);
-    await t.context.db.raw('analyze tasks');
+    await t.context.db.knex.raw('analyze tasks');
 });
 
 test.after.always(async (t) => {
@@ -70,7 +73,7 @@ function nodes(plan: PlanNode): PlanNode[] {
 test('every sort, order, status and filter is read from the sort\'s index in its order: no Sort node, no sequential scan', async (t) => {
 
     const { db } = t.context;
-    await db.transaction(async (trx) => {
+    await db.knex.transaction(async (trx) => {
 
         // Forbidden, not just discouraged: a plan that still sorts has no index giving the order (an expression
         // that differs from the index's by a character, say).
@@ -83,9 +86,9 @@ test('every sort, order, status and filter is read from the sort\'s index in its
                     for (const [name, filter] of filters) {
                         for (const position of [undefined, { key: after[sort], id: '00000000-0000-4000-8000-000000000000' }]) {
                             const options: TaskListOptions = { sort, order, completed, ...filter, limit: 20, after: position };
-                            const { sql, binders } = buildListStatement(options);
-                            const bindings = binders.flatMap((bind) => bind('user-7', options));
-                            const { rows } = await trx.raw(`explain (format json) ${sql}`, bindings);
+                            const list = buildListStatement(options);
+                            const { sql, bindings } = positional(list.statement, list.values('user-7', options));
+                            const { rows } = await trx.raw(`explain (format json) ${sql}`, bindings as Knex.RawBinding[]);
                             const plan = nodes(rows[0]['QUERY PLAN'][0].Plan);
                             const described = `${sort} ${order} completed=${completed} ${name}${position ? ' after a cursor' : ''}: ${plan.map((node) => node['Node Type']).join(' > ')}`;
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { migrateOwnDatabase } from '../../src/data/database';
+import { migrateOwnDatabase } from '../../src/data/migrations';
 import { createTestDatabase } from '../helpers/database';
 
 
@@ -10,27 +10,27 @@ test('migrations go up, down and up again', async (t) => {
     t.teardown(() => database.destroy());
     const { db } = database;
 
-    const [, applied] = await db.migrate.latest();
+    const [, applied] = await db.knex.migrate.latest();
     t.deepEqual(applied, [
         '20261122053000_create_tasks.ts', '20261122053100_create_users.ts',
         '20261201090000_index_task_lists.ts', '20261201090100_create_idempotency_keys.ts',
         '20261206120000_index_idempotency_keys_by_user.ts'
     ]);
-    t.true(await db.schema.hasTable('tasks'));
-    t.true(await db.schema.hasTable('users'));
-    t.true(await db.schema.hasTable('idempotency_keys'));
+    t.true(await db.knex.schema.hasTable('tasks'));
+    t.true(await db.knex.schema.hasTable('users'));
+    t.true(await db.knex.schema.hasTable('idempotency_keys'));
 
-    const [, pending] = await db.migrate.list();
+    const [, pending] = await db.knex.migrate.list();
     t.deepEqual(pending, []);
 
-    await db.migrate.rollback(undefined, true);
-    t.false(await db.schema.hasTable('tasks'));
-    t.false(await db.schema.hasTable('users'));
-    t.false(await db.schema.hasTable('idempotency_keys'));
+    await db.knex.migrate.rollback(undefined, true);
+    t.false(await db.knex.schema.hasTable('tasks'));
+    t.false(await db.knex.schema.hasTable('users'));
+    t.false(await db.knex.schema.hasTable('idempotency_keys'));
 
-    const [, again] = await db.migrate.latest();
+    const [, again] = await db.knex.migrate.latest();
     t.is(again.length, applied.length);
-    t.true(await db.schema.hasTable('tasks'));
+    t.true(await db.knex.schema.hasTable('tasks'));
 });
 
 test('every unique index on tasks begins with user_id, and the list query has its indexes', async (t) => {
@@ -38,7 +38,7 @@ test('every unique index on tasks begins with user_id, and the list query has it
     const database = await createTestDatabase();
     t.teardown(() => database.destroy());
 
-    const { rows } = await database.db.raw(`
+    const { rows } = await database.db.knex.raw(`
         select indexname, indexdef from pg_indexes
         where tablename = 'tasks' and schemaname = current_schema()
         order by indexname`);
@@ -60,22 +60,22 @@ test('a start migrates its own database: all of it when new, the rest when behin
     t.teardown(() => database.destroy());
     const { db } = database;
     const statements: string[] = [];
-    db.on('query', (query: { sql: string }) => statements.push(query.sql));
+    db.knex.on('query', (query: { sql: string }) => statements.push(query.sql));
 
-    await migrateOwnDatabase(db);
-    const [, pending] = await db.migrate.list();
+    await migrateOwnDatabase(db.knex);
+    const [, pending] = await db.knex.migrate.list();
     t.deepEqual(pending, []);
-    t.true(await db.schema.hasTable('idempotency_keys'));
+    t.true(await db.knex.schema.hasTable('idempotency_keys'));
 
     // One behind: the last migration undone is applied again.
-    const [applied] = await db.migrate.list();
-    await db.migrate.down();
-    const [, behind] = await db.migrate.list();
+    const [applied] = await db.knex.migrate.list();
+    await db.knex.migrate.down();
+    const [, behind] = await db.knex.migrate.list();
     t.is(behind.length, 1);
-    await migrateOwnDatabase(db);
-    t.deepEqual((await db.migrate.list())[0], applied);
+    await migrateOwnDatabase(db.knex);
+    t.deepEqual((await db.knex.migrate.list())[0], applied);
 
     statements.length = 0;
-    await migrateOwnDatabase(db);
+    await migrateOwnDatabase(db.knex);
     t.deepEqual(statements, ['select name from knex_migrations']);
 });

@@ -4,7 +4,8 @@ import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
 import { parseTaskLimits } from '../../src/config';
-import type { Task, TaskFields, TaskStore } from '../../src/data/tasks';
+import type { Task, TaskFields } from '../../src/common/tasks';
+import type { TaskStore } from '../../src/data/tasks';
 import { taskStore } from '../../src/data/tasks';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';
@@ -83,11 +84,11 @@ test('the schema refuses what the API refuses, even when the API is bypassed', a
 
     const { db } = t.context.database;
     const user = newUser();
-    await t.throwsAsync(db.raw('insert into tasks (user_id, title) values (?, ?)', [user, '   ']));
-    await t.throwsAsync(db.raw('insert into tasks (user_id, title) values (?, ?)', [user, 'x'.repeat(201)]));
-    await t.throwsAsync(db.raw('insert into tasks (user_id, title, priority) values (?, ?, ?)', [user, 'ok', 'urgent']));
-    await t.throwsAsync(db.raw('insert into tasks (user_id, title, description) values (?, ?, ?)', [user, 'ok', 'd'.repeat(4001)]));
-    await t.throwsAsync(db.raw('insert into tasks (title) values (?)', ['no owner']));
+    await t.throwsAsync(db.knex.raw('insert into tasks (user_id, title) values (?, ?)', [user, '   ']));
+    await t.throwsAsync(db.knex.raw('insert into tasks (user_id, title) values (?, ?)', [user, 'x'.repeat(201)]));
+    await t.throwsAsync(db.knex.raw('insert into tasks (user_id, title, priority) values (?, ?, ?)', [user, 'ok', 'urgent']));
+    await t.throwsAsync(db.knex.raw('insert into tasks (user_id, title, description) values (?, ?, ?)', [user, 'ok', 'd'.repeat(4001)]));
+    await t.throwsAsync(db.knex.raw('insert into tasks (title) values (?)', ['no owner']));
     t.deepEqual(await t.context.tasks.listTasksForUser(user, { limit: 10 }), { tasks: [], next: null });
 });
 
@@ -172,6 +173,6 @@ test('the task limit is part of the insert: a full account gets null (or limit-r
     t.deepEqual(await tasks.createTaskOnceForUser(user, 'k2', fields('three')), { outcome: 'limit-reached' });
     t.deepEqual(await tasks.createTaskOnceForUser(user, 'k', fields('two')), { outcome: 'replayed', task: (keyed as { task: Task }).task }, 'a replay needs no room');
 
-    const { rows } = await db.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
+    const { rows } = await db.knex.raw('select count(*)::int as count from tasks where user_id = ?', [user]);
     t.is(rows[0].count, 2);
 });

@@ -1,6 +1,7 @@
 import test from 'ava';
 
-import { apiTimestamp, timestampColumn, utcTimestampColumn } from '../../src/data/database';
+import { apiTimestamp } from '../../src/common/time';
+import { timestampColumn, utcTimestampColumn } from '../../src/data/time';
 import { createTestDatabase } from '../helpers/database';
 
 
@@ -16,7 +17,7 @@ test('PostgreSQL\'s own text of a UTC timestamp, put in the API\'s form, is what
         '2026-12-01T17:30:00.12345Z', '2026-12-01T17:30:00.123456Z', '9999-12-31T23:59:59.999999Z'
     ];
 
-    const { rows } = await database.db.raw(`
+    const { rows } = await database.db.knex.raw(`
         select ${timestampColumn('instant')}, ${utcTimestampColumn('instant').replace(/ as instant$/, ' as plain')}
         from unnest(?::timestamptz[]) as instant`, [instants]);
 

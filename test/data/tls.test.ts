@@ -7,7 +7,7 @@ import Pg from 'pg';
 
 import type { DatabaseConfig, Env } from '../../src/config';
 import { ConfigError, parseDatabaseConfig } from '../../src/config';
-import { postgresConnection } from '../../src/data/database';
+import { postgresConnection } from '../../src/data/postgres-tls';
 
 
 const url = 'postgres://app:pw@db.example.com:5432/todo';

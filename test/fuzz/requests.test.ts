@@ -7,8 +7,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import nock from 'nock';
 
 import { mintToken, signingKeyFromJwk } from '../../src/auth/tokens';
-import type { Task } from '../../src/data/tasks';
-import { isTaskId } from '../../src/data/tasks';
+import type { Task } from '../../src/common/tasks';
+import { isTaskId } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testSecret } from '../helpers/api';
 import { contract, contractViolations } from '../helpers/contract';

@@ -5,7 +5,7 @@ import Path from 'node:path';
 import { run } from '../../cli/main';
 import { parseDatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
-import { createDatabase } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { testSecret } from './api';
 import { createScratchDatabase, testDatabaseConfig } from './database';

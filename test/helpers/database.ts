@@ -4,7 +4,7 @@ import Knex from 'knex';
 
 import type { DatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
-import { createDatabase } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 
 
@@ -83,7 +83,8 @@ export async function testDatabaseConfig(): Promise<DatabaseConfig> {
         throw new Error(`TEST_DATABASE_URL=${url} cannot be reached`);
     }
 
-    return { kind: 'postgres', url, poolMax: 20, ...internals.timeouts };
+    // CI's run through PgBouncer in transaction mode turns prepared statements off, as its operators would.
+    return { kind: 'postgres', url, poolMax: 20, preparedStatements: process.env.DB_PREPARED_STATEMENTS !== 'false', ...internals.timeouts };
 }
 
 
@@ -120,7 +121,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     const db = await createDatabase(config, { log: silentKnexLogger() });
 
     if (options.migrate !== false) {
-        await db.migrate.latest();
+        await db.knex.migrate.latest();
     }
 
     return {

@@ -7,7 +7,7 @@ import Path from 'node:path';
 import Readline from 'node:readline';
 
 import { parseDatabaseConfig } from '../../src/config';
-import { createDatabase } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { createScratchDatabase, testDatabaseConfig } from './database';
 
@@ -39,6 +39,10 @@ export interface Answer {
 const internals = {
     built: null as Promise<void> | null,
 
+    // Held by the test process that builds dist/: test files run in processes of their own, and a second build would
+    // rewrite dist/ under a server another file is starting from it.
+    buildLock: Path.join(root, 'node_modules', '.cache', 'todo-api', 'build.lock'),
+
     newestMtime(dir: string): number {
 
         let newest = 0;
@@ -48,6 +52,46 @@ const internals = {
         }
 
         return newest;
+    },
+
+    /** Whether the server and todo-admin in dist/ were compiled after the last change to their sources. */
+    fresh(): boolean {
+
+        const compiled = [Path.join(root, 'dist', 'src', 'index.js'), Path.join(root, 'dist', 'cli', 'main.js')];
+        const sources = Math.max(...['src', 'cli', 'migrations', 'seeds'].map((dir) => internals.newestMtime(Path.join(root, dir))));
+        return compiled.every((file) => Fs.existsSync(file) && Fs.statSync(file).mtimeMs >= sources);
+    },
+
+    /** Whether a live process holds the build lock (one that died while building holds none). */
+    lockHeld(): boolean {
+
+        try {
+            const pid = Number(Fs.readFileSync(internals.buildLock, 'utf8'));
+            // No pid yet: the file was created, and its pid is being written.
+            return pid ? processExists(pid) : Date.now() - Fs.statSync(internals.buildLock).mtimeMs < 10_000;
+        }
+        catch {
+            return false;
+        }
+    },
+
+    /** Takes the build lock, unless a live process holds it. */
+    lock(): boolean {
+
+        Fs.mkdirSync(Path.dirname(internals.buildLock), { recursive: true });
+        try {
+            Fs.writeFileSync(internals.buildLock, String(process.pid), { flag: 'wx' });
+            return true;
+        }
+        catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || internals.lockHeld()) {
+                return false;
+            }
+
+            // Left by a process that died while building.
+            Fs.rmSync(internals.buildLock, { force: true });
+            return false;
+        }
     }
 };
 
@@ -59,20 +103,42 @@ const internals = {
 export type StartCommand = 'npm-start' | 'compiled' | 'sources';
 
 
-/** Compiles dist/ when a source is newer than it, as `npm install` (the prepare script) does on a fresh clone. */
+/**
+ * Compiles dist/ (the server and todo-admin) when a source is newer than it, as `npm install` (the prepare script)
+ * does on a fresh clone. Once per test run: the first test file to find it out of date builds under a lock file, and
+ * the others wait for that build and find dist/ current.
+ */
 export function ensureBuilt(): Promise<void> {
 
     internals.built ??= (async () => {
 
-        const compiled = Path.join(root, 'dist', 'src', 'index.js');
-        const sources = Math.max(...['src', 'cli', 'migrations', 'seeds'].map((dir) => internals.newestMtime(Path.join(root, dir))));
-        if (Fs.existsSync(compiled) && Fs.statSync(compiled).mtimeMs >= sources) {
-            return;
-        }
+        for (;;) {
+            if (internals.lockHeld()) {
+                await sleep(250);
+                continue;
+            }
 
-        const build = ChildProcess.spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-        if (build.status !== 0) {
-            throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+            if (internals.fresh()) {
+                return;
+            }
+
+            if (!internals.lock()) {
+                continue;
+            }
+
+            try {
+                if (!internals.fresh()) {
+                    const build = ChildProcess.spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+                    if (build.status !== 0) {
+                        throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+                    }
+                }
+
+                return;
+            }
+            finally {
+                Fs.rmSync(internals.buildLock, { force: true });
+            }
         }
     })();
 
@@ -291,10 +357,10 @@ export async function createServerDatabase(): Promise<ServerDatabase> {
     if (base.kind === 'postgres') {
         const scratch = await createScratchDatabase(base.url);
         const check = await createDatabase({ ...base, url: scratch.url }, { log: silentKnexLogger() });
-        await check.migrate.latest();
+        await check.knex.migrate.latest();
         return {
             env: { DATABASE_URL: scratch.url },
-            stored: async (ids) => (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id),
+            stored: async (ids) => (await check.knex.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id),
             async drop() {
 
                 await check.destroy();
@@ -311,7 +377,7 @@ export async function createServerDatabase(): Promise<ServerDatabase> {
 
             const check = await createDatabase(parseDatabaseConfig(env), { log: silentKnexLogger() });
             try {
-                return (await check.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
+                return (await check.knex.raw('select id from tasks where id = any(?)', [ids])).rows.map((row: { id: string }) => row.id);
             }
             finally {
                 await check.destroy();

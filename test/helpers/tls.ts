@@ -6,9 +6,9 @@ import Package from '../../package.json';
 import type { DatabaseConfig } from '../../src/config';
 import { parseDatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
-import { createDatabase } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
-import { root } from './process';
+import { ensureBuilt, root } from './process';
 
 
 /** The PostgreSQL with TLS the TLS tests run against (scripts/tls-postgres.sh starts one and sets these). */
@@ -96,26 +96,27 @@ export async function createTlsDatabase(environment: TlsEnvironment, options: { 
 
     const name = `tls_${Crypto.randomBytes(6).toString('hex')}`;
     const base = parseDatabaseConfig({ DATABASE_URL: environment.url, DATABASE_CA_FILE: environment.caFile });
-    await internals.onDatabase(base, (db) => db.raw(`create database ${name}`));
+    await internals.onDatabase(base, (db) => db.knex.raw(`create database ${name}`));
 
     const url = new URL(environment.url);
     url.pathname = `/${name}`;
     const config = parseDatabaseConfig({ DATABASE_URL: url.toString(), DATABASE_CA_FILE: environment.caFile });
     if (options.migrate !== false) {
-        await internals.onDatabase(config, (db) => db.migrate.latest());
+        await internals.onDatabase(config, (db) => db.knex.migrate.latest());
     }
 
     return {
         url: url.toString(),
         query: (fn) => internals.onDatabase(config, fn),
-        drop: () => internals.onDatabase(base, (db) => db.raw(`drop database if exists ${name} with (force)`))
+        drop: () => internals.onDatabase(base, (db) => db.knex.raw(`drop database if exists ${name} with (force)`))
     };
 }
 
 
-/** Runs the todo-admin bin as its own process, with only this environment (no .env of the checkout's). */
-export function todoAdmin(argv: string[], env: Record<string, string>): Promise<ProcessResult> {
+/** Runs the todo-admin bin (dist/, built first when out of date) as its own process, with only this environment (no .env of the checkout's). */
+export async function todoAdmin(argv: string[], env: Record<string, string>): Promise<ProcessResult> {
 
+    await ensureBuilt();
     return new Promise((resolve, reject) => {
 
         ChildProcess.execFile(process.execPath, [internals.bin, ...argv], { cwd: root, env: { PATH: process.env.PATH!, ...env } }, (err, stdout, stderr) => {

@@ -4,7 +4,8 @@ import type { ExecutionContext, TestFn } from 'ava';
 import type { Env } from '../../src/config';
 import { parseDatabaseConfig } from '../../src/config';
 import type { Database } from '../../src/data/database';
-import { checkDatabaseTls, connectionSecurity, createDatabase, DatabaseTlsError } from '../../src/data/database';
+import { createDatabase } from '../../src/data/connection';
+import { checkDatabaseTls, DatabaseTlsError } from '../../src/data/postgres-tls';
 import { serverTls } from '../../src/data/diagnostics';
 import { silentKnexLogger } from '../../src/logger';
 import type { TlsDatabase, TlsEnvironment } from '../helpers/tls';
@@ -26,7 +27,7 @@ const internals = {
     async refusal(t: ExecutionContext, env: Env): Promise<DatabaseTlsError> {
 
         const db = await internals.open(t, env);
-        const error = await t.throwsAsync(db.raw('select 1'), { instanceOf: DatabaseTlsError });
+        const error = await t.throwsAsync(db.knex.raw('select 1'), { instanceOf: DatabaseTlsError });
         t.false(error!.message.includes('\n'), error!.message);
         return error!;
     }
@@ -50,10 +51,10 @@ test('verify-full with the right CA: encrypted, as the server sees it too', asyn
     const { database, environment } = t.context;
     const db = await internals.open(t, { DATABASE_URL: database.url, DATABASE_CA_FILE: environment.caFile });
 
-    t.like(await connectionSecurity(db), { encrypted: true });
-    t.regex((await connectionSecurity(db))!.protocol!, /^TLSv1\.[23]$/);
+    t.like(await db.security(), { encrypted: true });
+    t.regex((await db.security())!.protocol!, /^TLSv1\.[23]$/);
     t.like(await serverTls(db), { ssl: true });
-    t.deepEqual((await db.raw('select count(*)::int as n from tasks')).rows, [{ n: 0 }]);
+    t.deepEqual((await db.knex.raw('select count(*)::int as n from tasks')).rows, [{ n: 0 }]);
 });
 
 test('require and prefer verify as verify-full: the right CA connects, no CA is refused', async (t) => {

@@ -35,7 +35,7 @@ test('the server on a verified TLS connection (the hosted-database sslmode=requi
     const created = await send(server.uri, 'POST', '/api/tasks', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify({ title: 'over TLS' }));
     t.is(created.status, 201, created.body);
     const { id } = JSON.parse(created.body) as { id: string };
-    t.deepEqual(await database.query(async (db) => (await db.raw('select title from tasks where id = ?', [id])).rows), [{ title: 'over TLS' }]);
+    t.deepEqual(await database.query(async (db) => (await db.knex.raw('select title from tasks where id = ?', [id])).rows), [{ title: 'over TLS' }]);
 
     // Everything it printed is a log line: no SECURITY WARNING, nothing else on stderr.
     t.deepEqual(server.lines.filter((line) => !line.startsWith('{')), []);

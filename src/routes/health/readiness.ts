@@ -1,7 +1,6 @@
 import Joi from 'joi';
 import type { ServerRoute } from '@hapi/hapi';
 
-import { probeDatabase } from '../../data/database';
 import type { components } from '../../generated/openapi';
 
 
@@ -41,7 +40,7 @@ export const readiness: ServerRoute = {
             // JWKS_MAX_STALE_S.
             const jwksState = request.server.app.jwks?.state() ?? 'disabled';
             try {
-                await probeDatabase(db, probeTimeoutMs);
+                await db.probe(probeTimeoutMs);
             }
             catch (err) {
                 request.log(['warn', 'health'], { msg: 'database unreachable', err });

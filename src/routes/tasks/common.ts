@@ -1,8 +1,8 @@
 import Boom from '@hapi/boom';
 import type { ReqRef, Request, ResponseObject, ResponseToolkit, RouteOptions } from '@hapi/hapi';
 
-import type { Conditional, Task, Versions } from '../../data/tasks';
-import { entityTag, ifMatchVersions } from '../../schemas/entity-tags';
+import type { Conditional, Task, Versions } from '../../common/tasks';
+import { entityTag, ifMatchVersions } from '../../common/entity-tags';
 import { errorSchema, taskSchema, validationErrorSchema } from '../../schemas/tasks';
 
 

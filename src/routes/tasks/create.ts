@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { ServerRoute } from '@hapi/hapi';
 
-import type { Task, TaskFields } from '../../data/tasks';
+import type { Task, TaskFields } from '../../common/tasks';
 import type { CreateTaskHeaders } from '../../schemas/tasks';
 import { createTaskHeadersSchema, errorSchema, taskFieldsSchema, taskSchema } from '../../schemas/tasks';
 import { errorStatuses, taskResponse, userIdOf } from './common';

@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import { entityTag, ifNoneMatchHolds } from '../../schemas/entity-tags';
+import { entityTag, ifNoneMatchHolds } from '../../common/entity-tags';
 import { found, headerOf, taskResponse, taskRouteOptions, userIdOf, withEntityTag } from './common';
 
 

@@ -1,8 +1,32 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import { encodeCursor, taskListSchema, validateTaskListQuery } from '../../schemas/tasks';
+import { encodeCursor } from '../../common/cursors';
+import { taskListQuerySchema, taskListSchema } from '../../schemas/tasks';
 import type { TaskListQuery } from '../../schemas/tasks';
 import { errorStatuses, userIdOf } from './common';
+
+
+const internals = {
+    // What a list with no query at all comes to: the schema's defaults, computed once.
+    emptyQuery: taskListQuerySchema.validate({}).value as TaskListQuery,
+
+    /**
+     * The query as hapi validates it: by the joi schema with its own preferences, without the context hapi would
+     * pass a schema (joi merges options given on every call into its defaults), and with no query at all (a screen's
+     * first page, the most common list) by the defaults without running joi: together 30 to 40 µs of the 400 or so
+     * of CPU such a request takes. Throws joi's ValidationError, which the failAction turns into the 422 like any other.
+     */
+    validateQuery(value: string | object | Buffer): Promise<TaskListQuery> {
+
+        // hapi hands a query over as an object of the parameters sent.
+        for (const _ in value as object) {
+            const { value: query, error } = taskListQuerySchema.validate(value);
+            return error ? Promise.reject(error) : Promise.resolve(query);
+        }
+
+        return Promise.resolve({ ...internals.emptyQuery });
+    }
+};
 
 
 export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
@@ -13,7 +37,7 @@ export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
         description: 'List the signed-in user\'s tasks: newest first, or sorted and filtered as asked',
         notes: 'When more tasks follow, X-Next-Cursor and Link (rel="next") point at the next page.',
         validate: {
-            query: validateTaskListQuery
+            query: internals.validateQuery
         },
         response: {
             status: { 200: taskListSchema, ...errorStatuses },

@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import type { TaskFields } from '../../data/tasks';
+import type { TaskFields } from '../../common/tasks';
 import { taskFieldsSchema } from '../../schemas/tasks';
 import { conditionalTaskRouteOptions, ifMatchOf, taskResponse, userIdOf, written } from './common';
 

@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi';
 
-import type { TaskChanges } from '../../data/tasks';
+import type { TaskChanges } from '../../common/tasks';
 import { taskChangesSchema } from '../../schemas/tasks';
 import { conditionalTaskRouteOptions, ifMatchOf, taskResponse, userIdOf, written } from './common';
 

@@ -1,4 +1,4 @@
-import type { Task, Versions } from '../data/tasks';
+import type { Task, Versions } from './tasks';
 
 
 /**

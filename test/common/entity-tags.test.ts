@@ -1,6 +1,6 @@
 import { fc, testProp } from '@fast-check/ava';
 
-import { entityTag, ifMatchVersions } from '../../src/schemas/entity-tags';
+import { entityTag, ifMatchVersions } from '../../src/common/entity-tags';
 
 
 // Every instant a task's updated_at can hold, as the API writes it: years 0001 to 9999, microseconds.

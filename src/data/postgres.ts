@@ -1,0 +1,162 @@
+import Tls from 'node:tls';
+
+import Knex from 'knex';
+import Pg from 'pg';
+
+import type { DatabaseTimeouts, DatabaseTls } from '../config';
+import type { ConnectionSecurity, Database, DatabaseOptions } from './database';
+import { atBoundary } from './errors';
+import { migrationConfig, seedConfig } from './migrations';
+import { explainingClient } from './postgres-tls';
+import type { Query, QueryResult, Statement } from './query';
+
+
+/** Where and how a pool connects: pg's options, the TLS they carry, and whether statements are prepared by name. */
+export interface PoolTarget {
+    connection: Pg.ClientConfig;
+    tls: DatabaseTls | null;
+    host: string | null;
+    poolMax: number;
+    /**
+     * Off behind a transaction pooler that does not follow prepared statements (PgBouncer before 1.21), and on the
+     * embedded database's socket, where every connection is one session: a name prepared by one would clash with
+     * another's.
+     */
+    prepared: boolean;
+}
+
+
+const internals = {
+    // duplicate_prepared_statement (a name another client prepared on the same server connection) and
+    // invalid_sql_statement_name (a name prepared on another server connection).
+    preparedRefused: new Set(['42P05', '26000'])
+};
+
+
+/**
+ * A database reached through a pg pool: PostgreSQL by URL, or the embedded database through its owner's socket.
+ * The request path's statements run on the pool directly; knex is given the same pool (its `connectionPool`) for
+ * migrations, seeds, todo-admin and transactions. knex does not end a pool it was given: destroy ends it after knex.
+ */
+export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, options: DatabaseOptions, close?: () => Promise<void>): Database {
+
+    const pool = new Pg.Pool({
+        ...target.connection,
+        ...(target.tls ? { Client: explainingClient(target.tls, target.host ?? '') } : {}),
+        application_name: options.applicationName ?? options.role ?? 'todo-admin',
+        max: target.poolMax,
+        // How long a statement waits for a connection, a new one included: then it fails, as unavailable (503).
+        connectionTimeoutMillis: timeouts.timeoutMs,
+        // A statement that outlives it fails, and its connection, which still waits for that statement (a stalled
+        // network, a hung server), is closed rather than handed out again: pg's pool drops a connection released
+        // with an error.
+        ...(timeouts.queryTimeoutMs ? { query_timeout: timeouts.queryTimeoutMs } : {})
+    });
+
+    // An idle connection the server ends (a restart, a terminated session) is dropped by the pool; without a listener
+    // the error would end the process.
+    pool.on('error', (err) => options.log?.warn?.(`an idle database connection failed and was dropped: ${err.message}`));
+    // So would one on a connection that is out of the pool with no statement running (a transaction between its
+    // statements): the pool listens only to idle connections, and knex not at all to those of a pool it was given.
+    // The work holding the connection learns of it from its next statement, and the pool drops the connection when it
+    // comes back.
+    pool.on('connect', (client) => client.on('error', () => undefined));
+
+    const knex = Knex({ migrations: migrationConfig, seeds: seedConfig, log: options.log, client: 'pg', connectionPool: pool });
+
+    // Prepared by name until the database refuses a name: then a pooler is passing statements between server
+    // connections without following them (PgBouncer before 1.21 in transaction mode), and they run unnamed from then
+    // on. Both refusals come before the statement runs, so it is run again.
+    let prepared = target.prepared;
+    const run = (statement: Statement, values: readonly unknown[], named: boolean) => {
+
+        return pool.query(named ?
+            { name: statement.name, text: statement.text, values: values as unknown[] } :
+            { text: statement.text, values: values as unknown[] });
+    };
+
+    const query: Query = async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
+
+        const named = prepared;
+        try {
+            let result: Pg.QueryResult;
+            try {
+                result = await run(statement, values, named);
+            }
+            catch (err) {
+                if (!named || !internals.preparedRefused.has((err as { code?: string }).code ?? '')) {
+                    throw err;
+                }
+
+                if (prepared) {
+                    prepared = false;
+                    options.log?.warn?.(`the database refused a prepared statement (${(err as Error).message}): statements are no longer prepared by name; behind a transaction pooler without prepared statements, set DB_PREPARED_STATEMENTS=false`);
+                }
+
+                result = await run(statement, values, false);
+            }
+
+            return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+        }
+        catch (err) {
+            throw atBoundary(err);
+        }
+    };
+
+    let destroyed: Promise<void> | null = null;
+
+    return {
+        query,
+        knex,
+
+        // No cancel: knex cancels with pg_cancel_backend on another connection, which behind a transaction pooler
+        // names some other client's backend. A connection left waiting is closed, not reused.
+        async probe(timeoutMs) {
+
+            const started = performance.now();
+            const connection = await pool.connect();
+            let failed = true;
+            try {
+                // pg takes a statement's own query_timeout (its typings do not list it).
+                const probe: Pg.QueryConfig & { query_timeout: number } = {
+                    text: 'select 1',
+                    query_timeout: Math.max(1, Math.round(timeoutMs - (performance.now() - started)))
+                };
+                await connection.query(probe);
+                failed = false;
+            }
+            finally {
+                connection.release(failed);
+            }
+        },
+
+        async security(): Promise<ConnectionSecurity> {
+
+            const client = await pool.connect();
+            try {
+                // pg's typings do not list the connection's socket: a TLSSocket once the connection is encrypted.
+                const stream = (client as unknown as { connection: { stream: unknown } }).connection.stream;
+                if (!(stream instanceof Tls.TLSSocket)) {
+                    return { encrypted: false, protocol: null, cipher: null };
+                }
+
+                return { encrypted: true, protocol: stream.getProtocol(), cipher: stream.getCipher()?.name ?? null };
+            }
+            finally {
+                client.release();
+            }
+        },
+
+        destroy() {
+
+            destroyed ??= (async () => {
+
+                await knex.destroy();
+                await pool.end();
+                await close?.();
+            })();
+
+            return destroyed;
+        }
+    };
+}

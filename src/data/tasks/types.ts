@@ -1,0 +1,4 @@
+import type { components } from '../../generated/openapi';
+
+
+export type TaskStats = components['schemas']['TaskStats'];
