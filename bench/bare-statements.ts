@@ -18,8 +18,8 @@ const columns = [
 const touched = 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')';
 
 
-// The create's own check of the task limit: the user's tasks counted up to the limit ($7 the user, $8 and $9 the limit).
-const room = '(select count(*) from (select 1 from tasks where user_id = $7 limit $8) as held) < $9';
+// The create's own check of the task limit: the user's tasks ($1) counted up to the limit ($7).
+const room = '(select count(*) from (select 1 from tasks where user_id = $1 limit $7) as held) < $7';
 
 
 /** $1 is always the user; list's $2 the page size plus one. */

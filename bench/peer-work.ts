@@ -224,8 +224,7 @@ export async function toggleTask(pool: Pg.Pool, userId: string, id: string): Pro
 
 export async function createTask(pool: Pg.Pool, userId: string, fields: NewTask): Promise<Answer> {
 
-    const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null,
-        userId, internals.maxTasksPerUser, internals.maxTasksPerUser];
+    const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null, internals.maxTasksPerUser];
     const { rows } = await pool.query<Row>(prepared('create', values));
     if (!rows.length) {
         return { status: 409, body: { detail: 'Task limit reached' } };
