@@ -1,5 +1,26 @@
-// What the bench commands share as commands: their options' checks and how they end (exit 2 for bad options, 1 for a
-// failed run, 130 when interrupted), each ending with the servers they started stopped.
+// What the bench commands share as commands: their options' checks, their progress lines, the programs they need
+// (named, never installed) and how they end (exit 2 for bad options, 1 for a failed run, 130 when interrupted), each
+// ending with the servers they started stopped.
+import ChildProcess from 'node:child_process';
+
+
+/** A progress line on stderr, with the seconds since the harness started. */
+export function progress(message: string): void {
+
+    process.stderr.write(`bench [${process.uptime().toFixed(1).padStart(5)} s] ${message}\n`);
+}
+
+
+/**
+ * Fails, naming the Debian package to install, when a command the run needs is missing: the bench installs nothing
+ * itself (docs/performance.md lists what it needs).
+ */
+export function requireCommand(command: string, debianPackage: string): void {
+
+    if (ChildProcess.spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0) {
+        throw new Error(`${command} is not installed: install it first (on Debian or Ubuntu: apt-get install ${debianPackage})`);
+    }
+}
 
 
 /** Bad options: exit 2 with the message, no stack. */

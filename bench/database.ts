@@ -10,7 +10,7 @@ import type { Query } from '../src/data/query';
 import { positional } from '../src/data/query';
 import { taskStore } from '../src/data/tasks';
 import { silentKnexLogger } from '../src/logger';
-import { progress } from './report';
+import { progress } from './cli';
 
 
 export interface DataSet {

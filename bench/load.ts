@@ -2,8 +2,6 @@
 import ChildProcess from 'node:child_process';
 import Path from 'node:path';
 
-import { progress } from './report';
-
 
 export interface LoadSettings {
     connections: number;
@@ -42,6 +40,32 @@ export interface PgbenchResult {
 
 const internals = {
     script: Path.join(__dirname, 'rotate.lua'),
+    mixedScript: Path.join(__dirname, 'mixed.lua'),
+
+    async wrk(url: string, script: string, args: string[], label: string, settings: LoadSettings, seconds: number): Promise<Measurement> {
+
+        const argv = ['wrk', `-t${settings.threads}`, `-c${settings.connections}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, url, '--', ...args];
+        const { code, stdout, stderr } = await internals.run(argv, settings.cpus);
+        const line = stdout.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
+        if (code !== 0 || !line) {
+            throw new Error(`wrk failed (exit ${code}): ${stderr || stdout}`);
+        }
+
+        const result = JSON.parse(line.slice('BENCH_RESULT '.length));
+        const failures = result.bad_status + result.connect + result.read + result.write + result.timeout;
+        if (failures > 0 || result.requests === 0) {
+            throw new Error(`${label} on ${url}: ${result.requests} responses, ${result.bad_status} of them 4xx/5xx; ` +
+                `socket errors: connect ${result.connect}, read ${result.read}, write ${result.write}, timeout ${result.timeout}`);
+        }
+
+        return {
+            requests: result.requests,
+            reqPerSec: result.requests / (result.duration_us / 1e6),
+            p50Ms: result.p50_us / 1000,
+            p99Ms: result.p99_us / 1000,
+            maxMs: result.max_us / 1000
+        };
+    },
 
     run(argv: string[], cpus: string | null): Promise<{ code: number | null; stdout: string; stderr: string }> {
 
@@ -62,61 +86,35 @@ const internals = {
             child.once('error', reject);
             child.once('close', (code) => resolve({ code, stdout, stderr }));
         });
-    },
-
-    has(command: string): boolean {
-
-        return ChildProcess.spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
     }
 };
 
 
-/** Installs a Debian package when its command is missing (the harness runs where apt-get does: as root). */
-export function ensureCommand(command: string, debianPackage: string): void {
-
-    if (internals.has(command)) {
-        return;
-    }
-
-    progress(`${command} is missing: apt-get install -y ${debianPackage}`);
-    const install = ChildProcess.spawnSync('apt-get', ['install', '-y', debianPackage], { stdio: 'inherit' });
-    if (install.status !== 0 || !internals.has(command)) {
-        throw new Error(`${command} is needed and could not be installed (apt-get install -y ${debianPackage})`);
-    }
+/** The mixed load: the four scenarios in turn, each request the next user's (bench/mixed.lua). */
+export interface MixedRequest {
+    readersFile: string;
+    creatorsFile: string;
+    createBody: string;
 }
 
 
 /**
- * Runs wrk for `seconds` and returns what it measured. Fails when any response was an error status (wrk counts
- * every status of 400 and above) or a socket failed or timed out: a figure made of failures is no figure.
+ * Runs wrk for `seconds` with one scenario's request and returns what it measured. Fails when any response was an
+ * error status (wrk counts every status of 400 and above) or a socket failed or timed out: a figure made of failures
+ * is no figure.
  */
 export async function wrk(url: string, request: WrkRequest, settings: LoadSettings, seconds: number): Promise<Measurement> {
 
-    const argv = [
-        'wrk', `-t${settings.threads}`, `-c${settings.connections}`, `-d${seconds}s`, '--timeout', '30s',
-        '-s', internals.script, url, '--', request.method, request.path, request.body ?? '-', request.usersFile
-    ];
+    const args = [request.method, request.path, request.body ?? '-', request.usersFile];
+    return await internals.wrk(url, internals.script, args, `${request.method} ${request.path}`, settings, seconds);
+}
 
-    const { code, stdout, stderr } = await internals.run(argv, settings.cpus);
-    const line = stdout.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
-    if (code !== 0 || !line) {
-        throw new Error(`wrk failed (exit ${code}): ${stderr || stdout}`);
-    }
 
-    const result = JSON.parse(line.slice('BENCH_RESULT '.length));
-    const failures = result.bad_status + result.connect + result.read + result.write + result.timeout;
-    if (failures > 0 || result.requests === 0) {
-        throw new Error(`${request.method} ${request.path} on ${url}: ${result.requests} responses, ${result.bad_status} of them 4xx/5xx; ` +
-            `socket errors: connect ${result.connect}, read ${result.read}, write ${result.write}, timeout ${result.timeout}`);
-    }
+/** wrk for `seconds` with the mixed load, failing as wrk() does. */
+export async function wrkMixed(url: string, request: MixedRequest, settings: LoadSettings, seconds: number): Promise<Measurement> {
 
-    return {
-        requests: result.requests,
-        reqPerSec: result.requests / (result.duration_us / 1e6),
-        p50Ms: result.p50_us / 1000,
-        p99Ms: result.p99_us / 1000,
-        maxMs: result.max_us / 1000
-    };
+    const args = [request.readersFile, request.creatorsFile, request.createBody];
+    return await internals.wrk(url, internals.mixedScript, args, 'the mixed load', settings, seconds);
 }
 
 

@@ -13,8 +13,9 @@ import { mintToken } from '../src/auth/tokens';
 import type { TaskListOptions } from '../src/data/tasks';
 import { positional } from '../src/data/query';
 import { buildListStatement } from '../src/data/tasks';
+import { progress } from './cli';
 import { benchUserIds, databaseUrl, dataSets, postgresVersion, prepareDataSet, withDatabase } from './database';
-import { describeMachine, machine, median, ms, progress, ratio, table, writeResults } from './report';
+import { describeMachine, machine, median, ms, ratio, table, writeResults } from './report';
 import { startServer } from './servers';
 
 

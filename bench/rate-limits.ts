@@ -11,13 +11,13 @@ import { parseArgs } from 'node:util';
 
 import Redis from 'ioredis';
 
-import { runMain, someOf, UsageError, wholeNumber } from './cli';
+import { progress, requireCommand, runMain, someOf, UsageError, wholeNumber } from './cli';
 import type { BenchUsers, DataSet } from './database';
 import { benchUsers, databaseUrl, dataSets, postgresVersion, prepareDataSet, removeCreatedTasks, withDatabase } from './database';
 import type { LoadSettings, Measurement } from './load';
-import { ensureCommand, wrk } from './load';
+import { wrk } from './load';
 import type { Row } from './report';
-import { describeMachine, machine, median, ms, percent, progress, rate, ratio, table, us, writeResults } from './report';
+import { describeMachine, machine, median, ms, percent, rate, ratio, table, us, writeResults } from './report';
 import type { Scenario, ScenarioName, UserFiles } from './scenarios';
 import { checkStatus, requestOnce, scenarioNames, scenarios, writeUserFiles, wrkRequest } from './scenarios';
 import type { RunningServer, ServerSettings } from './servers';
@@ -589,7 +589,7 @@ async function main(): Promise<void> {
     const options = internals.options(argv);
     const started = new Date();
 
-    ensureCommand('wrk', 'wrk');
+    requireCommand('wrk', 'wrk');
     if (!Fs.existsSync(Path.join(__dirname, '..', 'dist', 'src', 'index.js'))) {
         throw new Error('dist/src/index.js is missing: npm run build first (npm run bench:rate-limits does)');
     }

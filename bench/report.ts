@@ -3,7 +3,7 @@ import Fs from 'node:fs';
 import Os from 'node:os';
 import Path from 'node:path';
 
-import type { Measurement, PgbenchResult } from './load';
+import type { PgbenchResult } from './load';
 
 
 export type Row = (string | number)[];
@@ -31,31 +31,11 @@ const internals = {
 };
 
 
-/** A progress line on stderr, with the seconds since the harness started. */
-export function progress(message: string): void {
-
-    process.stderr.write(`bench [${process.uptime().toFixed(1).padStart(5)} s] ${message}\n`);
-}
-
-
 export function median(values: number[]): number {
 
     const sorted = [...values].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
     return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-
-/** The median of each figure over the rounds (each taken on its own: the median round may differ per figure). */
-export function medianMeasurement(rounds: Measurement[]): Measurement {
-
-    return {
-        requests: median(rounds.map((round) => round.requests)),
-        reqPerSec: median(rounds.map((round) => round.reqPerSec)),
-        p50Ms: median(rounds.map((round) => round.p50Ms)),
-        p99Ms: median(rounds.map((round) => round.p99Ms)),
-        maxMs: median(rounds.map((round) => round.maxMs))
-    };
 }
 
 

@@ -17,7 +17,8 @@ import Knex from 'knex';
 
 import type { Query } from '../src/data/query';
 import type { TaskListOptions, TaskStore } from '../src/data/tasks';
-import { describeMachine, machine, median, ms, progress, ratio, table, writeResults } from './report';
+import { progress } from './cli';
+import { describeMachine, machine, median, ms, ratio, table, writeResults } from './report';
 import { buildSearchData, heavyUser, searchWords } from './search-data';
 
 

@@ -1,5 +1,6 @@
-// Starting and stopping the two servers the way an operator would: the service with its start command (npm start),
-// the bare peer with node, each optionally pinned to a core with taskset.
+// Starting and stopping the servers the way an operator would: the service with its start command (npm start), its
+// two peers (the bare node:http one and hapi's floor) with node, each optionally pinned to a core with taskset; and
+// what their processes use, from /proc.
 import ChildProcess from 'node:child_process';
 import Fs from 'node:fs';
 import Http from 'node:http';
@@ -8,7 +9,7 @@ import Os from 'node:os';
 import Path from 'node:path';
 
 
-export type ServerKind = 'bare' | 'service';
+export type ServerKind = 'bare' | 'floor' | 'service';
 
 
 export interface ServerSettings {
@@ -68,8 +69,8 @@ const internals = {
 
     command(kind: ServerKind, direct: boolean): string[] {
 
-        if (kind === 'bare') {
-            return [process.execPath, '--import', 'tsx', Path.join('bench', 'bare-server.ts')];
+        if (kind !== 'service') {
+            return [process.execPath, '--import', 'tsx', Path.join('bench', kind === 'bare' ? 'bare-server.ts' : 'hapi-floor.ts')];
         }
 
         // The README's start command; `direct` runs the start script's own line without npm around it.
@@ -92,6 +93,37 @@ const internals = {
         }
 
         return stats;
+    },
+
+    /** The pids of a process group's live processes (pgrp, the 5th field of stat). */
+    groupPids(group: number): number[] {
+
+        const pids = Fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+        return [...internals.processStats(pids)].filter(([, fields]) => Number(fields[2]) === group).map(([pid]) => pid);
+    },
+
+    /** A process's resident memory in bytes (VmRSS), or 0 once it is gone. */
+    rssBytes(pid: number): number {
+
+        try {
+            const status = Fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+            const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
+            return kb ? Number(kb[1]) * 1024 : 0;
+        }
+        catch {
+            return 0;
+        }
+    },
+
+    /** npm itself, which `npm start` leaves running above the server (it names itself "npm start" in cmdline). */
+    isNpm(pid: number): boolean {
+
+        try {
+            return Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('npm');
+        }
+        catch {
+            return false;
+        }
     },
 
     /** User and system CPU time of a process (all its threads) from its stat fields, in seconds. */
@@ -154,6 +186,90 @@ export function serverCpuSeconds(server: RunningServer): number {
     }
 
     return seconds;
+}
+
+
+/** The pids of a server's own processes: node alone, or the primary and its workers; not npm above it. */
+function serverPids(server: RunningServer): number[] {
+
+    return internals.groupPids(server.pid).filter((pid) => !internals.isNpm(pid));
+}
+
+
+/** The resident memory of a server's own processes (serverPids), in bytes. */
+export function serverRssBytes(server: RunningServer): number {
+
+    return serverPids(server).reduce((sum, pid) => sum + internals.rssBytes(pid), 0);
+}
+
+
+/** The resident memory of npm, when the server was started with `npm start` (0 otherwise). */
+export function npmRssBytes(server: RunningServer): number {
+
+    return internals.groupPids(server.pid).filter(internals.isNpm).reduce((sum, pid) => sum + internals.rssBytes(pid), 0);
+}
+
+
+/** What watchRss saw: the peak, the last sample, and every sample in order. */
+export interface RssWatch {
+    peakBytes: number;
+    lastBytes: number;
+    samples: number[];
+}
+
+
+/**
+ * Samples a server's resident memory (serverRssBytes) every `everyMs` until stopped, and gives its peak: the most all
+ * its processes held at once, which is what a container's memory limit is set against. The processes are looked up
+ * again every 5 s (a worker may be replaced); in between only their /proc/PID/status is read.
+ */
+export function watchRss(server: RunningServer, everyMs = 200): { stop(): RssWatch } {
+
+    let pids = serverPids(server);
+    let lookedUp = performance.now();
+    const samples: number[] = [];
+    const sample = () => {
+
+        if (performance.now() - lookedUp > 5000) {
+            pids = serverPids(server);
+            lookedUp = performance.now();
+        }
+
+        samples.push(pids.reduce((sum, pid) => sum + internals.rssBytes(pid), 0));
+    };
+
+    sample();
+    const timer = setInterval(sample, everyMs);
+    let stopped = false;
+    return {
+        stop() {
+
+            if (!stopped) {
+                stopped = true;
+                clearInterval(timer);
+                sample();
+            }
+
+            return { peakBytes: Math.max(...samples), lastBytes: samples[samples.length - 1], samples };
+        }
+    };
+}
+
+
+/** The node flags each of a server's own processes was started with (from /proc/PID/cmdline), by pid. */
+export function serverCommandLines(server: RunningServer): Map<number, string[]> {
+
+    const lines = new Map<number, string[]>();
+    for (const pid of serverPids(server)) {
+        try {
+            lines.set(pid, Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+        }
+        catch {
+            // Gone since it was listed.
+        }
+    }
+
+    return lines;
 }
 
 

@@ -1,8 +1,10 @@
 /**
  * npm run gen:config writes what the declaration of the variables (src/config/variables.ts) says to its readers:
  * the reference tables of docs/configuration.md, the README's table of the key settings (each between its markers,
- * the prose around them written by hand) and the whole of .env.example. npm run check:config (part of npm test)
- * writes nothing and fails, naming the stale files, when any of them differs from what it would write.
+ * the prose around them written by hand), the whole of .env.example, and the default of V8_SEMI_SPACE_MB in
+ * package.json's start script (which passes the variable to node before any of the service runs). npm run
+ * check:config (part of npm test) writes nothing and fails, naming the stale files, when any of them differs from
+ * what it would write.
  */
 import Fs from 'node:fs';
 import Path from 'node:path';
@@ -110,6 +112,19 @@ const internals = {
         return current.slice(0, begin + internals.begin.length) + '\n\n' + generated + '\n\n' + current.slice(end);
     },
 
+    // The start script's use of V8_SEMI_SPACE_MB: the shell's own default stands in for the declaration's.
+    semiSpaceRx: /--max-semi-space-size=\$\{V8_SEMI_SPACE_MB:-\d+\}/,
+
+    /** package.json with the start script's default of V8_SEMI_SPACE_MB the declared one (the rest as it is). */
+    startScript(current: string | null): string {
+
+        if (current === null || !internals.semiSpaceRx.test(current)) {
+            throw new StaleError(`package.json's start script must pass --max-semi-space-size=\${V8_SEMI_SPACE_MB:-N} to node: put it back, then run ${internals.command}`);
+        }
+
+        return current.replace(internals.semiSpaceRx, `--max-semi-space-size=\${V8_SEMI_SPACE_MB:-${variables.V8_SEMI_SPACE_MB.default}}`);
+    },
+
     /** Markdown as .env.example's comments: no code marks, wrapped. */
     comment(text: string): string[] {
 
@@ -191,7 +206,8 @@ export function targets(root: string): Target[] {
     return [
         { file: Path.join(root, 'docs', 'configuration.md'), expected: (current) => internals.between('docs/configuration.md', current, referenceTables()) },
         { file: Path.join(root, 'README.md'), expected: (current) => internals.between('README.md', current, keyTable()) },
-        { file: Path.join(root, '.env.example'), expected: () => envExample() }
+        { file: Path.join(root, '.env.example'), expected: () => envExample() },
+        { file: Path.join(root, 'package.json'), expected: (current) => internals.startScript(current) }
     ];
 }
 
@@ -243,7 +259,7 @@ if (require.main === module) {
     try {
         if (process.argv.includes('--check')) {
             const problem = checkConfigDocs(root);
-            console[problem ? 'error' : 'log'](`check:config: ${problem ?? 'docs/configuration.md, README.md and .env.example match src/config/variables.ts'}`);
+            console[problem ? 'error' : 'log'](`check:config: ${problem ?? 'docs/configuration.md, README.md, .env.example and package.json\'s start script match src/config/variables.ts'}`);
             process.exitCode = problem ? 1 : 0;
         }
         else {

@@ -12,7 +12,7 @@ import { EmbeddedDatabaseInUse } from './data/embedded';
 import type { Logger } from './logger';
 import { createLogger, knexLogger } from './logger';
 import { createServer } from './server';
-import { shutdownTimeoutMs, superviseWorkers, warnOfDevelopmentSecret } from './workers';
+import { shutdownTimeoutMs, superviseWorkers, warnOfDevelopmentSecret, warnOfSemiSpace } from './workers';
 
 
 /** One server process: alone, or one of WEB_CONCURRENCY workers sharing the port. */
@@ -44,6 +44,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
         await server.start();
         if (!worker) {
             warnOfDevelopmentSecret(config, logger);
+            warnOfSemiSpace(config, logger);
         }
 
         logger.info({ uri: server.info.uri, database: describeDatabase(config.database) }, worker ? 'worker listening' : 'todo-api listening');

@@ -8,6 +8,7 @@ import { migrateOwnDatabase } from './data/migrations';
 import type { Logger } from './logger';
 import { knexLogger } from './logger';
 import { keepWorkersBudgets } from './rate-limits/budgets';
+import { semiSpaceInEffect, withSemiSpace } from './semi-space';
 
 
 /** How long requests in flight are given to finish when the server stops. */
@@ -27,6 +28,20 @@ export function warnOfDevelopmentSecret(config: Config, logger: Logger): void {
     if (config.developmentSecretFile) {
         logger.warn({ secret_file: config.developmentSecretFile },
             'BETTER_AUTH_SECRET is not set: using a development secret made for this machine; get a token with: npx todo-admin mint-token --user alice');
+    }
+}
+
+
+/**
+ * A V8_SEMI_SPACE_MB that this process does not run with (set in `.env`, which node has not read when it starts, or a
+ * server started without `npm start`): said once at start, since no running process can change it.
+ */
+export function warnOfSemiSpace(config: Config, logger: Logger, execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): void {
+
+    const inEffect = semiSpaceInEffect(execArgv, env.NODE_OPTIONS);
+    if (inEffect !== config.semiSpaceMb && (inEffect !== null || env.V8_SEMI_SPACE_MB !== undefined)) {
+        logger.warn({ v8_semi_space_mb: config.semiSpaceMb, in_effect: inEffect },
+            `V8_SEMI_SPACE_MB is ${config.semiSpaceMb} but this process runs with ${inEffect === null ? 'V8\'s own size' : `--max-semi-space-size=${inEffect}`}: node takes it when it starts; set it in the environment of npm start, or start node with --max-semi-space-size=${config.semiSpaceMb}`);
     }
 }
 
@@ -120,6 +135,9 @@ export async function superviseWorkers(config: Config, logger: Logger): Promise<
 
     // A signal while the embedded database was opening: nothing to start.
     if (!stopping) {
+        // Each worker (and each one that replaces it) starts with the configured young generation, whatever this
+        // process was started with: the workers serve the requests.
+        Cluster.setupPrimary({ execArgv: withSemiSpace(process.execArgv, config.semiSpaceMb) });
         for (let i = 0; i < config.workers; ++i) {
             Cluster.fork();
         }

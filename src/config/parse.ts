@@ -75,6 +75,8 @@ export interface Config {
     port: number;
     /** How many server processes share the port (WEB_CONCURRENCY): 1 is this process alone. */
     workers: number;
+    /** V8_SEMI_SPACE_MB: each half of V8's young generation in a server process, in MB (node's --max-semi-space-size). */
+    semiSpaceMb: number;
     http: HttpTimeouts;
     database: DatabaseConfig;
     auth: AuthConfig;
@@ -96,6 +98,7 @@ export function parseConfig(env: Env): Config {
     return {
         ...parseListenConfig(env),
         workers: read(env, 'WEB_CONCURRENCY'),
+        semiSpaceMb: read(env, 'V8_SEMI_SPACE_MB'),
         database: parseDatabaseConfig(env),
         auth: parseAuthConfig(env),
         limits: parseTaskLimits(env),

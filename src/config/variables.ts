@@ -69,6 +69,10 @@ export const variables = {
         group: 'server', kind: 'integer', min: 1, max: 256, default: 1, auto: 'cores',
         meaning: 'Server processes sharing the port: `N` workers (node:cluster), or `auto` for one per core. The primary replaces a worker that dies (and logs it), and on SIGTERM stops every worker gracefully before it exits. Each worker has its own pool: PostgreSQL sees up to `WEB_CONCURRENCY` × `DB_POOL_MAX` connections. On the embedded database the primary owns the directory and the workers reach it through its socket.'
     },
+    V8_SEMI_SPACE_MB: {
+        group: 'server', kind: 'integer', min: 1, max: 256, default: 16,
+        meaning: 'Megabytes of each half of V8\'s young generation in each server process (node\'s `--max-semi-space-size`), where the objects of the requests in flight live: a larger one is collected less often, for less CPU per request and more memory (after a minute of 100 connections of mixed load, one process\'s peak was 144 MB at `16` and 200 MB at `64`: see docs/performance.md). Node takes it when it starts: `npm start` passes it on, and so does the primary to its workers; a value only in `.env` reaches the workers, not a server without them.'
+    },
     HTTP_HEADERS_TIMEOUT_MS: {
         group: 'server', kind: 'integer', min: 100, max: 600_000, default: 10_000,
         meaning: 'The request line and headers must arrive within this; a slower client gets 408 and is disconnected.'

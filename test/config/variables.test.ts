@@ -21,7 +21,8 @@ const internals = {
 
     // Variables of the system, not of this service's configuration, that the code reads.
     system: new Map([
-        ['XDG_RUNTIME_DIR', 'where the embedded database\'s socket goes when the data directory\'s path is too long']
+        ['XDG_RUNTIME_DIR', 'where the embedded database\'s socket goes when the data directory\'s path is too long'],
+        ['NODE_OPTIONS', 'node\'s own flags, which may set the young generation\'s size that V8_SEMI_SPACE_MB names']
     ]),
 
     entries(): [Name, Variable][] {

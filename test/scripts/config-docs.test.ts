@@ -11,7 +11,7 @@ import { checkConfigDocs, envExample, keyTable, referenceTables, writeConfigDocs
 
 const root = Path.resolve(__dirname, '..', '..');
 const script = Path.join(root, 'scripts', 'config-docs.ts');
-const generated = ['docs/configuration.md', 'README.md', '.env.example'];
+const generated = ['docs/configuration.md', 'README.md', '.env.example', 'package.json'];
 
 
 const internals = {
@@ -59,6 +59,23 @@ test('a stale file fails the check with one line naming it and the command; gen:
     t.deepEqual(writeConfigDocs(dir), ['docs/configuration.md', '.env.example']);
     t.is(checkConfigDocs(dir), null);
     t.is(internals.check(dir).status, 0);
+});
+
+test('package.json\'s start script passes V8_SEMI_SPACE_MB to node with the declared default', (t) => {
+
+    const dir = internals.checkout(t);
+    const pkg = Path.join(dir, 'package.json');
+    const declared = `--max-semi-space-size=\${V8_SEMI_SPACE_MB:-${variables.V8_SEMI_SPACE_MB.default}}`;
+    const start = () => JSON.parse(Fs.readFileSync(pkg, 'utf8')).scripts.start as string;
+    t.true(start().includes(declared));
+
+    Fs.writeFileSync(pkg, Fs.readFileSync(pkg, 'utf8').replace(declared, '--max-semi-space-size=${V8_SEMI_SPACE_MB:-99}'));
+    t.is(checkConfigDocs(dir), 'package.json is stale: run npm run gen:config');
+    t.deepEqual(writeConfigDocs(dir), ['package.json']);
+    t.true(start().includes(declared));
+
+    Fs.writeFileSync(pkg, Fs.readFileSync(pkg, 'utf8').replace(declared, '--max-semi-space-size=64'));
+    t.regex(checkConfigDocs(dir) ?? '', /^package\.json's start script must pass --max-semi-space-size=\$\{V8_SEMI_SPACE_MB:-N\} to node/);
 });
 
 test('a file that lost its markers says where the table goes', (t) => {

@@ -1,5 +1,7 @@
 import Fs from 'node:fs';
 import Net from 'node:net';
+import Os from 'node:os';
+import Path from 'node:path';
 
 import test from 'ava';
 
@@ -14,13 +16,17 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
     const database = await createServerDatabase();
     t.teardown(database.drop);
 
-    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', ...database.env }, 'npm-start');
+    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', V8_SEMI_SPACE_MB: '8', ...database.env }, 'npm-start');
     t.teardown(() => server.destroy());
 
-    // npm, then the primary, then its two workers.
+    // npm, then the primary, then its two workers: each node started with the young generation asked for.
     const [primary] = childPids(server.child.pid!);
     const workers = childPids(primary);
+    const flags = (pid: number) => Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     t.is(workers.length, 2);
+    for (const pid of [primary, ...workers]) {
+        t.true(flags(pid).includes('--max-semi-space-size=8'), flags(pid).join(' '));
+    }
     t.like(server.entries().find((entry) => entry.msg === 'todo-api listening'), { pid: primary, workers: 2 });
     if (database.env.DATABASE_URL.startsWith('pglite://')) {
         // On the embedded database the primary owns the directory, and the workers go through its socket.
@@ -56,6 +62,7 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
 
     t.like(server.entries().find((entry) => entry.msg === 'worker exited unexpectedly: starting another'), { pid: primary, worker_pid: workers[0], signal: 'SIGKILL' });
     t.true(logged('worker listening', replacement), server.lines.slice(-20).join('\n'));
+    t.true(flags(replacement).includes('--max-semi-space-size=8'), 'the replacement too');
     t.true(answeredBy().has(replacement), 'the replacement answers');
 
     t.is((await send(server.uri, 'GET', '/health')).status, 200);
@@ -93,4 +100,30 @@ test('WEB_CONCURRENCY=2 on a port another process holds: workers that exit befor
     // Two workers, then as many replacements as it takes to see the start itself fail, and no more.
     t.true(entries.filter((entry) => entry.msg === 'worker exited unexpectedly: starting another').length <= 2, output);
     t.false(entries.some((entry) => entry.msg === 'todo-api listening'));
+});
+
+
+test('WEB_CONCURRENCY=2 with V8_SEMI_SPACE_MB in .env only: the primary, started without the flag, starts its workers with it', async (t) => {
+
+    const database = await createServerDatabase();
+    t.teardown(database.drop);
+
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-semi-space-'));
+    t.teardown(() => Fs.rmSync(dir, { recursive: true, force: true }));
+    Fs.writeFileSync(Path.join(dir, '.env'), 'V8_SEMI_SPACE_MB=8\n');
+
+    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, WEB_CONCURRENCY: '2', ...database.env }, 'compiled', dir);
+    t.teardown(() => server.destroy());
+
+    const flags = (pid: number) => Fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const primary = server.child.pid!;
+    const workers = childPids(primary);
+    t.is(workers.length, 2);
+    t.false(flags(primary).some((arg) => arg.startsWith('--max-semi-space-size')), flags(primary).join(' '));
+    for (const pid of workers) {
+        t.true(flags(pid).includes('--max-semi-space-size=8'), flags(pid).join(' '));
+    }
+
+    server.child.kill('SIGTERM');
+    t.is((await server.exited).code, 0, server.lines.join('\n'));
 });
