@@ -341,8 +341,13 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     }
 
     // What each task is now: the latest answer that carried it (a replay answers with the task as it was created).
+    // Only answered writes change a task, so a read must find each task as the latest answer left it.
     if (modelled && status < 300 && response.headers['idempotent-replayed'] !== 'true') {
         for (const task of internals.tasksIn(body)) {
+            if (request.method === 'GET' && internals.contents.has(task.id)) {
+                t.deepEqual(task, internals.contents.get(task.id), `a task read is not as the latest answer left it: ${described}`);
+            }
+
             internals.contents.set(task.id, task);
         }
     }
