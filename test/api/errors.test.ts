@@ -8,7 +8,7 @@ import Pino from 'pino';
 import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
-import { contractViolations } from '../helpers/contract';
+import { contractViolations, throwOnViolations, watchResponses } from '../helpers/contract';
 import { startTestApi, testConfig } from '../helpers/api';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';
@@ -36,11 +36,13 @@ test('an unreachable database answers 503 quickly, on /health and on the API', a
     const config = { ...testConfig(), database };
     const db = await createDatabase(database, { log: silentKnexLogger() });
     const server = await createServer({ config, db });
+    const violations = watchResponses(server);
     await server.initialize();
     t.teardown(async () => {
 
         await server.stop();
         await db.destroy();
+        throwOnViolations(violations);
     });
 
     const token = mintToken(config.auth, { userId: 'someone', ttlSec: 60 }).token;
@@ -118,8 +120,13 @@ test('the request id is random, tells nothing of the server, and is the req_id o
     const logger = Pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const config = { ...testConfig({ LOG_LEVEL: 'info' }), database: t.context.shared.config };
     const server = await createServer({ config, db: t.context.shared.db, logger });
+    const violations = watchResponses(server);
     await server.initialize();
-    t.teardown(() => server.stop());
+    t.teardown(async () => {
+
+        await server.stop();
+        throwOnViolations(violations);
+    });
 
     const token = mintToken(config.auth, { userId: 'id-user', ttlSec: 600 }).token;
     const answers = [

@@ -13,7 +13,7 @@ import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { testConfig } from '../helpers/api';
-import { contractViolations } from '../helpers/contract';
+import { contractViolations, throwOnViolations, watchResponses } from '../helpers/contract';
 import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
 import type { FaultProxy } from '../helpers/fault-proxy';
 import { startFaultProxy } from '../helpers/fault-proxy';
@@ -103,12 +103,14 @@ const internals = {
         const config = { ...testConfig(), database };
         const db = await createDatabase(database, { log: silentKnexLogger() });
         const server = await createServer({ config, db });
+        const violations = watchResponses(server);
         await server.initialize();
         t.teardown(async () => {
 
             await server.stop();
             await db.destroy();
             await proxy.close();
+            throwOnViolations(violations);
         });
 
         const token = mintToken(config.auth, { userId: 'fault-user', ttlSec: 600 }).token;

@@ -8,6 +8,7 @@ import { createDatabase } from '../../src/data/database';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { startTestApi, testConfig } from '../helpers/api';
+import { throwOnViolations, watchResponses } from '../helpers/contract';
 
 
 async function health(argv: string[]) {
@@ -44,11 +45,13 @@ test('a server whose database is down is unhealthy: exit 1 with the reason', asy
     const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1, timeoutMs: 300, queryTimeoutMs: 0 };
     const db = await createDatabase(database, { log: silentKnexLogger() });
     const server = await createServer({ config: { ...testConfig({ PORT: '0' }), database }, db });
+    const violations = watchResponses(server);
     await server.start();
     t.teardown(async () => {
 
         await server.stop();
         await db.destroy();
+        throwOnViolations(violations);
     });
 
     const result = await health(['--url', server.info.uri]);
