@@ -29,7 +29,7 @@ test.after.always(async (t) => {
 });
 
 
-test('an unreachable database answers 503 quickly, on /health and on the API', async (t) => {
+test('an unreachable database answers 503, not a 500, on /health and on the API', async (t) => {
 
     // Nothing listens on port 1: connections are refused at once.
     const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 2, timeoutMs: 500, queryTimeoutMs: 0 };
