@@ -25,7 +25,7 @@ test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3
     t.deepEqual(config.limits, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000, trashRetentionDays: 30 });
 });
 
-test('every variable is read', (t) => {
+test('the variables set here together are each read into their place in the config', (t) => {
 
     const config = parseConfig({
         BETTER_AUTH_SECRET: secret,

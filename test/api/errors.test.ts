@@ -8,7 +8,7 @@ import Pino from 'pino';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
-import { contractViolations } from '../helpers/contract';
+import { contractViolations, throwOnViolations, watchResponses } from '../helpers/contract';
 import { startTestApi, testConfig } from '../helpers/api';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';
@@ -29,18 +29,20 @@ test.after.always(async (t) => {
 });
 
 
-test('an unreachable database answers 503 quickly, on /health and on the API', async (t) => {
+test('an unreachable database answers 503, not a 500, on /health and on the API', async (t) => {
 
     // Nothing listens on port 1: connections are refused at once.
     const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 2, timeoutMs: 500, queryTimeoutMs: 0 };
     const config = { ...testConfig(), database };
     const db = await createDatabase(database, { log: silentKnexLogger() });
     const server = await createServer({ config, db });
+    const violations = watchResponses(server);
     await server.initialize();
     t.teardown(async () => {
 
         await server.stop();
         await db.destroy();
+        throwOnViolations(violations);
     });
 
     const token = mintToken(config.auth, { userId: 'someone', ttlSec: 60 }).token;
@@ -118,8 +120,13 @@ test('the request id is random, tells nothing of the server, and is the req_id o
     const logger = Pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const config = { ...testConfig({ LOG_LEVEL: 'info' }), database: t.context.shared.config };
     const server = await createServer({ config, db: t.context.shared.db, logger });
+    const violations = watchResponses(server);
     await server.initialize();
-    t.teardown(() => server.stop());
+    t.teardown(async () => {
+
+        await server.stop();
+        throwOnViolations(violations);
+    });
 
     const token = mintToken(config.auth, { userId: 'id-user', ttlSec: 600 }).token;
     const answers = [

@@ -136,12 +136,15 @@ test('PATCH with nothing to change returns the task untouched', async (t) => {
     t.is(missing.statusCode, 404);
 });
 
-test('updated_at moves on every change, even several within one millisecond', async (t) => {
+test('updated_at moves on every change, even when the clock has not passed it (changes within one clock tick, a clock set back)', async (t) => {
 
     const user = newUser();
     const task = await t.context.createTask(user);
 
-    let previous = task.updated_at;
+    // A version stamped an hour ahead stands for a clock that has not moved (or went back) since the last change: each
+    // change must still give a newer updated_at, or two versions would share one ETag.
+    await t.context.database.db.knex.raw('update tasks set updated_at = updated_at + interval \'1 hour\' where id = ?', [task.id]);
+    let previous = (await t.context.tasks.getTaskForUser(user, task.id))!.updated_at;
     for (let i = 0; i < 5; ++i) {
         const res = await t.context.request({ method: 'PATCH', url: `/api/tasks/${task.id}/complete`, as: user });
         const current = (res.result as Task).updated_at;

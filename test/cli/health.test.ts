@@ -1,13 +1,15 @@
+import Http from 'node:http';
 import Net from 'node:net';
 
 import test from 'ava';
-import nock from 'nock';
+import type { ExecutionContext } from 'ava';
 
 import { run } from '../../cli/main';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
 import { createServer } from '../../src/server';
 import { startTestApi, testConfig } from '../helpers/api';
+import { throwOnViolations, watchResponses } from '../helpers/contract';
 
 
 async function health(argv: string[]) {
@@ -19,10 +21,14 @@ async function health(argv: string[]) {
 }
 
 
-test.after.always(() => {
+/** A server on 127.0.0.1 that is not this service (something else on the URL, a proxy's error page), answering as told. */
+async function otherServer(t: ExecutionContext, answer: (res: Http.ServerResponse) => void): Promise<string> {
 
-    nock.cleanAll();
-});
+    const server = Http.createServer((_req, res) => answer(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return `http://127.0.0.1:${(server.address() as Net.AddressInfo).port}`;
+}
 
 
 test('a live server is healthy: exit 0 with its latency', async (t) => {
@@ -44,11 +50,13 @@ test('a server whose database is down is unhealthy: exit 1 with the reason', asy
     const database = { kind: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1, timeoutMs: 300, queryTimeoutMs: 0 };
     const db = await createDatabase(database, { log: silentKnexLogger() });
     const server = await createServer({ config: { ...testConfig({ PORT: '0' }), database }, db });
+    const violations = watchResponses(server);
     await server.start();
     t.teardown(async () => {
 
         await server.stop();
         await db.destroy();
+        throwOnViolations(violations);
     });
 
     const result = await health(['--url', server.info.uri]);
@@ -75,22 +83,42 @@ test('nothing listening is unhealthy: exit 1, connection refused', async (t) => 
 
 test('a server that answers too slowly is unhealthy: exit 1 after the timeout', async (t) => {
 
-    nock('http://slow.example.test').get('/health').delay(3000).reply(200, { status: 'ok', database: 'ok', version: '1.0.0' });
+    // This service, on a database that takes connections and never answers: /health waits DB_TIMEOUT_MS (3 s) for it.
+    const silent = Net.createServer();
+    const held = new Set<Net.Socket>();
+    silent.on('connection', (socket) => held.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const database = { kind: 'postgres' as const, url: `postgres://postgres@127.0.0.1:${(silent.address() as Net.AddressInfo).port}/none`, poolMax: 1, timeoutMs: 3000, queryTimeoutMs: 0 };
+    const db = await createDatabase(database, { log: silentKnexLogger() });
+    const server = await createServer({ config: { ...testConfig({ PORT: '0' }), database }, db });
+    const violations = watchResponses(server);
+    await server.start();
+    t.teardown(async () => {
 
-    const result = await health(['--url', 'http://slow.example.test', '--timeout', '300ms']);
+        await server.stop();
+        await db.destroy();
+        for (const socket of held) {
+            socket.destroy();
+        }
+
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+        throwOnViolations(violations);
+    });
+
+    const result = await health(['--url', server.info.uri, '--timeout', '300ms']);
     t.is(result.code, 1);
     t.regex(result.stderr, /unreachable: no answer within 300 ms/);
 });
 
 test('a malformed answer is unhealthy: exit 1 with the reason', async (t) => {
 
-    nock('http://html.example.test').get('/health').reply(200, '<html>It works!</html>', { 'content-type': 'text/html' });
-    const html = await health(['--url', 'http://html.example.test']);
+    const htmlUrl = await otherServer(t, (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>It works!</html>'));
+    const html = await health(['--url', htmlUrl]);
     t.is(html.code, 1);
     t.regex(html.stderr, /HTTP 200 with a body that is not JSON/);
 
-    nock('http://odd.example.test').get('/health').reply(200, { status: 'degraded' });
-    const odd = await health(['--url', 'http://odd.example.test', '--json']);
+    const oddUrl = await otherServer(t, (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'degraded' })));
+    const odd = await health(['--url', oddUrl, '--json']);
     t.is(odd.code, 1);
     t.like(JSON.parse(odd.stdout), { healthy: false, status: 200, reason: 'HTTP 200, status "degraded"' });
 });

@@ -60,7 +60,8 @@ test('the contract check catches a response that breaks the contract', (t) => {
     };
 
     const etag = '"fQw_HlpVTWucPg8fDw8PDwAF-PtxTvwA"';
-    const json = { 'content-type': 'application/json; charset=utf-8', etag, 'x-request-id': '2b1f6c3e-6f0a-4c55-9a51-0c7d9e4b8a10' };
+    const secure = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' };
+    const json = { 'content-type': 'application/json; charset=utf-8', etag, 'x-request-id': '2b1f6c3e-6f0a-4c55-9a51-0c7d9e4b8a10', ...secure };
     const check = (method: string, url: string, statusCode: number, body: unknown, headers: Record<string, string> = json) => {
 
         return contractViolations(method, url, { statusCode, headers, payload: body === undefined ? '' : JSON.stringify(body) });
@@ -68,7 +69,7 @@ test('the contract check catches a response that breaks the contract', (t) => {
 
     t.deepEqual(check('GET', `/api/tasks/${task.id}`, 200, task), []);
     t.deepEqual(check('GET', '/api/tasks?limit=1', 200, [task]), []);
-    t.deepEqual(check('GET', `/api/tasks/${task.id}`, 304, undefined, { etag, 'x-request-id': json['x-request-id'] }), []);
+    t.deepEqual(check('GET', `/api/tasks/${task.id}`, 304, undefined, { etag, 'x-request-id': json['x-request-id'], ...secure }), []);
     t.deepEqual(check('GET', '/api/tasks/stats', 200, { total: 1, pending: 1, completed: 0, overdue: 0 }), []);
     t.deepEqual(check('POST', '/api/tasks', 201, task, { ...json, location: `/api/tasks/${task.id}`, 'idempotent-replayed': 'true' }), []);
     t.not(check('GET', '/api/tasks/stats', 200, task).length, 0, 'stats is not read as a task id');
@@ -89,7 +90,7 @@ test('the contract check catches a response that breaks the contract', (t) => {
     t.not(check('POST', '/api/tasks', 422, { detail: 'not a list' }).length, 0);
     t.not(check('DELETE', `/api/tasks/${task.id}`, 204, { detail: 'gone' }).length, 0);
     t.not(check('GET', `/api/tasks/${task.id}`, 200, task, { ...json, 'content-type': 'text/html' }).length, 0);
-    t.deepEqual(check('DELETE', `/api/tasks/${task.id}`, 204, undefined, { 'x-request-id': '2b1f6c3e-6f0a-4c55-9a51-0c7d9e4b8a10' }), []);
+    t.deepEqual(check('DELETE', `/api/tasks/${task.id}`, 204, undefined, { 'x-request-id': '2b1f6c3e-6f0a-4c55-9a51-0c7d9e4b8a10', ...secure }), []);
 
     // The documented headers: required ones present, each as its schema says.
     const { 'x-request-id': _id, ...anonymous } = json;
@@ -107,4 +108,16 @@ test('the contract check catches a response that breaks the contract', (t) => {
     t.deepEqual(check('GET', '/api/tasks?limit=1', 200, [task], { ...json, 'x-next-cursor': 'abc', link: '</api/tasks?limit=1&cursor=abc>; rel="next"' }), []);
     t.not(check('GET', '/api/tasks?limit=1', 200, [task], { ...json, 'x-next-cursor': '' }).length, 0);
     t.not(check('GET', '/api/tasks?limit=1', 200, [task], { ...json, link: '/api/tasks?cursor=abc' }).length, 0);
+
+    // The security headers, on answers and errors alike, and the 500 in the error shape.
+    for (const name of Object.keys(secure)) {
+        const { [name]: _left, ...without } = json as Record<string, string>;
+        t.not(check('GET', `/api/tasks/${task.id}`, 200, task, without).length, 0, `a 200 without ${name}`);
+        t.not(check('GET', `/api/tasks/${task.id}`, 404, { detail: 'Task not found' }, without).length, 0, `a 404 without ${name}`);
+    }
+
+    t.not(check('GET', '/api/tasks', 200, [], { ...json, 'cache-control': 'no-cache' }).length, 0);
+    t.not(check('GET', '/api/tasks', 200, [], { ...json, 'x-frame-options': 'SAMEORIGIN' }).length, 0);
+    t.deepEqual(check('GET', '/api/tasks', 500, { detail: 'Internal server error' }), []);
+    t.not(check('GET', '/api/tasks', 500, { detail: 'Internal server error', stack: 'at x' }).length, 0);
 });

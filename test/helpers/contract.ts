@@ -1,6 +1,8 @@
 import Fs from 'node:fs';
 import Path from 'node:path';
 
+import type { Boom } from '@hapi/boom';
+import type { ResponseObject, Server } from '@hapi/hapi';
 import Ajv2020 from 'ajv/dist/2020';
 import AjvFormats from 'ajv-formats';
 import Yaml from 'yaml';
@@ -164,4 +166,76 @@ function bodyViolations(method: string, template: string, status: string, pointe
     }
 
     return (validate.errors ?? []).map((error) => `${method} ${template} ${status}: body${error.instancePath} ${error.message}`);
+}
+
+
+/**
+ * The operations a server has that openapi.yaml leaves out on purpose (test/contract/routes.test.ts lists them with
+ * their reasons): their answers are held to nothing here.
+ */
+const undocumentedRoutes = ['/docs/{file}', '/swagger.json'];
+const undocumentedPath = new RegExp(`^(${undocumentedRoutes.map((path) => path.replace(/\{[^}]+\}/g, '[^/]+')).join('|')})$`);
+
+
+/**
+ * contractViolations() for a response a test received, with what the contract does not cover left out: HEAD and
+ * CORS preflights, the operations it leaves out on purpose, and the 404 of a path or method it does not have (hapi
+ * answers no 405).
+ */
+export function receivedViolations(method: string, url: string, response: CheckedResponse): string[] {
+
+    const upper = method.toUpperCase();
+    if (upper === 'HEAD' || upper === 'OPTIONS' || undocumentedPath.test(new URL(url, 'http://localhost').pathname)) {
+        return [];
+    }
+
+    const found = contractViolations(upper, url, response);
+    const undocumented = found.length === 1 && /(matches no path|is not in openapi.yaml)/.test(found[0]) && response.statusCode === 404;
+    return undocumented ? [] : found;
+}
+
+
+/**
+ * Checks every response the server sends, injected or over a socket, against openapi.yaml, headers and body, as
+ * receivedViolations() does: what breaks it goes on the list returned, which the caller fails its test on.
+ */
+export function watchResponses(server: Server): string[] {
+
+    const violations: string[] = [];
+    server.events.on('response', (request) => {
+
+        const response = request.response as (ResponseObject & { isBoom?: false }) | (Boom & { isBoom: true }) | null;
+        const method = request.method.toUpperCase();
+        // A client that hung up before the answer received nothing to check.
+        if (!response || !request.raw.res.headersSent) {
+            return;
+        }
+
+        const statusCode = response.isBoom ? response.output.statusCode : response.statusCode;
+
+        const url = request.url ? `${request.url.pathname}${request.url.search}` : request.path;
+        const rawHeaders = response.isBoom ? response.output.headers : response.headers;
+        const headers = Object.fromEntries(Object.entries(rawHeaders).map(([name, value]) => [name.toLowerCase(), value]));
+        const source: unknown = response.isBoom ? response.output.payload : response.source;
+        if (source && typeof (source as { pipe?: unknown }).pipe === 'function') {
+            return;                                     // A file streamed: its bytes are not the contract's business.
+        }
+
+        const payload = source === null || source === undefined ? '' : typeof source === 'string' ? source : Buffer.isBuffer(source) ? source.toString('utf8') : JSON.stringify(source);
+        const found = receivedViolations(method, url, { statusCode, headers, payload });
+        if (found.length) {
+            violations.push(`${method} ${url} -> ${statusCode}:\n    ${found.join('\n    ')}\n    body: ${payload.slice(0, 300)}`);
+        }
+    });
+
+    return violations;
+}
+
+
+/** Fails (throws) when any response of watchResponses() broke the contract: for a teardown, which fails its test. */
+export function throwOnViolations(violations: string[]): void {
+
+    if (violations.length) {
+        throw new Error(`Responses break openapi.yaml:\n  ${violations.join('\n  ')}`);
+    }
 }

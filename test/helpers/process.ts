@@ -9,6 +9,7 @@ import Readline from 'node:readline';
 import { parseDatabaseConfig } from '../../src/config';
 import { createDatabase } from '../../src/data/connection';
 import { silentKnexLogger } from '../../src/logger';
+import { receivedViolations } from './contract';
 import { createScratchDatabase, testDatabaseConfig } from './database';
 
 
@@ -225,7 +226,15 @@ export function send(uri: string, method: string, path: string, headers: Record<
             let data = '';
             res.setEncoding('utf8');
             res.on('data', (chunk) => (data += chunk));
-            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: data }));
+            res.on('end', () => {
+
+                const violations = receivedViolations(method, path, { statusCode: res.statusCode!, headers: res.headers, payload: data });
+                if (violations.length) {
+                    reject(new Error(`Response breaks openapi.yaml:\n  ${violations.join('\n  ')}\n  body: ${data.slice(0, 300)}`));
+                }
+
+                resolve({ status: res.statusCode!, headers: res.headers, body: data });
+            });
         });
 
         req.on('error', reject);

@@ -9,6 +9,7 @@ import { maxAuthorizationBytes } from '../../src/auth/jwt';
 import { createServer } from '../../src/server';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testConfig } from '../helpers/api';
+import { throwOnViolations, watchResponses } from '../helpers/contract';
 import { createTestDatabase } from '../helpers/database';
 
 
@@ -157,11 +158,13 @@ test('a client that hangs up mid-request writes no error to the log; one that se
     const logger = Pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const database = await createTestDatabase({ migrate: false });
     const server = await createServer({ config: { ...testConfig({ HOST: '127.0.0.1', PORT: '0' }), database: database.config }, db: database.db, logger });
+    const violations = watchResponses(server);
     await server.start();
     t.teardown(async () => {
 
         await server.stop();
         await database.destroy();
+        throwOnViolations(violations);
     });
 
     // Hung up in the middle of the headers, and in the middle of a body.

@@ -60,13 +60,15 @@ const internals = {
 };
 
 
-test.before((t) => {
+// Each test has a data directory of its own (not yet made: the first owner makes it private), so that none needs
+// what another left behind and each can run alone.
+test.beforeEach((t) => {
 
     const dataDir = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), 'todo-embedded-')), 'data');
     t.context = { dataDir, env: { BETTER_AUTH_SECRET: testSecret, DATABASE_URL: `pglite://${dataDir}` } };
 });
 
-test.after.always((t) => {
+test.afterEach.always((t) => {
 
     Fs.rmSync(Path.dirname(t.context.dataDir), { recursive: true, force: true });
 });
@@ -130,7 +132,8 @@ test('todo-admin first: a server started meanwhile exits 1 naming it, and so doe
     lock.release();
     const server = await startServer(env);
     t.teardown(() => server.destroy());
-    t.is((await internals.titles(server, 'carol')).length, 1);
+    t.is((await send(server.uri, 'POST', '/api/tasks', internals.auth('dora'), JSON.stringify({ title: 'After todo-admin' }))).status, 201);
+    t.deepEqual(await internals.titles(server, 'dora'), ['After todo-admin']);
     t.is(await internals.stop(server), 0);
 });
 
@@ -139,12 +142,13 @@ test('a second server on the directory exits 1 naming the first, which keeps ser
     const { env } = t.context;
     const first = await startServer(env);
     t.teardown(() => first.destroy());
+    t.is((await send(first.uri, 'POST', '/api/tasks', internals.auth('erin'), JSON.stringify({ title: 'Before the second' }))).status, 201);
 
     const second = await runServer(env);
     t.is(second.code, 1, second.output);
     t.regex(second.output, new RegExp(`is in use by the todo-api server \\(pid ${first.child.pid}, since `));
 
-    t.is((await internals.titles(first, 'carol')).length, 1);
+    t.deepEqual(await internals.titles(first, 'erin'), ['Before the second']);
     t.is(await internals.stop(first), 0);
 });
 
@@ -178,6 +182,7 @@ test('an owner killed with SIGKILL stops nobody: its acknowledged writes are the
 test('a lock naming a live pid that belongs to another process (a reused pid) is taken over', async (t) => {
 
     const { dataDir } = t.context;
+    Fs.mkdirSync(dataDir, { mode: 0o700 });
     Fs.writeFileSync(lockPathOf(dataDir), JSON.stringify({ role: 'todo-api', pid: process.pid, process: 'another-boot:1', since: '2026-01-01T00:00:00.000Z', socket: null }));
 
     const lock = await lockEmbedded(dataDir, 'todo-admin');
@@ -189,6 +194,7 @@ test('a lock naming a live pid that belongs to another process (a reused pid) is
 test('processes racing for a directory whose owner died: exactly one gets it', async (t) => {
 
     const { dataDir } = t.context;
+    Fs.mkdirSync(dataDir, { mode: 0o700 });
     Fs.writeFileSync(lockPathOf(dataDir), JSON.stringify({ role: 'todo-api', pid: internals.deadPid(), process: null, since: '2026-01-01T00:00:00.000Z', socket: null }));
 
     const racers = Array.from({ length: 4 }, () => new Promise<string>((resolve) => {
