@@ -27,6 +27,7 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
     for (const pid of [primary, ...workers]) {
         t.true(flags(pid).includes('--max-semi-space-size=8'), flags(pid).join(' '));
     }
+
     t.like(server.entries().find((entry) => entry.msg === 'todo-api listening'), { pid: primary, workers: 2 });
     if (database.env.DATABASE_URL.startsWith('pglite://')) {
         // On the embedded database the primary owns the directory, and the workers go through its socket.
