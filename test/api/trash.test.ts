@@ -226,3 +226,38 @@ test('past TRASH_RETENTION_DAYS a trashed task is out of the trash at once, and 
     const { rows } = await api.database.db.knex.raw('select id from tasks where user_id = ? order by id', [user]);
     t.deepEqual(rows.map((row: { id: string }) => row.id), [recent.id]);
 });
+
+
+test('a task removed for good takes its Idempotency-Keys with it (by DELETE /api/trash/{id}, by emptying the trash, and by the retention); until then a retry still answers the task', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const keys = async () => (await api.database.db.knex.raw('select key from idempotency_keys where user_id = ? order by key', [user])).rows.map((row: { key: string }) => row.key);
+    const create = async (key: string) => {
+
+        const res = await api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: key }, headers: { 'idempotency-key': key } });
+        t.true([200, 201].includes(res.statusCode), res.payload);
+        return res.result as Task;
+    };
+
+    const [one, two, three] = [await create('key-one'), await create('key-two'), await create('key-three')];
+    for (const task of [one, two, three]) {
+        t.is((await api.request({ method: 'DELETE', url: `/api/tasks/${task.id}`, as: user })).statusCode, 204);
+    }
+
+    // In the trash, the key still answers with its task: a late retry does not make a second one.
+    t.is((await create('key-one')).id, one.id);
+    t.deepEqual(await keys(), ['key-one', 'key-three', 'key-two']);
+
+    t.is((await api.request({ method: 'DELETE', url: `/api/trash/${one.id}`, as: user })).statusCode, 204);
+    t.deepEqual(await keys(), ['key-three', 'key-two']);
+
+    await age(api, user, two.id, retentionDays + 1);
+    const other = newUser();
+    const theirs = await api.createTask(other, { title: 'theirs' });
+    await api.request({ method: 'DELETE', url: `/api/tasks/${theirs.id}`, as: other });
+    t.deepEqual(await keys(), ['key-three'], 'the retention removed the task and its key');
+
+    t.deepEqual((await api.request({ method: 'DELETE', url: '/api/trash', as: user })).result, { deleted: 1 });
+    t.deepEqual(await keys(), []);
+});

@@ -42,8 +42,12 @@ const internals = {
 
     returning: `returning ${taskColumns}`,
 
-    // The tombstones of the rows of the CTE `purged`: the statement's row count is how many.
-    entomb: `
+    // The tombstones of the rows of the CTE `purged`: the statement's row count is how many. The idempotency keys
+    // that created them go with them: a key answers with its task while the task can still be restored, and no longer.
+    entomb: `,
+        unkeyed as (
+            delete from idempotency_keys where (user_id, task_id) in (select user_id, id from purged)
+        )
         insert into task_tombstones (user_id, id, version, deleted_at)
         select user_id, id, version, deleted_at from purged
         on conflict (user_id, id) do update set version = excluded.version, deleted_at = excluded.deleted_at`,
@@ -217,14 +221,12 @@ export const taskStatements = {
     purge: statement('tasks.purge', `
         with purged as (
             delete from tasks where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')}
-            returning user_id, id, version, deleted_at)
-        ${internals.entomb}`),
+            returning user_id, id, version, deleted_at)${internals.entomb}`),
     // $2 retention.
     emptyTrash: statement('tasks.empty-trash', `
         with purged as (
             delete from tasks where user_id = $1 and deleted_at is not null and ${internals.inTrash('$2')}
-            returning user_id, id, version, deleted_at)
-        ${internals.entomb}`),
+            returning user_id, id, version, deleted_at)${internals.entomb}`),
 
     // One pass over the user's rows, so the four counts describe the same moment.
     stats: statement('tasks.stats', `
@@ -258,7 +260,10 @@ export const trashStatements = {
         trashed as (
             delete from tasks using owners
             where tasks.user_id = owners.user_id and tasks.deleted_at < now() - $1::int * interval '1 day'
-            returning tasks.user_id, tasks.version
+            returning tasks.user_id, tasks.id, tasks.version
+        ),
+        unkeyed as (
+            delete from idempotency_keys where (user_id, task_id) in (select user_id, id from trashed)
         ),
         tombstones as (
             delete from task_tombstones using owners
@@ -266,7 +271,7 @@ export const trashStatements = {
             returning task_tombstones.user_id, task_tombstones.version
         ),
         removed as (
-            select user_id, max(version) as version from (select * from trashed union all select * from tombstones) as gone
+            select user_id, max(version) as version from (select user_id, version from trashed union all select user_id, version from tombstones) as gone
             group by user_id
         ),
         raised as (
@@ -283,6 +288,5 @@ export const trashStatements = {
                 select user_id, id from tasks where deleted_at <= now() - $1::float8 * interval '1 second'
                 order by deleted_at limit $2
                 for update skip locked)
-            returning user_id, id, version, deleted_at)
-        ${internals.entomb}`)
+            returning user_id, id, version, deleted_at)${internals.entomb}`)
 };
