@@ -15,6 +15,7 @@ import { taskSchema, Text, validationPreferences } from './tasks';
 type Schemas = components['schemas'];
 
 export type TrashQuery = { limit: number; cursor?: number };
+export type StreamQuery = NonNullable<operations['streamChanges']['parameters']['query']>;
 export type ChangesQuery = Omit<NonNullable<operations['listChanges']['parameters']['query']>, 'limit'> & { limit: number };
 
 
@@ -81,10 +82,10 @@ export function decodeFeedCursor(userId: string, cursor: string): number | null 
 
 
 /** The 422 of a `since` that is no cursor of this user's: the same shape as the validation's own. */
-export function foreignCursor(): Boom.Boom {
+export function foreignCursor(loc: string[] = ['query', 'since']): Boom.Boom {
 
     return Boom.badData('Validation failed', {
-        issues: [{ loc: ['query', 'since'], msg: 'since is not a cursor this service issued to this user; sync from the start without it', type: 'cursor.foreign' }]
+        issues: [{ loc, msg: `${loc[loc.length - 1]} is not a cursor this service issued to this user; sync from the start without it`, type: 'cursor.foreign' }]
     });
 }
 
@@ -99,6 +100,14 @@ export const trashQuerySchema = Joi.object<TrashQuery, true>({
 export const changesQuerySchema = Joi.object<ChangesQuery, true>({
     since: Text.string().pattern(internals.feedCursorRx).min(1),
     limit: Joi.number().integer().min(1).max(1000).default(100)
+})
+    .prefs(validationPreferences)
+    .messages({ 'string.pattern.base': '{{#label}} is not a cursor this service issued' });
+
+
+// The stream's: the same cursor, or none (Last-Event-ID then, or now).
+export const streamQuerySchema = Joi.object<StreamQuery, true>({
+    since: Text.string().pattern(internals.feedCursorRx).min(1)
 })
     .prefs(validationPreferences)
     .messages({ 'string.pattern.base': '{{#label}} is not a cursor this service issued' });
