@@ -311,9 +311,9 @@ test('a cursor older than what is remembered is 410; one later than anything the
     await sync(t, api, recent);
     await api.request({ method: 'DELETE', url: `/api/trash/${task.id}`, as: user });
 
-    // The tombstone passes the retention; the next trash write (anyone's) forgets it.
-    await api.database.db.knex.raw('update task_tombstones set deleted_at = deleted_at - ? * interval \'1 day\' where user_id = ?', [retentionDays + 1, user]);
+    // The tombstone passes the retention; the next trash write (anyone's: the other tests' too) forgets it.
     t.is((await page(api, user, old.cursor, 100)).changes.length, 1, 'remembered until removed');
+    await api.database.db.knex.raw('update task_tombstones set deleted_at = deleted_at - ? * interval \'1 day\' where user_id = ?', [retentionDays + 1, user]);
     const other = newUser();
     const theirs = await api.createTask(other, { title: 'theirs' });
     await api.request({ method: 'DELETE', url: `/api/tasks/${theirs.id}`, as: other });
@@ -391,7 +391,8 @@ test('a write whose transaction commits after a later one started is not skipped
 
         // Fast writes start after it, and must wait for it: the reader sees neither yet.
         fast = api.createTask(user, { title: 'fast' });
-        await waitForLockWait(api);
+        // Until it waits for the slow one's lock (or, were there no lock, until it is done).
+        await Promise.race([waitForLockWait(api), fast]);
         t.is(await sync(t, api, reader), 0);
         await trx.commit();
     }

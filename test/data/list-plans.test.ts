@@ -4,7 +4,10 @@ import type { TestFn } from 'ava';
 
 import type { SortOrder, TaskListOptions, TaskSort } from '../../src/data/tasks';
 import { positional } from '../../src/data/query';
+import type { Statement } from '../../src/data/query';
 import { buildListStatement } from '../../src/data/tasks';
+import { changeStatements } from '../../src/data/tasks/changes';
+import { taskStatements } from '../../src/data/tasks/statements';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';
 
@@ -99,6 +102,38 @@ test('every sort, order, status and filter is read from the sort\'s index in its
                         }
                     }
                 }
+            }
+        }
+    });
+});
+
+test('the change feed and the trash read their indexes in their order: no sequential scan, no Sort of a user\'s rows', async (t) => {
+
+    const { db } = t.context;
+    await db.knex.raw('update tasks set deleted_at = now() where user_id = \'user-7\' and title like \'Task 1%\'');
+    await db.knex.raw('analyze tasks');
+
+    await db.knex.transaction(async (trx) => {
+
+        // As for the list: a plan that must sort has no index giving the order.
+        await trx.raw('set local enable_seqscan = off');
+        await trx.raw('set local enable_sort = off');
+        const cases: [string, Statement, unknown[], RegExp[]][] = [
+            ['the feed after a version', changeStatements.after, ['user-7', 3, 101], [/^tasks_user_version_idx$/, /^task_tombstones_user_version_idx$/]],
+            ['the feed from the start', changeStatements.start, ['user-7', 0, 101], [/^tasks_user_version_idx$/]],
+            ['the trash', taskStatements.trash, ['user-7', 30, 101], [/^tasks_user_trash_idx$/]],
+            ['the trash after a cursor', taskStatements.trashAfter, ['user-7', 30, 101, 20], [/^tasks_user_trash_idx$/]]
+        ];
+
+        for (const [name, statement, values, indexes] of cases) {
+            const { sql, bindings } = positional(statement, values);
+            const { rows } = await trx.raw(`explain (format json) ${sql}`, bindings as Knex.RawBinding[]);
+            const plan = nodes(rows[0]['QUERY PLAN'][0].Plan);
+            const described = `${name}: ${plan.map((node) => `${node['Node Type']}${node['Index Name'] ? `(${node['Index Name']})` : ''}`).join(' > ')}`;
+            t.false(plan.some((node) => /Seq Scan/.test(node['Node Type'])), described);
+            t.false(plan.some((node) => node['Node Type'] === 'Sort'), described);
+            for (const index of indexes) {
+                t.true(plan.some((node) => index.test(node['Index Name'] ?? '')), `${described} reads ${index}`);
             }
         }
     });

@@ -13,7 +13,7 @@ import type { TestApi } from '../helpers/api';
 import { startTestApi, testSecret } from '../helpers/api';
 import { contract, contractViolations } from '../helpers/contract';
 import type { FuzzRequest } from '../helpers/fuzz';
-import { documentedOperations, etagMarker, fuzzRequests, keySetKids } from '../helpers/fuzz';
+import { cursorMarker, documentedOperations, etagMarker, fuzzRequests, keySetKids } from '../helpers/fuzz';
 import { signHs256 } from '../helpers/tokens';
 
 
@@ -36,13 +36,17 @@ const internals = {
     api: null as unknown as TestApi,
     // What each user created and did not delete: all of it must still be there at the end, and nothing else.
     owned: new Map<string, string[]>(users.map((user) => [user, []])),
+    // What each user deleted and did not restore or remove for good: the trash at the end, exactly.
+    trashed: new Map<string, string[]>(users.map((user) => [user, []])),
+    // The last cursors the service gave out (either user's), by path: a request can go on from one.
+    cursors: new Map<string, string>(),
     // Every task each user ever created: a replayed create must answer one of them, a fresh one none of them.
     created: new Map<string, Set<string>>(users.map((user) => [user, new Set()])),
     // The latest ETag seen for each task, and the version it was seen with.
     etags: new Map<string, { etag: string; updatedAt: string }>(),
     // A tag of the right form that names no task: what a precondition on a task never seen carries.
     unknownTag: `"${Buffer.alloc(24).toString('base64url')}"`,
-    conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0 },
+    conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0, restored: 0 },
     lastKeyedCreate: null as FuzzRequest | null,
     statuses: new Map<number, number>(),
     // Guards the generator: without accepted requests of both kinds the fuzzer would only be testing refusals.
@@ -112,7 +116,9 @@ const internals = {
         }
 
         const owner = id.kind === 'own' ? users[request.actor] : users[1 - request.actor];
-        const ids = internals.owned.get(owner)!;
+        // The trash's routes aim at trashed tasks, while there are some.
+        const trashed = internals.trashed.get(owner)!;
+        const ids = request.path.startsWith('/api/trash/') && trashed.length ? trashed : internals.owned.get(owner)!;
         return id.kind === 'fresh' || !ids.length ? Crypto.randomUUID() : ids[id.pick % ids.length];
     },
 
@@ -137,6 +143,12 @@ const internals = {
 
     tasksIn(body: unknown): Task[] {
 
+        // A feed's page holds its tasks in its changes.
+        const changes = (body as { changes?: unknown })?.changes;
+        if (Array.isArray(changes)) {
+            return changes.map((change) => change?.task).filter(Boolean);
+        }
+
         const list = Array.isArray(body) ? body : [body];
         return list.filter((item): item is Task => Boolean(item) && typeof item === 'object' && typeof (item as Task).id === 'string' && 'user_id' in item);
     },
@@ -153,6 +165,26 @@ const internals = {
         } while (after);
 
         return ids;
+    },
+
+    /** The ids of the user's trashed tasks as stored. */
+    async trashIds(user: string): Promise<string[]> {
+
+        const ids: string[] = [];
+        let after;
+        do {
+            const page = await internals.api.tasks.listTrashForUser(user, { limit: 100, after });
+            ids.push(...page.tasks.map((task) => task.id));
+            after = page.next ?? undefined;
+        } while (after !== undefined);
+
+        return ids;
+    },
+
+    move(from: Map<string, string[]>, to: Map<string, string[]> | null, user: string, moved: Set<string>): void {
+
+        from.set(user, from.get(user)!.filter((id) => !moved.has(id)));
+        to?.set(user, [...to.get(user)!, ...moved]);
     },
 
     async reload(user: string): Promise<void> {
@@ -201,7 +233,8 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
 
     const id = internals.taskId(request);
     const path = request.path.replace('{id}', id);
-    const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(value)}`).join('&');
+    const cursor = (value: string) => value.replaceAll(cursorMarker, internals.cursors.get(request.path) ?? '');
+    const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(cursor(value))}`).join('&');
     const url = query ? `${path}?${query}` : path;
 
     const tag = internals.etags.get(id)?.etag ?? internals.unknownTag;
@@ -221,6 +254,9 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     const target = modelled && request.path.includes('{id}') && isTaskId(id) ? await internals.api.tasks.getTaskForUser(user, id) : null;
     const clearing = modelled && request.method === 'DELETE' && request.path === '/api/tasks';
     const completedBefore = clearing ? await internals.storedIds(user, true) : [];
+    // The router strips a trailing slash: DELETE /api/trash/ (an empty id) is DELETE /api/trash.
+    const emptying = modelled && request.method === 'DELETE' && new URL(url, 'http://localhost').pathname.replace(/(.)\/$/, '$1') === '/api/trash';
+    const trashBefore = emptying ? await internals.trashIds(user) : [];
 
     const payload = request.body.kind === 'none' ? undefined : request.body.kind === 'raw' ? request.body.value : JSON.stringify(request.body.value);
     const injected = await internals.api.server.inject({ method: request.method, url, headers, payload });
@@ -250,6 +286,12 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
         const violations = contractViolations(request.method, url, response);
         const undocumented = violations.length === 1 && /(matches no path|is not in openapi.yaml)/.test(violations[0]) && status === 404;
         t.deepEqual(undocumented ? [] : violations, [], described);
+    }
+
+    // Cursors to go on from: the list's and the trash's next pages, the feed's position.
+    const issued = (response.headers['x-next-cursor'] as string | undefined) ?? (request.path === '/api/changes' && status === 200 ? (body as { cursor: string }).cursor : undefined);
+    if (issued) {
+        internals.cursors.set(request.path, issued);
     }
 
     // Isolation: whatever a user gets back is theirs, and another user's task id is a task that does not exist.
@@ -311,17 +353,32 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
             }
         }
         else if (request.method === 'DELETE' && request.path === '/api/tasks/{id}' && status === 204) {
-            internals.owned.set(user, internals.owned.get(user)!.filter((owned) => owned !== id));
+            internals.move(internals.owned, internals.trashed, user, new Set([id]));
         }
         else if (clearing) {
             t.deepEqual(body, { deleted: completedBefore.length }, described);
-            const cleared = new Set(completedBefore);
-            internals.owned.set(user, internals.owned.get(user)!.filter((owned) => !cleared.has(owned)));
+            internals.move(internals.owned, internals.trashed, user, new Set(completedBefore));
             ++internals.conditionalAnswers.cleared;
+        }
+        else if (request.method === 'POST' && request.path === '/api/trash/{id}/restore' && status === 200) {
+            t.true(internals.trashed.get(user)!.includes(id), `a restore of a task not in the trash: ${described}`);
+            internals.move(internals.trashed, internals.owned, user, new Set([id]));
+            ++internals.conditionalAnswers.restored;
+        }
+        else if (request.method === 'DELETE' && request.path === '/api/trash/{id}' && status === 204) {
+            t.true(internals.trashed.get(user)!.includes(id), `a purge of a task not in the trash: ${described}`);
+            internals.move(internals.trashed, null, user, new Set([id]));
+        }
+        else if (emptying) {
+            t.deepEqual(body, { deleted: trashBefore.length }, described);
+            internals.move(internals.trashed, null, user, new Set(trashBefore));
         }
     }
     else if (clearing) {
         t.deepEqual(await internals.storedIds(user, true), completedBefore, `a refused clear deleted tasks: ${described}`);
+    }
+    else if (emptying) {
+        t.deepEqual(await internals.trashIds(user), trashBefore, `a refused empty removed tasks: ${described}`);
     }
 }
 
@@ -334,12 +391,13 @@ for (let round = 0; round * roundSize < runs; ++round) {
 }
 
 
-test.serial('nothing a user created and did not delete disappeared, and nothing else appeared', async (t) => {
+test.serial('nothing a user created and did not delete disappeared, and nothing else appeared; the trash holds what was deleted and not restored or removed', async (t) => {
 
     for (const user of users) {
         const expected = [...internals.owned.get(user)!].sort();
         await internals.reload(user);
         t.deepEqual([...internals.owned.get(user)!].sort(), expected, user);
+        t.deepEqual((await internals.trashIds(user)).sort(), [...internals.trashed.get(user)!].sort(), `${user}'s trash`);
     }
 
     const total = [...internals.statuses.values()].reduce((sum, count) => sum + count, 0);
@@ -349,10 +407,10 @@ test.serial('nothing a user created and did not delete disappeared, and nothing 
     t.true(internals.accepted.secret > runs / 10 && internals.accepted.keySet > runs / 40, 'both kinds of token were accepted often');
 
     // Guards the generator: the conditional and keyed paths must be reached, not only refused at the door.
-    const { notModified, preconditionFailed, replayed, cleared } = internals.conditionalAnswers;
-    t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}`);
+    const { notModified, preconditionFailed, replayed, cleared, restored } = internals.conditionalAnswers;
+    t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}, restores ×${restored}`);
     if (runs >= 10_000) {
-        t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0);
+        t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0 && restored > 0);
     }
 });
 

@@ -21,6 +21,9 @@ interface JsonSchema {
 /** Stands for the target task's latest ETag in a header value; the sender puts the real tag in its place. */
 export const etagMarker = '<etag>';
 
+/** Stands for a cursor the service gave out (to either user) in a `cursor` or `since` value; the sender fills it in. */
+export const cursorMarker = '<cursor>';
+
 interface Parameter {
     name: string;
     in: 'query' | 'path' | 'header';
@@ -213,11 +216,19 @@ function bodyFor(schema: JsonSchema | null): fc.Arbitrary<FuzzRequest['body']> {
 }
 
 
+/** A parameter's valid value; for a cursor, often one the service issued, so that pages and feeds go on. */
+function validCursor(parameter: Parameter): fc.Arbitrary<unknown> {
+
+    const value = validValue(parameter.schema);
+    return ['cursor', 'since'].includes(parameter.name) ? fc.oneof(value, fc.constant(cursorMarker), fc.constant(cursorMarker)) : value;
+}
+
+
 function queryFor(parameters: Parameter[]): fc.Arbitrary<[string, string][]> {
 
     const names = [...parameters.map((parameter) => parameter.name), 'unknown', '__proto__'];
     // A valid array value is the parameter repeated, once per item (style form, explode).
-    const valid = (parameter: Parameter) => validValue(parameter.schema).map((value): [string, string][] => {
+    const valid = (parameter: Parameter) => validCursor(parameter).map((value): [string, string][] => {
 
         return (Array.isArray(value) ? value : [value]).map((item) => [parameter.name, String(item)]);
     });
