@@ -140,6 +140,13 @@ const internals = {
         checks.push(internals.ok('pooler', pooled ?
             `through a pooler or proxy (DATABASE_URL's port ${urlPort} reaches a server on ${facts.serverPort ?? 'a socket'}): transaction pooling is supported` :
             'a direct connection to the server'));
+        // LISTEN needs a session of its own, which a transaction pooler does not keep.
+        const listenUrl = config.stream.listenUrl;
+        checks.push(listenUrl ?
+            internals.ok('stream', `live streams listen for changes on DATABASE_LISTEN_URL (${new URL(listenUrl).host})`) :
+            pooled ?
+                internals.warn('stream', 'DATABASE_URL goes through a pooler and DATABASE_LISTEN_URL is not set: LISTEN does not work through a transaction pooler, so live streams learn of changes only every SSE_CATCHUP_S seconds', 'set DATABASE_LISTEN_URL to a direct connection to the server') :
+                internals.ok('stream', 'live streams listen for changes on DATABASE_URL\'s server'));
         checks.push(await internals.tls(config.database, db));
 
         const available = facts.maxConnections - facts.reservedConnections;
