@@ -181,3 +181,20 @@ test.serial('a client that does not read is cut off once its backlog passes the 
     t.truthy(last);
     t.is(resumed.changes().length, 2000);
 });
+
+
+test.serial('a lost notification delays a change but never loses it: the catch-up finds it', async (t) => {
+
+    // A server of its own whose database sends no notification at all; only the catch-up (every second) is left.
+    const api = await startTestApi({ HOST: '127.0.0.1', PORT: '0', SSE_CATCHUP_S: '1' });
+    t.teardown(() => api.stop());
+    await api.server.start();
+    await api.database.db.knex.raw('alter table user_versions disable trigger user_versions_notify_insert');
+    await api.database.db.knex.raw('alter table user_versions disable trigger user_versions_notify_update');
+
+    const user = newUser();
+    const stream = await open(api.server.info.uri, api.token(user));
+    const task = await api.createTask(user);
+    await stream.until(aboutTask(task.id));
+    t.is(stream.changes().length, 1);
+});
