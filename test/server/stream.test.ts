@@ -2,7 +2,7 @@ import anyTest from 'ava';
 import type { TestFn } from 'ava';
 
 import { mintToken } from '../../src/auth/tokens';
-import { testConfig, testSecret } from '../helpers/api';
+import { testConfig, testListenUrl, testSecret } from '../helpers/api';
 import type { ServerDatabase, ServerProcess } from '../helpers/process';
 import { createServerDatabase, send, startServer } from '../helpers/process';
 import { aboutTask, openStream } from '../helpers/stream';
@@ -35,7 +35,9 @@ const token = (user: string) => mintToken(testConfig().auth, { userId: user, ttl
 
 const start = async (t: { context: { database: ServerDatabase; servers: ServerProcess[] } }, env: Record<string, string> = {}) => {
 
-    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, SSE_CATCHUP_S: '3600', ...t.context.database.env, ...env });
+    // Through a transaction pooler, LISTEN needs the direct URL (TEST_DATABASE_LISTEN_URL).
+    const listenUrl = testListenUrl({ kind: t.context.database.env.DATABASE_URL.startsWith('pglite:') ? 'pglite' : 'postgres', url: t.context.database.env.DATABASE_URL });
+    const server = await startServer({ BETTER_AUTH_SECRET: testSecret, SSE_CATCHUP_S: '3600', ...t.context.database.env, ...(listenUrl ? { DATABASE_LISTEN_URL: listenUrl } : {}), ...env });
     t.context.servers.push(server);
     return server;
 };
