@@ -198,3 +198,16 @@ test.serial('a lost notification delays a change but never loses it: the catch-u
     await stream.until(aboutTask(task.id));
     t.is(stream.changes().length, 1);
 });
+
+
+test.serial('a stream stays open past HTTP_REQUEST_TIMEOUT_MS (which bounds how long a request takes to arrive)', async (t) => {
+
+    const api = await startTestApi({ HOST: '127.0.0.1', PORT: '0', HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '500', SSE_HEARTBEAT_S: '1' });
+    t.teardown(() => api.stop());
+    await api.server.start();
+    const stream = await open(api.server.info.uri, api.token(newUser()));
+    // Three heartbeats a second apart: the connection outlived the timeout three times over.
+    let beats = 0;
+    await stream.until((event) => event.comment === 'heartbeat' && ++beats === 3);
+    t.is(beats, 3);
+});
