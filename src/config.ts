@@ -15,8 +15,8 @@ export type { DatabaseConfig, DatabaseTimeouts, DatabaseTls } from './config/dat
 export { parseDatabaseConfig, parseDatabaseTls } from './config/database';
 export type { DevelopmentSecret } from './config/development-secret';
 export { developmentSecret, developmentSecretFile, readDevelopmentSecret, withDevelopmentSecret } from './config/development-secret';
-export type { AuthConfig, Config, HttpTimeouts, JwksConfig, RateLimitConfig, TaskLimits } from './config/parse';
-export { parseAuthConfig, parseConfig, parseExpectedClaims, parseJwksConfig, parseListenConfig, parseRateLimitConfig, parseTaskLimits, parseTokenLifetime } from './config/parse';
+export type { AuthConfig, Config, HttpTimeouts, JwksConfig, RateLimitConfig, StreamConfig, TaskLimits } from './config/parse';
+export { parseAuthConfig, parseConfig, parseExpectedClaims, parseJwksConfig, parseListenConfig, parseRateLimitConfig, parseStreamConfig, parseTaskLimits, parseTokenLifetime } from './config/parse';
 export type { Env } from './config/read';
 export { booleanWords, ConfigError, isProduction, read } from './config/read';
 export type { Group, Name, Variable } from './config/variables';

@@ -5,10 +5,14 @@ import type { Database } from './data/database';
 import type { TaskStore } from './data/tasks';
 import { taskStore } from './data/tasks';
 import { authPlugin } from './auth/jwt';
+import { changeSignals } from './data/change-signals';
+import type { ChangeStreams } from './streams/change-streams';
+import { changeStreams } from './streams/change-streams';
 import { createBudgets } from './rate-limits/budgets';
 import { authFailureGate, rateLimits } from './rate-limits/plugin';
 import { responseShaping } from './extensions/responses';
 import { listChanges } from './routes/changes/feed';
+import { streamChanges } from './routes/changes/stream';
 import { docsAssets } from './routes/docs/assets';
 import { contract } from './routes/docs/contract';
 import { docsPage } from './routes/docs/page';
@@ -36,6 +40,8 @@ declare module '@hapi/hapi' {
         limits: TaskLimits;
         version: string;
         probeTimeoutMs: number;
+        streams: ChangeStreams;
+        maxStreamsPerUser: number;
     }
 }
 
@@ -59,6 +65,16 @@ export const appPlugin: Plugin<AppOptions> = {
         server.app.limits = config.limits;
         server.app.version = config.version;
         server.app.probeTimeoutMs = config.database.timeoutMs;
+        server.app.maxStreamsPerUser = config.stream.maxStreamsPerUser;
+
+        // The live streams learn of changes through one listening connection (and a poll) per process, opened with
+        // the first stream and closed after the server; the streams themselves end first, as the server stops, so
+        // that the stop does not wait on them.
+        const log = (tags: string[], data: unknown) => server.log(tags, data as object);
+        const signals = changeSignals(config.database, db, { listenUrl: config.stream.listenUrl, catchUpMs: config.stream.catchUpSec * 1000, log });
+        server.app.streams = changeStreams({ db, signals, config: config.stream, log });
+        server.ext('onPreStop', () => server.app.streams.closeAll());
+        server.ext('onPostStop', () => signals.close());
 
         // What one client may spend: budgets per user and per address, and for failed authentications.
         const budgets = createBudgets(config.rateLimits, (tags, data) => server.log(tags, data));
@@ -89,5 +105,6 @@ export const appPlugin: Plugin<AppOptions> = {
         server.route(purgeTask);
         server.route(restoreTask);
         server.route(listChanges);
+        server.route(streamChanges);
     }
 };

@@ -83,6 +83,7 @@ export interface Config {
     limits: TaskLimits;
     rateLimits: RateLimitConfig;
     corsOrigins: string[];
+    stream: StreamConfig;
     /** Strict-Transport-Security's max-age, when the service is to send it (HSTS_MAX_AGE_S); 0: not sent. */
     hstsMaxAgeSec: number;
     logLevel: string;
@@ -104,10 +105,34 @@ export function parseConfig(env: Env): Config {
         limits: parseTaskLimits(env),
         rateLimits: parseRateLimitConfig(env),
         corsOrigins: read(env, 'CORS_ORIGINS'),
+        stream: parseStreamConfig(env),
         hstsMaxAgeSec: read(env, 'HSTS_MAX_AGE_S'),
         logLevel: read(env, 'LOG_LEVEL'),
         version: Package.version,
         developmentSecretFile: null
+    };
+}
+
+
+/** The live stream of changes (GET /api/changes/stream). */
+export interface StreamConfig {
+    heartbeatSec: number;
+    maxStreamsPerUser: number;
+    catchUpSec: number;
+    maxBacklogBytes: number;
+    /** DATABASE_LISTEN_URL: where the process listens for changes, when not DATABASE_URL's database connection. */
+    listenUrl: string | null;
+}
+
+
+export function parseStreamConfig(env: Env): StreamConfig {
+
+    return {
+        heartbeatSec: read(env, 'SSE_HEARTBEAT_S'),
+        maxStreamsPerUser: read(env, 'SSE_MAX_STREAMS_PER_USER'),
+        catchUpSec: read(env, 'SSE_CATCHUP_S'),
+        maxBacklogBytes: read(env, 'SSE_MAX_BACKLOG_KB') * 1024,
+        listenUrl: read(env, 'DATABASE_LISTEN_URL')
     };
 }
 

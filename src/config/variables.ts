@@ -14,6 +14,7 @@ export const groups = {
     keySet: 'Better Auth\'s key set',
     limits: 'Limits',
     rateLimits: 'Rate limits',
+    stream: 'Live updates',
     logging: 'Logging'
 } as const;
 
@@ -220,6 +221,29 @@ export const variables = {
     RATE_LIMIT_REDIS_URL: {
         group: 'rateLimits', kind: 'url', default: null, protocols: ['redis:', 'rediss:'], example: 'redis://127.0.0.1:6379',
         meaning: 'The budgets are kept in this Redis and shared by every replica. Unset: in the process, or with `WEB_CONCURRENCY` in the primary, shared by its workers.'
+    },
+
+    // Live updates
+
+    DATABASE_LISTEN_URL: {
+        group: 'stream', kind: 'url', default: null, protocols: ['postgres:', 'postgresql:'], example: 'postgres://user:password@db.example.com:5432/todo?sslmode=verify-full', unset: 'the connection `DATABASE_URL` names',
+        meaning: 'A direct connection to PostgreSQL (not through a transaction pooler such as PgBouncer, where `LISTEN` does not work) for the one connection per server process that listens for changes, so that the live stream learns of them at once. Same forms as `DATABASE_URL`. Without a working listen, streams still receive every change, every `SSE_CATCHUP_S` seconds.'
+    },
+    SSE_HEARTBEAT_S: {
+        group: 'stream', kind: 'integer', min: 1, max: 3600, default: 20,
+        meaning: 'A live stream (`GET /api/changes/stream`) sends a comment line at least this often, so that proxies do not close it as idle.'
+    },
+    SSE_MAX_STREAMS_PER_USER: {
+        group: 'stream', kind: 'integer', min: 1, max: 10_000, default: 10,
+        meaning: 'Most live streams one user may have open on one server process (`WEB_CONCURRENCY` workers: on each); one more answers 429.'
+    },
+    SSE_CATCHUP_S: {
+        group: 'stream', kind: 'integer', min: 1, max: 3600, default: 5,
+        meaning: 'Each live stream also reads the feed this often, so that a notification lost (a dropped listening connection, a pooler) delays a change by at most this, never loses it. On the embedded database, where there is no listening connection, a process looks for new changes of its streams\' users every 200 ms instead.'
+    },
+    SSE_MAX_BACKLOG_KB: {
+        group: 'stream', kind: 'integer', min: 16, max: 1_048_576, default: 1024,
+        meaning: 'A live stream whose client reads so slowly that this much is waiting to be sent to it is closed; the client reconnects with its last event id and misses nothing.'
     },
 
     // Logging

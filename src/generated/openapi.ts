@@ -289,6 +289,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/changes/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The user's changes as they happen (Server-Sent Events)
+         * @description A `text/event-stream` of the user's changes, each as the feed (`GET /api/changes`) has it:
+         *
+         *     ```
+         *     id: <the feed's cursor after this change>
+         *     event: change
+         *     data: {"type":"task","op":"upsert","task":{...},"etag":"\"...\""}
+         *     ```
+         *
+         *     With `since` (or a `Last-Event-ID` header, as a reconnecting client sends) the stream first sends every
+         *     change after that cursor, then each new one as it commits; with neither it starts at now. A client that
+         *     reconnects with the last `id` it saw misses nothing and receives nothing twice. A change committed through
+         *     any process of the service reaches every open stream of its user, usually within a fraction of a second.
+         *
+         *     A comment line (`: heartbeat`) comes at least every `SSE_HEARTBEAT_S` seconds. The stream ends when the
+         *     token expires (reconnect with a fresh one and the last id), when the server stops, when the cursor is no
+         *     longer remembered (the next connection answers 410), and when the client reads so slowly that its backlog
+         *     passes a bound; in each case the client reconnects with its last id. Each user has at most
+         *     `SSE_MAX_STREAMS_PER_USER` open streams on a server process; one more answers 429. A browser's
+         *     `EventSource` cannot send the `Authorization` header: use `subscribeToChanges` of `todo-api/client`
+         *     (fetch streaming).
+         */
+        get: operations["streamChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.yaml": {
         parameters: {
             query?: never;
@@ -1426,6 +1465,62 @@ export interface operations {
             /**
              * @description The cursor is older than what the service still remembers (the deletions after it were forgotten), or
              *     newer than anything it knows: sync again from the start, without `since`
+             */
+            410: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    streamChanges: {
+        parameters: {
+            query?: {
+                /** @description Opaque; a feed `cursor` or a stream event's `id`. Left out (and no `Last-Event-ID`), the stream starts at now. */
+                since?: string;
+            };
+            header?: {
+                /** @description The `id` of the last event received, as a reconnecting client sends it; `since` wins when both are given. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless stream of `change` events and heartbeat comments */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /**
+             * @description The cursor is older than what the service still remembers, or newer than anything it knows: sync again
+             *     from the start with `GET /api/changes`, then stream from its cursor
              */
             410: {
                 headers: {

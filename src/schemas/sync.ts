@@ -11,6 +11,7 @@ import { taskSchema, Text, validationPreferences } from './tasks';
 type Schemas = components['schemas'];
 
 export type TrashQuery = { limit: number; cursor?: number };
+export type StreamQuery = NonNullable<operations['streamChanges']['parameters']['query']>;
 export type ChangesQuery = Omit<NonNullable<operations['listChanges']['parameters']['query']>, 'limit'> & { limit: number };
 
 
@@ -24,6 +25,14 @@ export const trashQuerySchema = Joi.object<TrashQuery, true>({
 export const changesQuerySchema = Joi.object<ChangesQuery, true>({
     since: Text.string().pattern(feedCursorRx).min(1),
     limit: Joi.number().integer().min(1).max(1000).default(100)
+})
+    .prefs(validationPreferences)
+    .messages({ 'string.pattern.base': '{{#label}} is not a cursor this service issued' });
+
+
+// The stream's: the same cursor, or none (Last-Event-ID then, or now).
+export const streamQuerySchema = Joi.object<StreamQuery, true>({
+    since: Text.string().pattern(feedCursorRx).min(1)
 })
     .prefs(validationPreferences)
     .messages({ 'string.pattern.base': '{{#label}} is not a cursor this service issued' });

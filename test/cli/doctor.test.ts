@@ -74,7 +74,7 @@ test('a sound deployment: one line per check, nothing fails, exit 0', async (t) 
     t.is(code, 0, text);
     t.deepEqual(checks.filter((check) => check.status !== 'ok'), [], text);
     t.deepEqual(checks.map((check) => check.check), postgres ?
-        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pooler', 'tls', 'pool', 'timeout', 'limits', 'jwks'] :
+        ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pooler', 'stream', 'tls', 'pool', 'timeout', 'limits', 'jwks'] :
         ['config', 'secret', 'audience', 'listen', 'cors', 'database', 'migrations', 'pool', 'limits', 'jwks']);
     t.regex(internals.check(checks, 'database').detail, postgres ? /: PostgreSQL \d+\.\d+.*, round trip \d+\.\d ms$/ : /^embedded PGlite in .*: PostgreSQL \d+\.\d+ \(PGlite [\d.]+\), round trip \d+\.\d ms$/);
     t.regex(internals.check(checks, 'migrations').detail, /^all \d+ applied$/);
@@ -241,6 +241,11 @@ test('a DATABASE_URL that reaches the server through something in between is rep
     const { checks } = await internals.doctor(t.context, { DATABASE_URL: proxy.url });
     t.like(internals.check(checks, 'pooler'), { status: 'ok' });
     t.regex(internals.check(checks, 'pooler').detail, new RegExp(`^through a pooler or proxy \\(DATABASE_URL's port ${proxy.port} reaches a server on \\d+\\): transaction pooling is supported$`));
+    // LISTEN does not pass a transaction pooler: the live streams need a direct URL.
+    t.like(internals.check(checks, 'stream'), { status: 'warn' });
+    t.regex(internals.check(checks, 'stream').detail, /DATABASE_LISTEN_URL is not set/);
+    const listening = await internals.doctor(t.context, { DATABASE_URL: proxy.url, DATABASE_LISTEN_URL: t.context.env.DATABASE_URL });
+    t.like(internals.check(listening.checks, 'stream'), { status: 'ok' });
 });
 
 test('the key set: its keys counted; unreachable or empty warns while HS256 works, fails when it is the only way', async (t) => {

@@ -254,7 +254,8 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
 
     const id = internals.taskId(request);
     const path = request.path.replace('{id}', id);
-    const cursor = (value: string) => value.replaceAll(cursorMarker, internals.cursors.get(request.path) ?? '');
+    // The stream takes the feed's cursors.
+    const cursor = (value: string) => value.replaceAll(cursorMarker, internals.cursors.get(request.path === '/api/changes/stream' ? '/api/changes' : request.path) ?? '');
     const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(cursor(value))}`).join('&');
     const link = request.follow ? internals.links.get(users[request.actor])!.pop() : undefined;
     const url = link ?? (query ? `${path}?${query}` : path);
@@ -284,7 +285,10 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     const trashBefore = emptying ? await internals.trashIds(user) : [];
 
     const payload = request.body.kind === 'none' ? undefined : request.body.kind === 'raw' ? request.body.value : JSON.stringify(request.body.value);
-    const injected = await internals.api.server.inject({ method: request.method, url, headers, payload });
+    // A live stream does not end by itself: it is ended as soon as it opens (what it sent by then is its answer).
+    const streaming = request.path === '/api/changes/stream';
+    const ending = streaming ? setInterval(() => internals.api.server.app.streams.closeAll(), 5) : null;
+    const injected = await internals.api.server.inject({ method: request.method, url, headers, payload }).finally(() => ending && clearInterval(ending));
     const response = { ...injected, payload: internals.decoded(injected.rawPayload, injected.headers['content-encoding']) };
     const status = response.statusCode;
     internals.statuses.set(status, (internals.statuses.get(status) ?? 0) + 1);
@@ -333,6 +337,11 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     const issued = (response.headers['x-next-cursor'] as string | undefined) ?? (request.path === '/api/changes' && status === 200 ? (body as { cursor: string }).cursor : undefined);
     if (issued) {
         internals.cursors.set(request.path, issued);
+    }
+
+    // A stream's events: each data line a change, as the feed's.
+    if (streaming && status === 200 && request.method !== 'HEAD') {
+        body = { changes: response.payload.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6))) };
     }
 
     // Isolation: whatever a user gets back is theirs, and another user's task id is a task that does not exist.

@@ -52,6 +52,23 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 
 /**
+ * DATABASE_LISTEN_URL for a test database reached through a transaction pooler (where LISTEN does not work): the
+ * same database on the server TEST_DATABASE_LISTEN_URL names directly. Null when that is not set.
+ */
+export function testListenUrl(database: { kind: string; url?: string }): string | null {
+
+    const direct = process.env.TEST_DATABASE_LISTEN_URL;
+    if (!direct || database.kind !== 'postgres' || !database.url) {
+        return null;
+    }
+
+    const url = new URL(direct);
+    url.pathname = new URL(database.url).pathname;
+    return url.toString();
+}
+
+
+/**
  * A server on a fresh database of its own, or on one given (which it then leaves open when it stops); with
  * describeRoutes, serving hapi-swagger's description of its routes to internal requests too.
  */
@@ -59,6 +76,7 @@ export async function startTestApi(env: Record<string, string> = {}, shared?: Te
 
     const database = shared ?? await createTestDatabase();
     const config = { ...testConfig(env), database: database.config };
+    config.stream.listenUrl = testListenUrl(database.config) ?? config.stream.listenUrl;
     const server = await createServer({ config, db: database.db, describeRoutes: options.describeRoutes });
     const violations = watchResponses(server);
     await server.initialize();

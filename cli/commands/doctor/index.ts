@@ -15,6 +15,7 @@ import { listenCheck } from './listen';
 import { migrationsCheck } from './migrations';
 import { poolCheck } from './pool';
 import { poolerCheck } from './pooler';
+import { streamCheck } from './stream';
 import { secretCheck } from './secret';
 import { databaseTlsCheck } from './tls';
 import { timeoutCheck } from './timeout';
@@ -28,7 +29,7 @@ export { tlsCheck } from './tls';
 const internals = {
     // In the order they are printed. A check that does not apply (the TLS of an embedded database) gives null.
     settings: [secretCheck, audienceCheck, listenCheck, corsCheck] as ((deployment: Deployment) => Check)[],
-    database: [migrationsCheck, poolerCheck, databaseTlsCheck, poolCheck, timeoutCheck] as ((reached: Reached) => Check | null | Promise<Check | null>)[],
+    database: [migrationsCheck, poolerCheck, streamCheck, databaseTlsCheck, poolCheck, timeoutCheck] as ((reached: Reached) => Check | null | Promise<Check | null>)[],
     services: [limitsCheck, jwksCheck] as ((deployment: Deployment) => Promise<Check>)[]
 };
 

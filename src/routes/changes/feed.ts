@@ -4,7 +4,8 @@ import type { ServerRoute } from '@hapi/hapi';
 import type { ChangesQuery } from '../../schemas/sync';
 import { decodeFeedCursor, encodeFeedCursor } from '../../common/cursors';
 import { changePageSchema, changesQuerySchema } from '../../schemas/sync';
-import { changeBody, foreignCursor } from './common';
+import { changeBody } from '../../streams/change-body';
+import { foreignCursor } from './common';
 import { errorSchema } from '../../schemas/tasks';
 import { errorStatuses, userIdOf } from '../tasks/common';
 
