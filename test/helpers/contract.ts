@@ -212,6 +212,10 @@ export function watchResponses(server: Server): string[] {
         }
 
         const statusCode = response.isBoom ? response.output.statusCode : response.statusCode;
+        // A client that hung up in the middle of its answer (a stream it closed): hapi records a 499 nobody received.
+        if (statusCode === 499) {
+            return;
+        }
 
         const url = request.url ? `${request.url.pathname}${request.url.search}` : request.path;
         const rawHeaders = response.isBoom ? response.output.headers : response.headers;
