@@ -1,4 +1,4 @@
-// The peers' SQL: the statements src/data/tasks.ts sends for the four scenarios, written out, each with the name
+// The peers' SQL: the statements src/data/tasks/statements.ts sends for the four scenarios, written out, each with the name
 // under which pg prepares it once per connection (a named prepared statement: parsed and planned once, then only
 // bound and executed). npm run bench compares them with what the service sends before it measures anything, so a
 // change to the service's statements has to be made here too (and the peers keep doing the same work).

@@ -220,7 +220,7 @@ export type ServiceStatements = Record<'list' | 'listAfter' | 'get' | 'create' |
 
 
 /**
- * The statements the service's data layer (src/data/tasks.ts) sends for the bench's requests, as knex hands them to
+ * The statements the service's data layer (src/data/tasks/) sends for the bench's requests, as its query hands them to
  * pg: each method run once, in a transaction that is rolled back. `listAfter` is the page after the first.
  */
 export async function serviceStatements(server: string, set: DataSet, users: BenchUsers, limit: number): Promise<ServiceStatements> {
