@@ -18,16 +18,19 @@ const columns = [
 const touched = 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')';
 
 
-// The create's own check of the task limit: the user's tasks ($1) counted up to the limit ($7).
-const room = '(select count(*) from (select 1 from tasks where user_id = $1 limit $7) as held) < $7';
+// The create's own check of the task limit: the user's live tasks ($1) counted up to the limit ($7).
+const room = '(select count(*) from (select 1 from tasks where user_id = $1 and deleted_at is null limit $7) as held) < $7';
+
+// Every write takes the user's next version first: the change feed's order.
+const bumped = 'with bumped as materialized (select tasks_bump_version($1, 1) as version)';
 
 
 /** $1 is always the user; list's $2 the page size plus one. */
 export const bareStatements = {
-    list: `select ${columns} from tasks where user_id = $1 order by tasks.created_at desc, id desc limit $2`,
-    get: `select ${columns} from tasks where user_id = $1 and id = $2`,
-    create: `insert into tasks (user_id, title, description, completed, priority, due_date) select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz where ${room} returning ${columns}`,
-    toggle: `update tasks set completed = not completed, ${touched} where user_id = $1 and id = $2 returning ${columns}`
+    list: `select ${columns} from tasks where user_id = $1 and deleted_at is null order by tasks.created_at desc, id desc limit $2`,
+    get: `select ${columns} from tasks where user_id = $1 and id = $2 and deleted_at is null`,
+    create: `${bumped} insert into tasks (user_id, title, description, completed, priority, due_date, version) select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz, bumped.version from bumped where ${room} returning ${columns}`,
+    toggle: `${bumped} update tasks set completed = not completed, ${touched}, version = bumped.version from bumped where user_id = $1 and id = $2 and deleted_at is null returning ${columns}`
 };
 
 

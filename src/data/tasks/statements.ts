@@ -8,7 +8,7 @@ import { taskColumns } from './rows';
 // $1 is always the user's id, and in statements on one task $2 is its id. Timestamps leave the database as text in
 // UTC (rows.ts). The live tasks are those with no deleted_at; the others are in the trash.
 //
-// Every write takes its version(s) with bumpedVersion before it touches a task (see the migration 20261207090000),
+// Every write takes its version(s) with bumpedVersion before it touches a task (see the migration 20261207100000),
 // and stamps the rows it writes with them: that is what the change feed reads.
 
 
