@@ -33,7 +33,7 @@ internals.connect = (event) => {
     };
 
     internals.api = createTodoClient(options);
-    internals.keepInStep(options, session.signal).catch((err) => {
+    internals.keepInStep(internals.api, options, session.signal).catch((err) => {
 
         if (!session.signal.aborted) {
             internals.status('error', `Stopped: ${err.message}. Check the API address and the token, then connect again.`);
@@ -43,11 +43,16 @@ internals.connect = (event) => {
 
 
 /** A full sync through the feed, then the stream from the feed's cursor; again from the start if the cursor is refused. */
-internals.keepInStep = async (options, signal) => {
+internals.keepInStep = async (api, options, signal) => {
 
     for (;;) {
         internals.status('syncing', 'Reading the tasks…');
-        const cursor = await internals.fullSync();
+        const { tasks, cursor } = await internals.fullSync(api);
+        if (signal.aborted) {
+            return;                                         // Connected again meanwhile, maybe as another user.
+        }
+
+        internals.tasks = tasks;
         internals.enableWrites(true);
         internals.render();
 
@@ -88,13 +93,13 @@ internals.keepInStep = async (options, signal) => {
 };
 
 
-/** Every live task, a page of the feed at a time, into a fresh list; the cursor to stream from. */
-internals.fullSync = async () => {
+/** Every live task, a page of the feed at a time, into a fresh list, and the cursor to stream from. */
+internals.fullSync = async (api) => {
 
     const tasks = new Map();
     let cursor;
     for (let more = true; more;) {
-        const { data, error, response } = await internals.api.GET('/api/changes', { params: { query: { since: cursor, limit: 1000 } } });
+        const { data, error, response } = await api.GET('/api/changes', { params: { query: { since: cursor, limit: 1000 } } });
         if (!data) {
             throw new Error(`GET /api/changes answered ${response.status} (${error?.detail})`);
         }
@@ -107,8 +112,7 @@ internals.fullSync = async () => {
         more = data.has_more;
     }
 
-    internals.tasks = tasks;
-    return cursor;
+    return { tasks, cursor };
 };
 
 
