@@ -33,17 +33,22 @@ const internals = {
     /** The page's script with the client, as one ES module (the client is built by npm run build:client). */
     async bundle(): Promise<string> {
 
-        const result = await build({
-            entryPoints: [Path.join(__dirname, 'app.mjs')],
-            bundle: true,
-            format: 'esm',
-            platform: 'browser',
-            target: 'es2022',
-            write: false,
-            logLevel: 'silent'
-        });
+        try {
+            const result = await build({
+                entryPoints: [Path.join(__dirname, 'app.mjs')],
+                bundle: true,
+                format: 'esm',
+                platform: 'browser',
+                target: 'es2022',
+                write: false,
+                logLevel: 'silent'
+            });
 
-        return result.outputFiles[0].text;
+            return result.outputFiles[0].text;
+        }
+        catch (err) {
+            throw new Error(`could not bundle the page's script (is the client built? npm run build:client): ${(err as Error).message}`);
+        }
     }
 };
 
