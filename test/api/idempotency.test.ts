@@ -5,6 +5,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import Pg from 'pg';
 
 import type { Task } from '../../src/common/tasks';
+import type { Query } from '../../src/data/query';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 import { waitFor } from '../helpers/wait';
@@ -295,6 +296,43 @@ test.serial('a create whose key is recorded and lost again on each attempt gives
     const retry = await post(api, user, key, { title: 'mine' });
     t.is(retry.statusCode, 201);
     t.is((await post(api, user, key, { title: 'mine' })).headers['idempotent-replayed'], 'true');
+    t.is(await taskCount(api, user), 1);
+});
+
+// Serial, as the one above. The same path with the other request's statements put between this one's by hand: it
+// needs no second connection, so it runs on PGlite too.
+test.serial('a create that finds its key taken by an expired answer at each attempt gives up with a 409, and creates nothing', async (t) => {
+
+    const { database } = t.context;
+    const { db } = database;
+    const user = newUser();
+    const key = 'taken-each-time';
+    let interleaved = 0;
+    const query: Query = async (statement, values) => {
+
+        // Before each of the first three attempts, another request records the key (its answer expired by now).
+        if (statement.name === 'tasks.create-once' && values[0] === user && interleaved < 3) {
+            ++interleaved;
+            await db.knex.raw(`
+                insert into idempotency_keys (user_id, key, fingerprint, task_id, response, expires_at)
+                values (?, ?, 'another request', gen_random_uuid(), '{}', now() - interval '1 second')`, [user, key]);
+        }
+
+        return db.query(statement, values);
+    };
+
+    const api = await startTestApi({ IDEMPOTENCY_KEY_TTL_S: '120' }, { ...database, db: { ...db, query } });
+    t.teardown(() => api.stop());
+
+    const res = await post(api, user, key, { title: 'mine' });
+    t.is(res.statusCode, 409, res.payload);
+    t.regex((res.result as { detail: string }).detail, /Idempotency-Key .*retry/);
+    t.is(interleaved, 3);
+    t.is(await taskCount(api, user), 0);
+
+    const retry = await post(api, user, key, { title: 'mine' });
+    t.is(retry.statusCode, 201);
+    t.is(retry.headers['idempotent-replayed'], undefined);
     t.is(await taskCount(api, user), 1);
 });
 
