@@ -7,15 +7,18 @@ import type { Knex } from 'knex';
  * - A list belongs to a user; a task is in one of its user's lists (list_id) or in the inbox (null).
  * - A task may be a subtask of another task of its user in the same list (parent_id).
  * - Tasks and lists have a position: a key of fractional indexing that sorts byte-wise (collate "C"), unique among
- *   siblings: the live tasks of the same list and parent, or the user's lists. Nulls are written as the zero UUID in
- *   the sibling index, so that the inbox and the top level are one group each and sort first.
+ *   siblings: the live tasks of the same list and parent, or the user's lists. The inbox and the top level are
+ *   written as the zero UUID in a task's place, so that they are one group each and sort first.
  * - A list's writes take the user's versions as the tasks' do, and a deleted list leaves a tombstone (kind 'list')
  *   for the change feed.
  *
  * Every new index begins with user_id.
  */
 const internals = {
-    zero: '\'00000000-0000-0000-0000-000000000000\'::uuid'
+    // A task's place among all of its user's: list, parent, position, as one text that sorts as the three do (a UUID's
+    // text is always 36 characters, and '/' sorts before every digit and letter). The list's sort=position reads it
+    // (src/data/tasks/list-query.ts writes the same text), and it makes positions unique among siblings.
+    place: '(coalesce(list_id, \'00000000-0000-0000-0000-000000000000\'::uuid)::text || \'/\' || coalesce(parent_id, \'00000000-0000-0000-0000-000000000000\'::uuid)::text || \'/\' || position) collate "C"'
 };
 
 
@@ -91,7 +94,7 @@ export async function up(knex: Knex): Promise<void> {
     await knex.raw('alter table tasks alter column position set not null, add constraint tasks_position_length check (char_length(position) between 1 and 64)');
 
     // Siblings' order (sort=position, a list's tasks, a task's children), and their positions unique.
-    await knex.raw(`create unique index tasks_user_sibling_position_idx on tasks (user_id, coalesce(list_id, ${internals.zero}), coalesce(parent_id, ${internals.zero}), position) where deleted_at is null`);
+    await knex.raw(`create unique index tasks_user_place_idx on tasks (user_id, (${internals.place})) where deleted_at is null`);
     // What the keys' actions and the subtree walks read: a list's tasks and a task's children, trashed ones too.
     await knex.raw('create index tasks_user_list_idx on tasks (user_id, list_id) where list_id is not null');
     await knex.raw('create index tasks_user_parent_idx on tasks (user_id, parent_id) where parent_id is not null');
@@ -102,7 +105,7 @@ export async function down(knex: Knex): Promise<void> {
 
     await knex.raw('drop index tasks_user_parent_idx');
     await knex.raw('drop index tasks_user_list_idx');
-    await knex.raw('drop index tasks_user_sibling_position_idx');
+    await knex.raw('drop index tasks_user_place_idx');
     await knex.raw('drop trigger tasks_place on tasks');
     await knex.raw('drop function tasks_place()');
     await knex.raw('alter table tasks drop column position, drop column parent_id, drop column list_id');

@@ -1,6 +1,6 @@
 import type { Statement } from '../query';
 import { statement } from '../query';
-import { taskColumns } from './rows';
+import { noneId, placeExpression, taskColumns } from './rows';
 import type { Priority, SortOrder, Task, TaskPosition, TaskSort } from '../../common/tasks';
 import { priorityRank } from '../../common/tasks';
 
@@ -19,6 +19,10 @@ export interface TaskListOptions {
     overdue?: boolean;
     /** Only tasks whose title or description holds this text, ignoring case. */
     search?: string;
+    /** Only the tasks of this list (null: the inbox). */
+    listId?: string | null;
+    /** Only the children of this task (null: top-level tasks). */
+    parentId?: string | null;
     limit: number;
     after?: TaskPosition;
 }
@@ -57,11 +61,12 @@ const internals = {
         return [
             options.sort ?? 'created_at', options.order ?? 'desc',
             options.completed !== undefined, Boolean(options.priorities?.length), options.dueBefore !== undefined,
-            options.dueAfter !== undefined, Boolean(options.overdue), Boolean(options.search), options.after !== undefined
+            options.dueAfter !== undefined, Boolean(options.overdue), Boolean(options.search), options.after !== undefined,
+            options.listId !== undefined, options.parentId !== undefined
         ].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('.');
     },
 
-    // Filled as shapes are first used: at most 1 280 (sort, order, filters present).
+    // Filled as shapes are first used: at most 6 144 (sort, order, filters present).
     built: new Map<string, ListStatement>()
 };
 
@@ -97,6 +102,12 @@ internals.sorts = {
         bound: { asc: (p) => `${p}::text`, desc: (p) => `${p}::text` },
         // Lower case as the database has it: JavaScript's toLowerCase differs for some characters.
         selected: 'lower(title) as sort_key',
+        keyOf: (task) => task.sort_key!
+    },
+    position: {
+        expression: { asc: placeExpression, desc: placeExpression },
+        bound: { asc: (p) => `${p}::text collate "C"`, desc: (p) => `${p}::text collate "C"` },
+        selected: `${placeExpression} as sort_key`,
         keyOf: (task) => task.sort_key!
     }
 };
@@ -179,6 +190,21 @@ export function listConditions(options: TaskListOptions, params: Placeholders) {
 
     if (options.overdue) {
         where.push(`completed = false and ${due} < now()${order === 'desc' ? dated : ''}`);
+    }
+
+    if (options.listId !== undefined) {
+        where.push(`coalesce(list_id, '${noneId}'::uuid) = ${params.add((b) => b.options.listId ?? noneId)}::uuid`);
+    }
+
+    if (options.parentId !== undefined) {
+        where.push(`coalesce(parent_id, '${noneId}'::uuid) = ${params.add((b) => b.options.parentId ?? noneId)}::uuid`);
+    }
+
+    // In the user's order, a list (and a parent in it) is one range of places: the index reads only that range.
+    if (sort === 'position' && options.listId !== undefined) {
+        const prefix = (b: Bound) => `${b.options.listId ?? noneId}/${b.options.parentId === undefined ? '' : `${b.options.parentId ?? noneId}/`}`;
+        // '0' follows '/': every text that starts with the prefix is below the prefix with its last '/' made '0'.
+        where.push(`${key} >= ${params.add(prefix)}::text collate "C" and ${key} < ${params.add((b) => `${prefix(b).slice(0, -1)}0`)}::text collate "C"`);
     }
 
     if (options.search) {

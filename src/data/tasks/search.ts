@@ -7,7 +7,7 @@ import type { Task } from '../../common/tasks';
 
 
 /** A task row of a search statement, with the walk's columns. */
-type SearchRow = Task & { sort_key?: string; hit?: boolean; walked?: number; position?: unknown };
+type SearchRow = Task & { sort_key?: string; hit?: boolean; walked?: number; walk_key?: unknown };
 
 
 interface SearchStatement {
@@ -49,7 +49,7 @@ const internals = {
         const slice = params.add((b) => b.slice);
         const text = `
             select * from (
-                select ${taskColumns}${selected}, ${key} as position, ${holds} is true as hit,
+                select ${taskColumns}${selected}, ${key} as walk_key, ${holds} is true as hit,
                     (row_number() over (order by ${key} ${order}, id ${order}))::int as walked
                 from tasks
                 where ${where.join(' and ')}
@@ -57,7 +57,7 @@ const internals = {
                 limit ${slice}
             ) as slice
             where hit or walked = ${slice}
-            order by position ${order}, id ${order}
+            order by walk_key ${order}, id ${order}
             limit ${params.add((b) => b.wanted)}`;
 
         return {
@@ -83,11 +83,11 @@ const internals = {
         const hidden = textHeld(`(select ${params.add((b) => likePattern(b.options.search!))}::text)`);
         const text = `
             select * from (
-                select ${taskColumns}${selected}, ${key} as position from tasks
+                select ${taskColumns}${selected}, ${key} as walk_key from tasks
                 where ${where.join(' and ')} and ${beyond} and ${hidden}
                 offset 0
             ) as matched
-            order by position ${order}, id ${order}
+            order by walk_key ${order}, id ${order}
             limit ${params.add((b) => b.wanted)}`;
 
         return {
@@ -151,7 +151,7 @@ export async function searchTasks(query: Query, statements: SearchStatements, us
     const take = (rows: SearchRow[]) => {
 
         // Each statement has a snapshot of its own: a task changed between two of them may be read by both.
-        for (const { hit, walked: _walked, position: _position, ...row } of rows) {
+        for (const { hit, walked: _walked, walk_key: _walkKey, ...row } of rows) {
             if ((hit ?? true) && !seen.has(row.id) && found.length < wanted) {
                 seen.add(row.id);
                 found.push(row);
