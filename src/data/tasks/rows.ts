@@ -1,15 +1,25 @@
 import { apiTimestamp } from '../../common/time';
-import { utcTimestampColumn } from '../time';
 import type { Task } from '../../common/tasks';
 
 
 // A task's columns as the statements select them, and the row turned into the API's task.
 
 
-export const taskColumns = [
-    'id', 'user_id', 'title', 'description', 'completed', 'priority',
-    utcTimestampColumn('due_date'), 'list_id', 'parent_id', 'position', utcTimestampColumn('created_at'), utcTimestampColumn('updated_at')
-].join(', ');
+export const taskColumns = taskColumnsOf(null);
+
+
+/** The same columns qualified by a table's name, where a statement joins another table that has an id. */
+export function taskColumnsOf(table: string | null): string {
+
+    const column = (name: string) => (table ? `${table}.${name}` : name);
+    const timestamp = (name: string) => `(${column(name)} at time zone 'UTC')::text as ${name}`;
+    return [
+        'id', 'user_id', 'title', 'description', 'completed', 'priority'
+    ].map((name) => (table ? `${column(name)} as ${name}` : name)).concat(
+        timestamp('due_date'), ...['list_id', 'parent_id', 'position'].map((name) => (table ? `${column(name)} as ${name}` : name)),
+        timestamp('created_at'), timestamp('updated_at')
+    ).join(', ');
+}
 
 
 /** The UUID that stands for "none" (the inbox, the top level) in a task's place. */

@@ -1,8 +1,9 @@
+import { apiTimestamp } from '../../common/time';
 import type { Query } from '../query';
 import { statement } from '../query';
 import { maxPositionLength, positionBetween, spreadPositions } from '../positions';
 import { utcTimestampColumn } from '../time';
-import { asTask, noneId, placeExpression, taskColumns } from './rows';
+import { asTask, noneId, placeExpression, taskColumns, taskColumnsOf } from './rows';
 import { bumpedVersion } from './statements';
 import type { Placement, Task, Versions } from '../../common/tasks';
 
@@ -201,7 +202,7 @@ export const treeStatements = {
                 version = bumped.version - bumped.total + numbered.n
             from numbered, bumped
             where tasks.user_id = $1 and tasks.id = numbered.id and tasks.deleted_at is not null
-            returning ${taskColumns}
+            returning ${taskColumnsOf('tasks')}
         )
         select to_json(restored) as task from restored where id = $2`),
 
@@ -229,7 +230,7 @@ export async function placedTask(query: Query, userId: string, id: string): Prom
 /** Whether the versions (If-Match) name the task as it is. */
 export function matches(task: Pick<PlacedTask, 'updated_at'>, versions: Versions | undefined): boolean {
 
-    return !versions || versions.includes(asTask({ updated_at: task.updated_at } as Task).updated_at);
+    return !versions || versions.includes(apiTimestamp(task.updated_at)!);
 }
 
 
