@@ -646,8 +646,16 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** @description A list, and how many pending tasks it holds. */
-        ListEntry: components["schemas"]["List"] & {
+        /** @description A list, and how many pending tasks it holds (subtasks included, trashed ones not). */
+        ListEntry: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            position: components["schemas"]["Position"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
             open_count: number;
         };
         /** @description Other fields are ignored. `name` is trimmed; it must keep 1 to 100 characters (code points). */
@@ -1383,6 +1391,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1477,6 +1486,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1641,7 +1651,7 @@ export interface operations {
                     "X-Frame-Options": components["headers"]["X-Frame-Options"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     ETag: components["headers"]["ETag"];
-                    ListLocation: components["headers"]["ListLocation"];
+                    Location: components["headers"]["ListLocation"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
