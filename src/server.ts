@@ -86,7 +86,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             cors: config.corsOrigins.length ? {
                 origin: config.corsOrigins,
                 credentials: true,
-                additionalHeaders: ['If-Match', 'Idempotency-Key'],
+                // Last-Event-ID: what subscribeToChanges resumes the stream with, from a page on another origin too.
+                additionalHeaders: ['If-Match', 'Idempotency-Key', 'Last-Event-ID'],
                 additionalExposedHeaders: ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id', 'ETag', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy']
             } : false,
             security: {
