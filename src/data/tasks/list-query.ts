@@ -46,6 +46,8 @@ interface SortSpec {
     selected?: string;
     /** The key of a task, for the cursor. */
     keyOf(row: Task & { sort_key?: string }): string | number | null;
+    /** No two live tasks share the key (a task's place): it orders alone, and its index has no id to tie-break by. */
+    unique?: boolean;
 }
 
 
@@ -108,7 +110,8 @@ internals.sorts = {
         expression: { asc: placeExpression, desc: placeExpression },
         bound: { asc: (p) => `${p}::text collate "C"`, desc: (p) => `${p}::text collate "C"` },
         selected: `${placeExpression} as sort_key`,
-        keyOf: (task) => task.sort_key!
+        keyOf: (task) => task.sort_key!,
+        unique: true
     }
 };
 
@@ -212,10 +215,29 @@ export function listConditions(options: TaskListOptions, params: Placeholders) {
     }
 
     if (options.after) {
-        where.push(`(${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`);
+        where.push(afterCondition(spec, key, order, params));
     }
 
     return { spec, key, order, where };
+}
+
+
+/** The list's ORDER BY: the sort's key, then the id (which breaks ties), or the key alone when it is unique. */
+export function orderedBy(spec: SortSpec, key: string, order: SortOrder): string {
+
+    return spec.unique ? `${key} ${order}` : `${key} ${order}, id ${order}`;
+}
+
+
+/** The rows after a cursor's task, in the list's order (its placeholders added). */
+export function afterCondition(spec: SortSpec, key: string, order: SortOrder, params: Placeholders): string {
+
+    const beyond = order === 'asc' ? '>' : '<';
+    if (spec.unique) {
+        return `${key} ${beyond} ${spec.bound[order](params.add((b) => b.options.after!.key))}`;
+    }
+
+    return `(${key}, id) ${beyond} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`;
 }
 
 
@@ -252,7 +274,7 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     const text = `
         select ${taskColumns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
         where ${where.join(' and ')}
-        order by ${key} ${order}, id ${order}
+        order by ${orderedBy(spec, key, order)}
         limit ${params.add((b) => b.options.limit + 1)}`;
 
     return {
