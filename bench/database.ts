@@ -244,7 +244,7 @@ export async function serviceStatements(server: string, set: DataSet, users: Ben
                 return { rows: result.rows, rowCount: result.rowCount ?? 0 };
             };
 
-            const store = taskStore({ query }, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000, trashRetentionDays: 30 });
+            const store = taskStore({ query, transaction: (work) => work(query) }, { maxTasksPerUser: 10_000, maxListsPerUser: 1000, maxTaskDepth: 4, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000, trashRetentionDays: 30 });
             const page = await store.listTasksForUser(reader.userId, { limit });
             statements.list = last();
             if (!page.next) {

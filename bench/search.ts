@@ -138,7 +138,7 @@ async function measure(code: Code, kind: 'postgres' | 'pglite', server: string, 
             return db.query(statement, values);
         };
 
-        const tasks = code.taskStore({ query }, code.parseTaskLimits({}));
+        const tasks = code.taskStore({ query, transaction: (work) => work(query) }, code.parseTaskLimits({}));
         const cursors = new Map<string, TaskListOptions['after']>();
         for (const entry of internals.cases) {
             const base: TaskListOptions = { limit: internals.limit, search: entry.search };

@@ -2,6 +2,8 @@ import type { Plugin } from '@hapi/hapi';
 
 import type { Config, TaskLimits } from './config';
 import type { Database } from './data/database';
+import type { ListStore } from './data/lists';
+import { listStore } from './data/lists';
 import type { TaskStore } from './data/tasks';
 import { taskStore } from './data/tasks';
 import { authPlugin } from './auth/jwt';
@@ -24,9 +26,16 @@ import { createTask } from './routes/tasks/create';
 import { deleteTask } from './routes/tasks/delete';
 import { getTask } from './routes/tasks/get';
 import { listTasks } from './routes/tasks/list';
+import { moveTask } from './routes/tasks/move';
 import { replaceTask } from './routes/tasks/replace';
 import { taskStats } from './routes/tasks/stats';
 import { updateTask } from './routes/tasks/update';
+import { createList } from './routes/lists/create';
+import { deleteList } from './routes/lists/delete';
+import { getList } from './routes/lists/get';
+import { listLists } from './routes/lists/list';
+import { moveList } from './routes/lists/move';
+import { updateList } from './routes/lists/update';
 import { emptyTrash } from './routes/trash/empty';
 import { listTrash } from './routes/trash/list';
 import { purgeTask } from './routes/trash/purge';
@@ -37,6 +46,7 @@ declare module '@hapi/hapi' {
     interface ServerApplicationState {
         db: Database;
         tasks: TaskStore;
+        lists: ListStore;
         limits: TaskLimits;
         version: string;
         probeTimeoutMs: number;
@@ -64,6 +74,7 @@ export const appPlugin: Plugin<AppOptions> = {
 
         server.app.db = db;
         server.app.tasks = taskStore(db, config.limits);
+        server.app.lists = listStore(db, config.limits);
         server.app.limits = config.limits;
         server.app.version = config.version;
         server.app.probeTimeoutMs = config.database.timeoutMs;
@@ -102,6 +113,13 @@ export const appPlugin: Plugin<AppOptions> = {
         server.route(updateTask);
         server.route(completeTask);
         server.route(deleteTask);
+        server.route(moveTask);
+        server.route(listLists);
+        server.route(createList);
+        server.route(getList);
+        server.route(updateList);
+        server.route(deleteList);
+        server.route(moveList);
         server.route(listTrash);
         server.route(emptyTrash);
         server.route(purgeTask);

@@ -118,6 +118,11 @@ internals.fullSync = async (api) => {
 
 internals.apply = (change, tasks = internals.tasks) => {
 
+    // The page shows tasks only; the feed also tells of the user's lists.
+    if (change.type !== 'task') {
+        return;
+    }
+
     if (change.op === 'upsert') {
         tasks.set(change.task.id, change.task);
     }

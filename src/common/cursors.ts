@@ -32,6 +32,9 @@ const internals = {
         return { sort: 'created_at', order: 'desc', position: { key: createdAt, id } };
     },
 
+    // A task's place: its list's and parent's UUIDs (zero for none) and its position, joined by '/'.
+    placeRx: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/[0-9A-Za-z]{1,64}$/,
+
     /** Whether a decoded cursor's key is one the sort can have produced. */
     validKey(sort: TaskSort, key: unknown): boolean {
 
@@ -45,6 +48,8 @@ const internals = {
                 return key === 1 || key === 2 || key === 3;
             case 'title':
                 return typeof key === 'string' && unstorableText(key) === null && charCount(key) <= internals.maxTitleKeyChars;
+            case 'position':
+                return typeof key === 'string' && internals.placeRx.test(key);
         }
     }
 };

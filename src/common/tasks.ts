@@ -14,9 +14,20 @@ export type SortOrder = NonNullable<ListParameters['order']>;
 
 
 /**
+ * Where a task goes: a list (null: the inbox), a parent (null: the top level) and the sibling it follows (null:
+ * first). Left out (undefined), the list and parent stay the task's own (or, for a new task, the parent's list).
+ */
+export interface Placement {
+    list_id?: string | null;
+    parent_id?: string | null;
+    after?: string | null;
+}
+
+
+/**
  * Where a page starts: just after the task with this sort key and id, in the list's order. The key is the
- * task's created_at, updated_at or due_date (null for none) as the API writes them, its priority's rank, or its
- * title in lower case as the database lowers it.
+ * task's created_at, updated_at or due_date (null for none) as the API writes them, its priority's rank, its
+ * title in lower case as the database lowers it, or its place (list, parent and position as the database joins them).
  */
 export interface TaskPosition {
     key: string | number | null;
@@ -39,7 +50,7 @@ const internals = {
 };
 
 
-export const taskSorts: readonly TaskSort[] = ['created_at', 'updated_at', 'due_date', 'priority', 'title'];
+export const taskSorts: readonly TaskSort[] = ['created_at', 'updated_at', 'due_date', 'priority', 'title', 'position'];
 export const sortOrders: readonly SortOrder[] = ['asc', 'desc'];
 
 

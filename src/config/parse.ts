@@ -48,6 +48,10 @@ export interface HttpTimeouts {
 export interface TaskLimits {
     /** A create that would give a user more tasks than this is refused. */
     maxTasksPerUser: number;
+    /** A list create that would give a user more lists than this is refused. */
+    maxListsPerUser: number;
+    /** Levels of tasks under and including a top-level one. */
+    maxTaskDepth: number;
     /** How long the answer to a create with an Idempotency-Key is kept for its retries. */
     idempotencyKeyTtlSec: number;
     /** The most keys one user has remembered at once: past it, a new key makes the oldest be forgotten. */
@@ -161,6 +165,8 @@ export function parseTaskLimits(env: Env): TaskLimits {
 
     return {
         maxTasksPerUser: read(env, 'MAX_TASKS_PER_USER'),
+        maxListsPerUser: read(env, 'MAX_LISTS_PER_USER'),
+        maxTaskDepth: read(env, 'MAX_TASK_DEPTH'),
         idempotencyKeyTtlSec: read(env, 'IDEMPOTENCY_KEY_TTL_S'),
         maxIdempotencyKeysPerUser: read(env, 'IDEMPOTENCY_KEYS_PER_USER'),
         trashRetentionDays: read(env, 'TRASH_RETENTION_DAYS')

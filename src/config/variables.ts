@@ -191,6 +191,14 @@ export const variables = {
         group: 'limits', kind: 'integer', min: 1, max: 10_000_000, default: 10_000,
         meaning: 'Most tasks one user can hold; a create beyond it is refused with 409 (a burst of concurrent creates can pass it by up to `DB_POOL_MAX` - 1 per instance).'
     },
+    MAX_LISTS_PER_USER: {
+        group: 'limits', kind: 'integer', min: 1, max: 100_000, default: 1000,
+        meaning: 'Most lists one user can hold; a create beyond it is refused with 409.'
+    },
+    MAX_TASK_DEPTH: {
+        group: 'limits', kind: 'integer', min: 1, max: 16, default: 4,
+        meaning: 'Levels of tasks: 1 allows no subtasks; 4 a task, its subtasks, theirs and theirs. A create or move that would go deeper is refused with 409.'
+    },
     IDEMPOTENCY_KEY_TTL_S: {
         group: 'limits', kind: 'integer', min: 1, max: 2_592_000, default: 86_400,
         meaning: 'How long (seconds) the answer to a create with an `Idempotency-Key` is kept for its retries (at most 30 days).'

@@ -10,6 +10,11 @@ import type { Query } from './query';
 export interface Database {
     /** Runs one statement (see query.ts): the request path's only way to the database. */
     query: Query;
+    /**
+     * Runs `work` in one transaction on one connection, its statements through the query it is given; commits when
+     * it resolves, rolls back when it throws. For the writes that read before they write (moves, lists).
+     */
+    transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
     /** knex on the same connections, for migrations, seeds, todo-admin and tests. */
     knex: Knex;
     /** Resolves when the database answers a statement within timeoutMs, the wait for a connection included. */

@@ -36,10 +36,26 @@ export function inProcessDatabase(pglite: PGlite, options: DatabaseOptions, clos
         }
     };
 
+    // PGlite runs one transaction at a time: other statements wait for it to end.
+    const transaction = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
+
+        try {
+            return await pglite.transaction((tx) => work(async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
+
+                const result = await tx.query<Row>(statement.text, values as unknown[]);
+                return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+            }));
+        }
+        catch (err) {
+            throw atBoundary(err);
+        }
+    };
+
     let destroyed: Promise<void> | null = null;
 
     return {
         query,
+        transaction,
         knex,
 
         async probe(timeoutMs) {

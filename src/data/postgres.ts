@@ -103,10 +103,56 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
         }
     };
 
+    const transaction = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
+
+        let client: Pg.PoolClient;
+        try {
+            client = await pool.connect();
+        }
+        catch (err) {
+            throw atBoundary(err);
+        }
+
+        // Prepared by name as the pool's statements are, while the database takes them.
+        const inTransaction: Query = async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
+
+            try {
+                const result = await client.query(prepared && statement.name ?
+                    { name: statement.name, text: statement.text, values: values as unknown[] } :
+                    { text: statement.text, values: values as unknown[] });
+
+                return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+            }
+            catch (err) {
+                throw atBoundary(err);
+            }
+        };
+
+        let broken: Error | undefined;
+        try {
+            await inTransaction({ name: '', text: 'begin' }, []);
+            const result = await work(inTransaction);
+            await inTransaction({ name: '', text: 'commit' }, []);
+            return result;
+        }
+        catch (err) {
+            await client.query('rollback').catch((rollbackError: Error) => {
+
+                broken = rollbackError;
+            });
+            throw err;
+        }
+        finally {
+            // A connection that could not roll back is dropped rather than handed out in an unknown state.
+            client.release(broken);
+        }
+    };
+
     let destroyed: Promise<void> | null = null;
 
     return {
         query,
+        transaction,
         knex,
 
         // No cancel: knex cancels with pg_cancel_backend on another connection, which behind a transaction pooler

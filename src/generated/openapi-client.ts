@@ -181,6 +181,120 @@ export interface paths {
         patch: operations["completeTask"];
         trace?: never;
     };
+    "/api/tasks/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's UUID. Any other value answers 404. */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a task in another place (drag and drop)
+         * @description Puts the task right after the sibling `after` (null or left out: first) among the live tasks of the list
+         *     `list_id` and the parent `parent_id` it is given; `list_id` and `parent_id` left out stay as they are. Its
+         *     subtasks move with it (to the same list). The task's `position` (and the list of its subtasks) changes, and
+         *     so does its ETag.
+         *
+         *     Concurrent moves all succeed and never give two siblings the same position. A list, parent or `after` that
+         *     is not the user's (or not live, or `after` not a sibling in the place asked for) is 422 on its field; a
+         *     parent that is the task itself or one of its subtasks, or one that would put a subtask deeper than the
+         *     configured depth (4 levels by default), is 409.
+         */
+        post: operations["moveTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The user's lists, in their order
+         * @description Every list of the user (at most the configured number, 1 000 by default), ordered by `position`, each with
+         *     `open_count`: how many pending tasks it holds (subtasks included, trashed ones not).
+         */
+        get: operations["listLists"];
+        put?: never;
+        /**
+         * Create a list
+         * @description The new list goes last among the user's lists; its URL path is in `Location`. `name` is trimmed and keeps
+         *     1 to 100 characters (code points). A user holds at most a configured number of lists (1 000 by default):
+         *     one more is refused with 409 and creates nothing.
+         */
+        post: operations["createList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's UUID. Any other value answers 404. */
+                id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One list
+         * @description Another user's list, and an id that is not a UUID, answer 404 like a list that does not exist.
+         */
+        get: operations["getList"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a list, moving its tasks to the trash
+         * @description The list is removed for good and every task in it (subtasks included) moves to the trash. A task restored
+         *     from the trash after its list is gone returns to the inbox. With `If-Match`, only if the list is still the
+         *     version named (412 otherwise).
+         */
+        delete: operations["deleteList"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a list
+         * @description With `If-Match`, the list is changed only if it is still the version named (412 otherwise).
+         */
+        patch: operations["updateList"];
+        trace?: never;
+    };
+    "/api/lists/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's UUID. Any other value answers 404. */
+                id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a list right after another one (null or left out, first)
+         * @description An `after` that is not one of the user's other lists is 422 on `["body", "after"]`.
+         */
+        post: operations["moveList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trash": {
         parameters: {
             query?: never;
@@ -386,6 +500,17 @@ export interface components {
             priority: components["schemas"]["Priority"];
             /** Format: date-time */
             due_date: string | null;
+            /**
+             * Format: uuid
+             * @description The list the task is in; null, the inbox
+             */
+            list_id: string | null;
+            /**
+             * Format: uuid
+             * @description The task this one is a subtask of; null, a top-level task
+             */
+            parent_id: string | null;
+            position: components["schemas"]["Position"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -410,6 +535,24 @@ export interface components {
              * @default null
              */
             due_date?: string | null;
+            /**
+             * Format: uuid
+             * @description One of the user's lists (null, the inbox); another user's list is 422. Left out, the parent's list, or
+             *     the inbox. On PUT, left out keeps the task where it is.
+             */
+            list_id?: string | null;
+            /**
+             * Format: uuid
+             * @description A live task of the user in the same list, to be a subtask of (null, top level): another user's task is
+             *     422, a subtask deeper than the configured depth (4 levels by default) 409. On PUT, left out keeps the
+             *     task where it is; given, it moves the task as POST /api/tasks/{id}/move does.
+             */
+            parent_id?: string | null;
+            /**
+             * Format: uuid
+             * @description On create, the sibling the new task goes right after; null or left out, first.
+             */
+            after?: string | null;
         };
         /** @description Any subset of the editable fields; see TaskCreate for each field's rules. */
         TaskPatch: {
@@ -419,6 +562,16 @@ export interface components {
             priority?: components["schemas"]["Priority"];
             /** Format: date-time */
             due_date?: string | null;
+            /**
+             * Format: uuid
+             * @description Moves the task (and its subtasks) to this list, first among its top-level tasks unless parent_id says otherwise
+             */
+            list_id?: string | null;
+            /**
+             * Format: uuid
+             * @description Moves the task under this parent (null, the top level), first among its children
+             */
+            parent_id?: string | null;
         };
         TaskCompletion: {
             completed?: boolean;
@@ -444,6 +597,17 @@ export interface components {
             priority: components["schemas"]["Priority"];
             /** Format: date-time */
             due_date: string | null;
+            /**
+             * Format: uuid
+             * @description The list the task is in; null, the inbox
+             */
+            list_id: string | null;
+            /**
+             * Format: uuid
+             * @description The task this one is a subtask of; null, a top-level task
+             */
+            parent_id: string | null;
+            position: components["schemas"]["Position"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -472,7 +636,87 @@ export interface components {
             /** Format: date-time */
             deleted_at: string;
         };
-        Change: components["schemas"]["TaskUpsert"] | components["schemas"]["TaskDelete"];
+        List: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            position: components["schemas"]["Position"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A list, and how many pending tasks it holds (subtasks included, trashed ones not). */
+        ListEntry: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            position: components["schemas"]["Position"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            open_count: number;
+        };
+        /** @description Other fields are ignored. `name` is trimmed; it must keep 1 to 100 characters (code points). */
+        ListCreate: {
+            name: string;
+        };
+        /** @description See ListCreate; a body without `name` changes nothing. */
+        ListPatch: {
+            name?: string;
+        };
+        ListMove: {
+            /**
+             * Format: uuid
+             * @description The list this one goes right after; null or left out, first.
+             */
+            after?: string | null;
+        };
+        TaskMove: {
+            /**
+             * Format: uuid
+             * @description The list (null, the inbox); left out, the task's own.
+             */
+            list_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The parent (null, the top level); left out, the task's own.
+             */
+            parent_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The sibling this task goes right after; null or left out, first.
+             */
+            after?: string | null;
+        };
+        /**
+         * @description The place among siblings (a list's tasks of one parent, or the user's lists): opaque text that sorts
+         *     byte-wise (as `COLLATE "C"` does), unique among siblings. Set by the service; moves change it.
+         */
+        Position: string;
+        /** @description The list was created, renamed or moved; this is its latest state. */
+        ListUpsert: {
+            /** @constant */
+            type: "list";
+            /** @constant */
+            op: "upsert";
+            list: components["schemas"]["List"];
+            /** @description The list's ETag (quoted, as the ETag header carries it), for If-Match */
+            etag: string;
+        };
+        /** @description The list was deleted (its tasks come as deletes of their own). */
+        ListDelete: {
+            /** @constant */
+            type: "list";
+            /** @constant */
+            op: "delete";
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            deleted_at: string;
+        };
+        Change: components["schemas"]["TaskUpsert"] | components["schemas"]["TaskDelete"] | components["schemas"]["ListUpsert"] | components["schemas"]["ListDelete"];
         ChangePage: {
             changes: components["schemas"]["Change"][];
             /** @description Where this answer ends, for the next request's `since` (also when there were no changes) */
@@ -543,6 +787,24 @@ export interface components {
                 "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
                 "X-Frame-Options": components["headers"]["X-Frame-Options"];
                 "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The change cannot be made as the data stands: a limit reached (tasks, lists), or a move that would put a
+         *     task under itself, one of its subtasks, or deeper than the configured depth
+         */
+        Conflict: {
+            headers: {
+                "Cache-Control": components["headers"]["Cache-Control"];
+                "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                "X-Frame-Options": components["headers"]["X-Frame-Options"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 RateLimit: components["headers"]["RateLimit"];
                 "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -698,6 +960,8 @@ export interface components {
     parameters: {
         /** @description The task's UUID. Any other value answers 404. */
         TaskId: string;
+        /** @description The list's UUID. Any other value answers 404. */
+        ListId: string;
         /**
          * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
          *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
@@ -723,6 +987,8 @@ export interface components {
         "X-Frame-Options": "DENY";
         /** @description The new task's URL path, `/api/tasks/{id}`. */
         Location: string;
+        /** @description The new list's URL path, `/api/lists/{id}`. */
+        ListLocation: string;
         /** @description The next page's cursor, to pass as `cursor`; absent on the last page. */
         "X-Next-Cursor": string;
         /**
@@ -836,12 +1102,15 @@ export interface operations {
                 cursor?: string;
                 /**
                  * @description The order of the list: `priority` ranks `high` above `medium` above `low`; `title` ignores case; with
-                 *     `due_date`, tasks without a due date come last in either order. Ties are broken by id.
+                 *     `due_date`, tasks without a due date come last in either order; `position` is the order a user gives
+                 *     (drag and drop): by list (the inbox first), then by parent (top-level tasks first), then by `position`
+                 *     among siblings, so a page filtered by `list_id` and `parent_id` is exactly one set of siblings in order.
+                 *     Ties are broken by id.
                  */
-                sort?: "created_at" | "updated_at" | "due_date" | "priority" | "title";
+                sort?: "created_at" | "updated_at" | "due_date" | "priority" | "title" | "position";
                 /**
                  * @description Ascending or descending. When left out: `desc` for `created_at`, `updated_at` and `priority` (newest,
-                 *     most urgent first), `asc` for `due_date` and `title` (soonest due, A to Z first).
+                 *     most urgent first), `asc` for `due_date`, `title` and `position` (soonest due, A to Z, the user's order).
                  */
                 order?: "asc" | "desc";
                 /** @description Only tasks of these priorities; repeat the parameter for more than one (`priority=high&priority=medium`). */
@@ -852,6 +1121,10 @@ export interface operations {
                 due_after?: string;
                 /** @description `true`: only pending tasks whose due date has passed. `false` is the same as leaving it out. */
                 overdue?: boolean;
+                /** @description Only the tasks of this list of the user's, or of the inbox (`inbox`). Another user's list lists nothing. */
+                list_id?: string;
+                /** @description Only the subtasks of this task (its children), or only top-level tasks (`none`). */
+                parent_id?: string;
                 /**
                  * @description Only tasks whose title or description contains this text, ignoring case (`%`, `_` and `\` are plain
                  *     characters). Trimmed; empty means no search.
@@ -1118,6 +1391,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1212,6 +1486,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1258,6 +1533,315 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    moveTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The task's UUID. Any other value answers 404. */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskMove"];
+            };
+        };
+        responses: {
+            /** @description The task in its new place */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's lists */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEntry"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListCreate"];
+            };
+        };
+        responses: {
+            /** @description The list as stored */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["ListLocation"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags (comma-separated, weak ones compared by their value) or `*`; when one is the task's current ETag, 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The list's UUID. Any other value answers 404. */
+                id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The list's UUID. Any other value answers 404. */
+                id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; no body */
+            204: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The list's UUID. Any other value answers 404. */
+                id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListPatch"];
+            };
+        };
+        responses: {
+            /** @description The list as stored */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    moveList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: one or more ETags from earlier answers (comma-separated), or
+                 *     `*` for any existing version. Weak tags (`W/"..."`) and tags of other tasks never match. Left out: write
+                 *     whatever the task's version.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The list's UUID. Any other value answers 404. */
+                id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListMove"];
+            };
+        };
+        responses: {
+            /** @description The list in its new place */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "X-Frame-Options": components["headers"]["X-Frame-Options"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -29,7 +29,11 @@ export type ClearTasksQuery = operations['clearCompletedTasks']['parameters']['q
 
 const internals = {
     // Newest first for the times, most urgent first for priority, soonest due and A to Z for the others.
-    defaultOrder: { created_at: 'desc', updated_at: 'desc', priority: 'desc', due_date: 'asc', title: 'asc' } as Record<TaskSort, SortOrder>,
+    defaultOrder: { created_at: 'desc', updated_at: 'desc', priority: 'desc', due_date: 'asc', title: 'asc', position: 'asc' } as Record<TaskSort, SortOrder>,
+
+    // A list's id, or the inbox; a task's id, or none (the top level).
+    listFilterRx: /^(inbox|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i,
+    parentFilterRx: /^(none|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i,
 
     printableRx: /^[\x20-\x7e]+$/
 };
@@ -61,7 +65,7 @@ export const Text = Joi.extend((joi) => ({
 })) as Joi.Root;
 
 
-function maxChars(limit: number): Joi.CustomValidator<string> {
+export function maxChars(limit: number): Joi.CustomValidator<string> {
 
     return (value, helpers) => (charCount(value) <= limit ? value : helpers.error('string.maxChars', { limit }));
 }
@@ -85,6 +89,8 @@ const priority = Text.string().valid('low', 'medium', 'high');
 const instant = Text.string()
     .custom((value: string, helpers) => utcInstant(value) ?? helpers.error('date.format'));
 const dueDate = instant.allow(null);
+/** A list, a parent or a sibling named by id; null is none (the inbox, the top level, first). */
+export const idOrNone = Text.string().guid().allow(null);
 
 
 export const taskFieldsSchema = Joi.object<Schemas['TaskCreate'], true>({
@@ -92,7 +98,10 @@ export const taskFieldsSchema = Joi.object<Schemas['TaskCreate'], true>({
     description: description.default(null),
     completed: completed.default(false),
     priority: priority.default('medium'),
-    due_date: dueDate.default(null)
+    due_date: dueDate.default(null),
+    list_id: idOrNone,
+    parent_id: idOrNone,
+    after: idOrNone
 })
     .required()
     .prefs(validationPreferences)
@@ -104,9 +113,22 @@ export const taskChangesSchema = Joi.object<Schemas['TaskPatch'], true>({
     description,
     completed,
     priority,
-    due_date: dueDate
+    due_date: dueDate,
+    list_id: idOrNone,
+    parent_id: idOrNone
 })
     .required()
+    .prefs(validationPreferences)
+    .label('body');
+
+
+// Where to put a task; no body at all puts it first where it is.
+export const taskMoveSchema = Joi.object<Schemas['TaskMove'], true>({
+    list_id: idOrNone,
+    parent_id: idOrNone,
+    after: idOrNone
+})
+    .allow(null)
     .prefs(validationPreferences)
     .label('body');
 
@@ -135,7 +157,9 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     due_before: instant,
     due_after: instant,
     overdue: Joi.boolean(),
-    q: Text.string().trim().custom(maxChars(200)).allow('')
+    q: Text.string().trim().custom(maxChars(200)).allow(''),
+    list_id: Text.string().pattern(internals.listFilterRx, 'list'),
+    parent_id: Text.string().pattern(internals.parentFilterRx, 'parent')
 })
     .custom((query: TaskListQuery, helpers) => {
 
@@ -155,7 +179,8 @@ export const taskListQuerySchema = Joi.object<TaskListQuery, true>({
     })
     .messages({
         'query.conflict': 'status and completed ask for different tasks; send one of them',
-        'cursor.order': 'cursor belongs to sort={{#sort}}&order={{#order}}; page with those, or start again without a cursor'
+        'cursor.order': 'cursor belongs to sort={{#sort}}&order={{#order}}; page with those, or start again without a cursor',
+        'string.pattern.name': '{{#label}} must be a UUID or {{#name}} (list_id: inbox; parent_id: none)'
     })
     .prefs(validationPreferences);
 
@@ -189,6 +214,9 @@ export const taskSchema = Joi.object<Schemas['Task'], true>({
     completed: Joi.boolean(),
     priority,
     due_date: Joi.string().isoDate().allow(null),
+    list_id: Joi.string().guid().allow(null),
+    parent_id: Joi.string().guid().allow(null),
+    position: Joi.string(),
     created_at: Joi.string().isoDate(),
     updated_at: Joi.string().isoDate()
 }).label('Task');

@@ -62,15 +62,15 @@ async function sync(t: ExecutionContext, api: TestApi, client: Client, limit = 1
     for (;;) {
         const answer = await page(api, client.user, client.cursor, limit);
         t.true(answer.changes.length <= limit);
-        const ids = answer.changes.map((change) => (change.op === 'upsert' ? change.task.id : change.id));
+        const ids = answer.changes.map((change) => (change.op === 'upsert' ? (change.type === 'task' ? change.task.id : change.list.id) : change.id));
         t.is(new Set(ids).size, ids.length, 'a task at most once per page');
 
         for (const change of answer.changes) {
-            if (change.op === 'upsert') {
+            if (change.type === 'task' && change.op === 'upsert') {
                 t.is(change.task.user_id, client.user, 'only the user\'s own tasks');
                 client.copy.set(change.task.id, { task: change.task, etag: change.etag });
             }
-            else {
+            else if (change.op === 'delete') {
                 client.copy.delete(change.id);
             }
         }
@@ -230,7 +230,7 @@ test('without since, the feed is every live task once as an upsert; trashed ones
 
     const answer = await page(api, user, undefined, 100);
     t.is(answer.has_more, false);
-    t.deepEqual(answer.changes.map((change) => change.op === 'upsert' && [change.task.id, change.task.title]), [[kept.id, 'kept, renamed']]);
+    t.deepEqual(answer.changes.map((change) => change.type === 'task' && change.op === 'upsert' && [change.task.id, change.task.title]), [[kept.id, 'kept, renamed']]);
 
     const empty = await page(api, newUser(), undefined, 100);
     t.deepEqual(empty.changes, []);
@@ -250,7 +250,7 @@ test('every write path changes the feed, once: create, PUT, PATCH, /complete, de
         t.is(Math.floor(res.statusCode / 100) * 100, status, `${label}: ${res.statusCode}`);
         const before = client.cursor;
         const answer = await page(api, user, before, 100);
-        t.deepEqual(answer.changes.map((change) => [change.op, change.op === 'upsert' ? change.task.id : change.id]), expected, label);
+        t.deepEqual(answer.changes.map((change) => [change.op, change.op === 'upsert' ? (change.type === 'task' ? change.task.id : change.list.id) : change.id]), expected, label);
         await sync(t, api, client);
         await matches(t, api, client, label);
     };
@@ -275,7 +275,7 @@ test('every write path changes the feed, once: create, PUT, PATCH, /complete, de
 
     const other = await api.createTask(user, { title: 'two' });
     const answer = await page(api, user, client.cursor, 100);
-    t.deepEqual(answer.changes.map((change) => change.op === 'upsert' && change.task.id), [other.id], 'create');
+    t.deepEqual(answer.changes.map((change) => change.type === 'task' && change.op === 'upsert' && change.task.id), [other.id], 'create');
 
     // A refused write changes nothing.
     await sync(t, api, client);
@@ -391,7 +391,7 @@ test('a write whose transaction commits after a later one started is not skipped
 
     let fast: Promise<Task> | undefined;
     try {
-        const slow = await taskStore({ query: onTrx }, api.config.limits).createTaskForUser(user, { title: 'slow', description: null, completed: false, priority: 'medium', due_date: null });
+        const slow = await taskStore({ query: onTrx, transaction: (work) => work(onTrx) }, api.config.limits).createTaskForUser(user, { title: 'slow', description: null, completed: false, priority: 'medium', due_date: null });
         t.truthy(slow);
 
         // Fast writes start after it, and must wait for it: the reader sees neither yet.

@@ -4,10 +4,11 @@ import type { TestFn } from 'ava';
 import { readChanges, taskStore } from '../../src/data/tasks';
 import type { CliTarget } from '../helpers/cli';
 import { createCliTarget } from '../helpers/cli';
+import type { Task } from '../../src/common/tasks';
 
 
 const test = anyTest.serial as TestFn<CliTarget>;
-const limits = { maxTasksPerUser: 100, idempotencyKeyTtlSec: 60, maxIdempotencyKeysPerUser: 10, trashRetentionDays: 30 };
+const limits = { maxTasksPerUser: 100, maxListsPerUser: 10, maxTaskDepth: 4, idempotencyKeyTtlSec: 60, maxIdempotencyKeysPerUser: 10, trashRetentionDays: 30 };
 const fields = (title: string) => ({ title, description: null, completed: false, priority: 'medium' as const, due_date: null });
 
 test.before(async (t) => {
@@ -30,7 +31,7 @@ test('trash purge --older-than removes the trashed tasks deleted that long ago, 
         const read = await readChanges(db, 'cli-alice', null, 100);
         for (const [user, title] of [['cli-alice', 'a1'], ['cli-alice', 'a2'], ['cli-bob', 'b1']]) {
             const task = await store.createTaskForUser(user, fields(title));
-            await store.deleteTaskForUser(user, task!.id);
+            await store.deleteTaskForUser(user, (task as Task).id);
         }
 
         // One deleted long ago, the others now.
@@ -63,7 +64,7 @@ test('trash purge alone removes what is past TRASH_RETENTION_DAYS, tombstones to
         const read = await readChanges(db, 'cli-carol', null, 100);
         for (const title of ['c1', 'c2']) {
             const task = await store.createTaskForUser('cli-carol', fields(title));
-            await store.deleteTaskForUser('cli-carol', task!.id);
+            await store.deleteTaskForUser('cli-carol', (task as Task).id);
         }
 
         await store.purgeTaskForUser('cli-carol', (await store.listTrashForUser('cli-carol', { limit: 1 })).tasks[0].id);

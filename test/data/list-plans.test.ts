@@ -23,14 +23,15 @@ interface PlanNode {
 
 const test = anyTest as TestFn<TestDatabase>;
 
-const sorts: TaskSort[] = ['created_at', 'updated_at', 'due_date', 'priority', 'title'];
+const sorts: TaskSort[] = ['created_at', 'updated_at', 'due_date', 'priority', 'title', 'position'];
 const orders: SortOrder[] = ['asc', 'desc'];
 const indexOf: Record<TaskSort, Record<SortOrder, string>> = {
     created_at: { asc: 'created', desc: 'created' },
     updated_at: { asc: 'updated', desc: 'updated' },
     due_date: { asc: 'due_asc', desc: 'due_desc' },
     priority: { asc: 'priority', desc: 'priority' },
-    title: { asc: 'title', desc: 'title' }
+    title: { asc: 'title', desc: 'title' },
+    position: { asc: 'place', desc: 'place' }
 };
 
 const filters: [string, Partial<TaskListOptions>][] = [
@@ -44,7 +45,8 @@ const filters: [string, Partial<TaskListOptions>][] = [
 ];
 
 const after: Record<TaskSort, string | number | null> = {
-    created_at: '2026-01-01T00:00:00.000000Z', updated_at: '2026-01-01T00:00:00.000000Z', due_date: null, priority: 2, title: 'task 5'
+    created_at: '2026-01-01T00:00:00.000000Z', updated_at: '2026-01-01T00:00:00.000000Z', due_date: null, priority: 2, title: 'task 5',
+    position: '00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/a5'
 };
 
 test.before(async (t) => {

@@ -7,6 +7,7 @@ import { createDatabase } from '../../src/data/connection';
 import { openPglite } from '../../src/data/embedded-template';
 import { taskStore } from '../../src/data/tasks';
 import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
+import type { Task } from '../../src/common/tasks';
 
 
 const internals = {
@@ -65,7 +66,7 @@ test('the store\'s statements are prepared by name on the connection, once, and 
     const db = await internals.open(t, url, 1, warnings);
     const tasks = taskStore(db, parseTaskLimits({}));
 
-    const created = (await tasks.createTaskForUser('prepared-user', { title: 'Prepared', description: null, completed: false, priority: 'medium', due_date: null }))!;
+    const created = (await tasks.createTaskForUser('prepared-user', { title: 'Prepared', description: null, completed: false, priority: 'medium', due_date: null })) as Task;
     for (let i = 0; i < 3; ++i) {
         t.is((await tasks.getTaskForUser('prepared-user', created.id))?.title, 'Prepared');
     }

@@ -110,7 +110,7 @@ test.before(async (t) => {
         return database.db.query(statement, values);
     };
 
-    const tasks = taskStore({ query }, parseTaskLimits({}));
+    const tasks = taskStore({ query, transaction: (work) => work(query) }, parseTaskLimits({}));
     const rows = Array.from({ length: internals.count }, (_, n) => ({
         user_id: user,
         title: internals.title(n),

@@ -18,7 +18,7 @@ const newUser = () => `data-${Crypto.randomUUID()}`;
 async function create(tasks: TaskStore, user: string, taskFields: TaskFields): Promise<Task> {
 
     const task = await tasks.createTaskForUser(user, taskFields);
-    if (!task) {
+    if (typeof task !== 'object' || !('id' in task)) {
         throw new Error('the task limit refused a create');
     }
 
@@ -163,13 +163,13 @@ test('keyed creates, stats and clearing completed are scoped to the user', async
 test('the task limit is part of the insert: a full account gets null (or limit-reached) and nothing is stored', async (t) => {
 
     const { db } = t.context.database;
-    const tasks = taskStore(db, { maxTasksPerUser: 2, idempotencyKeyTtlSec: 60, maxIdempotencyKeysPerUser: 10, trashRetentionDays: 30 });
+    const tasks = taskStore(db, { maxTasksPerUser: 2, maxListsPerUser: 10, maxTaskDepth: 4, idempotencyKeyTtlSec: 60, maxIdempotencyKeysPerUser: 10, trashRetentionDays: 30 });
     const user = newUser();
 
     t.truthy(await tasks.createTaskForUser(user, fields('one')));
     const keyed = await tasks.createTaskOnceForUser(user, 'k', fields('two'));
     t.is(keyed.outcome, 'created');
-    t.is(await tasks.createTaskForUser(user, fields('three')), null);
+    t.is(await tasks.createTaskForUser(user, fields('three')), 'limit-reached');
     t.deepEqual(await tasks.createTaskOnceForUser(user, 'k2', fields('three')), { outcome: 'limit-reached' });
     t.deepEqual(await tasks.createTaskOnceForUser(user, 'k', fields('two')), { outcome: 'replayed', task: (keyed as { task: Task }).task }, 'a replay needs no room');
 

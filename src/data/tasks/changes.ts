@@ -4,6 +4,8 @@ import { statement } from '../query';
 import { utcTimestampColumn } from '../time';
 import { asTask, taskColumns } from './rows';
 import type { Task } from '../../common/tasks';
+import type { List } from '../lists';
+import { listColumns } from '../lists/statements';
 
 
 // The change feed: a user's changes after a version, oldest first. Each write takes the user's next version and
@@ -13,8 +15,9 @@ import type { Task } from '../../common/tasks';
 
 
 export type Change =
-    | { op: 'upsert'; version: number; task: Task }
-    | { op: 'delete'; version: number; id: string; deleted_at: string };
+    | { type: 'task'; op: 'upsert'; version: number; task: Task }
+    | { type: 'list'; op: 'upsert'; version: number; list: List }
+    | { type: 'task' | 'list'; op: 'delete'; version: number; id: string; deleted_at: string };
 
 
 export type ChangeRead =
@@ -25,11 +28,13 @@ export type ChangeRead =
     | { outcome: 'forgotten' };
 
 
-interface ChangeRow extends Task {
+interface ChangeRow {
     version: number;
+    kind: 'task' | 'list';
+    /** A trashed task's, or a tombstone's. */
     deleted_at: string | null;
-    /** A tombstone's row carries only id, version and deleted_at. */
-    tombstone: boolean;
+    /** The task or list as it is now (a tombstone's holds only its id). */
+    item: Task & List;
 }
 
 
@@ -51,39 +56,53 @@ const internals = {
             from head`;
     },
 
-    tombstoneColumns: 'id, user_id, null::text as title, null::text as description, null::boolean as completed, null::text as priority, ' +
-        'null::text as due_date, null::text as created_at, null::text as updated_at',
+    // Each kind's rows, in version order, at most $3 of each: the page is the first $3 of them all.
+    tasks: (live: string) => `(select version, 'task' as kind, ${utcTimestampColumn('deleted_at')}, (select to_json(item) from (select ${taskColumns}) as item) as item
+        from tasks where user_id = $1 and version > $2${live} order by version limit $3)`,
+    lists: `(select version, 'list' as kind, null::text as deleted_at, (select to_json(item) from (select ${listColumns}) as item) as item
+        from lists where user_id = $1 and version > $2 order by version limit $3)`,
 
     asChange(row: ChangeRow): Change {
 
-        if (row.tombstone || row.deleted_at !== null) {
-            return { op: 'delete', version: Number(row.version), id: row.id, deleted_at: apiTimestamp(row.deleted_at)! };
+        const version = Number(row.version);
+        if (row.deleted_at !== null) {
+            return { type: row.kind, op: 'delete', version, id: row.item.id, deleted_at: apiTimestamp(row.deleted_at)! };
         }
 
-        const { version, deleted_at: _, tombstone: __, ...task } = row;
-        return { op: 'upsert', version: Number(version), task: asTask(task) };
+        if (row.kind === 'list') {
+            const { id, name, position, created_at, updated_at } = row.item;
+            return { type: 'list', op: 'upsert', version, list: { id, name, position, created_at: apiTimestamp(created_at)!, updated_at: apiTimestamp(updated_at)! } };
+        }
+
+        return { type: 'task', op: 'upsert', version, task: asTask(row.item as Task) };
     }
 };
 
 
 export const changeStatements = {
     // $1 user, $2 the version after which, $3 the most rows. Tasks in the trash are deletes; a tombstone whose id is
-    // a task again (a seed file's fixed id, inserted again) is left out: the task's own row says what it is now.
+    // a task or list again (a seed file's fixed id, inserted again) is left out: the row says what it is now.
     after: statement('changes.after', internals.select(`
         select * from (
-            (select ${taskColumns}, version, ${utcTimestampColumn('deleted_at')}, false as tombstone from tasks
-                where user_id = $1 and version > $2 order by version limit $3)
+            ${internals.tasks('')}
             union all
-            (select ${internals.tombstoneColumns}, version, ${utcTimestampColumn('deleted_at')}, true as tombstone from task_tombstones as gone
+            ${internals.lists}
+            union all
+            (select version, kind, ${utcTimestampColumn('deleted_at')}, json_build_object('id', id) as item from task_tombstones as gone
                 where user_id = $1 and version > $2
                     and not exists (select 1 from tasks where tasks.user_id = $1 and tasks.id = gone.id)
+                    and not exists (select 1 from lists where lists.user_id = $1 and lists.id = gone.id)
                 order by version limit $3)
-        ) as both_kinds
+        ) as every_kind
         order by version limit $3`)),
-    // From the start: the live tasks only (whatever was deleted before, the client never had).
+    // From the start: the live tasks and the lists only (whatever was deleted before, the client never had).
     start: statement('changes.start', internals.select(`
-        select ${taskColumns}, version, null::text as deleted_at, false as tombstone from tasks
-        where user_id = $1 and version > $2 and deleted_at is null order by version limit $3`))
+        select * from (
+            ${internals.tasks(' and deleted_at is null')}
+            union all
+            ${internals.lists}
+        ) as every_kind
+        order by version limit $3`))
 };
 
 

@@ -11,3 +11,4 @@ export { taskStore } from './store';
 export type { TaskStats, TrashedTask } from './types';
 export type { TrashPurge } from './purge';
 export { purgeTrash } from './purge';
+export type { PlacementRefusal } from './tree';

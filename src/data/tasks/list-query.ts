@@ -1,6 +1,6 @@
 import type { Statement } from '../query';
 import { statement } from '../query';
-import { taskColumns } from './rows';
+import { noneId, placeExpression, taskColumns } from './rows';
 import type { Priority, SortOrder, Task, TaskPosition, TaskSort } from '../../common/tasks';
 import { priorityRank } from '../../common/tasks';
 
@@ -19,6 +19,10 @@ export interface TaskListOptions {
     overdue?: boolean;
     /** Only tasks whose title or description holds this text, ignoring case. */
     search?: string;
+    /** Only the tasks of this list (null: the inbox). */
+    listId?: string | null;
+    /** Only the children of this task (null: top-level tasks). */
+    parentId?: string | null;
     limit: number;
     after?: TaskPosition;
 }
@@ -42,6 +46,8 @@ interface SortSpec {
     selected?: string;
     /** The key of a task, for the cursor. */
     keyOf(row: Task & { sort_key?: string }): string | number | null;
+    /** No two live tasks share the key (a task's place): it orders alone, and its index has no id to tie-break by. */
+    unique?: boolean;
 }
 
 
@@ -57,11 +63,12 @@ const internals = {
         return [
             options.sort ?? 'created_at', options.order ?? 'desc',
             options.completed !== undefined, Boolean(options.priorities?.length), options.dueBefore !== undefined,
-            options.dueAfter !== undefined, Boolean(options.overdue), Boolean(options.search), options.after !== undefined
+            options.dueAfter !== undefined, Boolean(options.overdue), Boolean(options.search), options.after !== undefined,
+            options.listId !== undefined, options.parentId !== undefined
         ].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('.');
     },
 
-    // Filled as shapes are first used: at most 1 280 (sort, order, filters present).
+    // Filled as shapes are first used: at most 6 144 (sort, order, filters present).
     built: new Map<string, ListStatement>()
 };
 
@@ -98,6 +105,13 @@ internals.sorts = {
         // Lower case as the database has it: JavaScript's toLowerCase differs for some characters.
         selected: 'lower(title) as sort_key',
         keyOf: (task) => task.sort_key!
+    },
+    position: {
+        expression: { asc: placeExpression, desc: placeExpression },
+        bound: { asc: (p) => `${p}::text collate "C"`, desc: (p) => `${p}::text collate "C"` },
+        selected: `${placeExpression} as sort_key`,
+        keyOf: (task) => task.sort_key!,
+        unique: true
     }
 };
 
@@ -181,15 +195,49 @@ export function listConditions(options: TaskListOptions, params: Placeholders) {
         where.push(`completed = false and ${due} < now()${order === 'desc' ? dated : ''}`);
     }
 
+    if (options.listId !== undefined) {
+        where.push(`coalesce(list_id, '${noneId}'::uuid) = ${params.add((b) => b.options.listId ?? noneId)}::uuid`);
+    }
+
+    if (options.parentId !== undefined) {
+        where.push(`coalesce(parent_id, '${noneId}'::uuid) = ${params.add((b) => b.options.parentId ?? noneId)}::uuid`);
+    }
+
+    // In the user's order, a list (and a parent in it) is one range of places: the index reads only that range.
+    if (sort === 'position' && options.listId !== undefined) {
+        const prefix = (b: Bound) => `${b.options.listId ?? noneId}/${b.options.parentId === undefined ? '' : `${b.options.parentId ?? noneId}/`}`;
+        // '0' follows '/': every text that starts with the prefix is below the prefix with its last '/' made '0'.
+        where.push(`${key} >= ${params.add(prefix)}::text collate "C" and ${key} < ${params.add((b) => `${prefix(b).slice(0, -1)}0`)}::text collate "C"`);
+    }
+
     if (options.search) {
         where.push(textHeld(params.add((b) => likePattern(b.options.search!))));
     }
 
     if (options.after) {
-        where.push(`(${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`);
+        where.push(afterCondition(spec, key, order, params));
     }
 
     return { spec, key, order, where };
+}
+
+
+/** The list's ORDER BY: the sort's key, then the id (which breaks ties), or the key alone when it is unique. */
+export function orderedBy(spec: SortSpec, key: string, order: SortOrder): string {
+
+    return spec.unique ? `${key} ${order}` : `${key} ${order}, id ${order}`;
+}
+
+
+/** The rows after a cursor's task, in the list's order (its placeholders added). */
+export function afterCondition(spec: SortSpec, key: string, order: SortOrder, params: Placeholders): string {
+
+    const beyond = order === 'asc' ? '>' : '<';
+    if (spec.unique) {
+        return `${key} ${beyond} ${spec.bound[order](params.add((b) => b.options.after!.key))}`;
+    }
+
+    return `(${key}, id) ${beyond} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`;
 }
 
 
@@ -226,7 +274,7 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     const text = `
         select ${taskColumns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
         where ${where.join(' and ')}
-        order by ${key} ${order}, id ${order}
+        order by ${orderedBy(spec, key, order)}
         limit ${params.add((b) => b.options.limit + 1)}`;
 
     return {

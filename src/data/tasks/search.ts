@@ -1,13 +1,13 @@
 import type { Query, Statement } from '../query';
 import { statement, unprepared } from '../query';
 import type { TaskListOptions } from './list-query';
-import { likePattern, listConditions, Placeholders, positionOf, textHeld } from './list-query';
+import { afterCondition, likePattern, listConditions, orderedBy, Placeholders, positionOf, textHeld } from './list-query';
 import { asTask, taskColumns } from './rows';
 import type { Task } from '../../common/tasks';
 
 
 /** A task row of a search statement, with the walk's columns. */
-type SearchRow = Task & { sort_key?: string; hit?: boolean; walked?: number; position?: unknown };
+type SearchRow = Task & { sort_key?: string; hit?: boolean; walked?: number; walk_key?: unknown };
 
 
 interface SearchStatement {
@@ -49,15 +49,15 @@ const internals = {
         const slice = params.add((b) => b.slice);
         const text = `
             select * from (
-                select ${taskColumns}${selected}, ${key} as position, ${holds} is true as hit,
-                    (row_number() over (order by ${key} ${order}, id ${order}))::int as walked
+                select ${taskColumns}${selected}, ${key} as walk_key, ${holds} is true as hit,
+                    (row_number() over (order by ${orderedBy(spec, key, order)}))::int as walked
                 from tasks
                 where ${where.join(' and ')}
-                order by ${key} ${order}, id ${order}
+                order by ${orderedBy(spec, key, order)}
                 limit ${slice}
             ) as slice
             where hit or walked = ${slice}
-            order by position ${order}, id ${order}
+            order by ${orderedBy(spec, 'walk_key', order)}
             limit ${params.add((b) => b.wanted)}`;
 
         return {
@@ -77,17 +77,17 @@ const internals = {
         const selected = spec.selected ? `, ${spec.selected}` : '';
         // Where the index reads from, the cursor is a filter only (IS TRUE: no index takes it, and the keys are never
         // null): a sort's index range after it would be the planner's choice wherever it misjudges the range as short.
-        const beyond = `((${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)) is true`;
+        const beyond = `(${afterCondition(spec, key, order, params)}) is true`;
         // The text as a value the planner does not see (an InitPlan's): it judges how common a text is by every user's
         // tasks, and a text common among them but rare in this user's would have it read all of this user's rows.
         const hidden = textHeld(`(select ${params.add((b) => likePattern(b.options.search!))}::text)`);
         const text = `
             select * from (
-                select ${taskColumns}${selected}, ${key} as position from tasks
+                select ${taskColumns}${selected}, ${key} as walk_key from tasks
                 where ${where.join(' and ')} and ${beyond} and ${hidden}
                 offset 0
             ) as matched
-            order by position ${order}, id ${order}
+            order by ${orderedBy(spec, 'walk_key', order)}
             limit ${params.add((b) => b.wanted)}`;
 
         return {
@@ -151,7 +151,7 @@ export async function searchTasks(query: Query, statements: SearchStatements, us
     const take = (rows: SearchRow[]) => {
 
         // Each statement has a snapshot of its own: a task changed between two of them may be read by both.
-        for (const { hit, walked: _walked, position: _position, ...row } of rows) {
+        for (const { hit, walked: _walked, walk_key: _walkKey, ...row } of rows) {
             if ((hit ?? true) && !seen.has(row.id) && found.length < wanted) {
                 seen.add(row.id);
                 found.push(row);

@@ -114,11 +114,12 @@ export const taskStatements = {
     // $3 the versions accepted.
     getMatching: statement('tasks.get-matching', `select ${taskColumns}, ${internals.versionMatch('$3')} as matched from tasks where user_id = $1 and id = $2 and deleted_at is null`),
 
-    // $1 user, $2-$6 title, description, completed, priority, due_date, $7 the most tasks a user holds.
+    // $1 user, $2-$6 title, description, completed, priority, due_date, $7 the most tasks a user holds, $8-$10 list,
+    // parent and position (tree.ts finds them).
     create: statement('tasks.create', `
         with ${bumpedVersion()}
-        insert into tasks (user_id, title, description, completed, priority, due_date, version)
-        select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz, bumped.version from bumped
+        insert into tasks (user_id, title, description, completed, priority, due_date, list_id, parent_id, position, version)
+        select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz, $8::uuid, $9::uuid, $10::text, bumped.version from bumped
         where ${internals.room('$7')}
         ${internals.returning}`),
 
@@ -127,15 +128,16 @@ export const taskStatements = {
     // back (the store then reads the key). A user keeps at most the last $11 keys: recording one forgets the oldest
     // past that (the statement's snapshot holds the others, so it is given one fewer than the limit). Expired keys
     // are removed a few at a time (other users' too), so the table cleans itself as it is used.
-    // $1 user, $2-$6 the task's fields, $7 the most tasks, $8 key, $9 fingerprint, $10 seconds kept, $11 keys kept.
+    // $1 user, $2-$6 the task's fields, $7 the most tasks, $8 key, $9 fingerprint, $10 seconds kept, $11 keys kept,
+    // $12-$14 list, parent and position.
     createOnce: statement('tasks.create-once', `
         with existing as (
             select fingerprint, response from idempotency_keys
             where user_id = $1 and key = $8 and expires_at > now()
         ),
         inserted as (
-            insert into tasks (user_id, title, description, completed, priority, due_date)
-            select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz
+            insert into tasks (user_id, title, description, completed, priority, due_date, list_id, parent_id, position)
+            select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz, $12::uuid, $13::uuid, $14::text
             where not exists (select 1 from existing) and ${internals.room('$7')}
             ${internals.returning}
         ),
@@ -173,30 +175,6 @@ export const taskStatements = {
     toggle: internals.writes('tasks.toggle', 'completed = not completed', 0),
     complete: internals.writes('tasks.complete', 'completed = $3', 1),
 
-    // Deleting moves to the trash. $1 user, $2 id; $3 the versions accepted.
-    delete: statement('tasks.delete', `
-        with ${bumpedVersion()}
-        update tasks set deleted_at = now(), version = bumped.version from bumped
-        where user_id = $1 and id = $2 and deleted_at is null`),
-    deleteMatching: statement('tasks.delete-matching', `
-        with ${bumpedVersion()},
-        removed as (
-            update tasks set deleted_at = now(), version = bumped.version from bumped
-            where user_id = $1 and id = $2 and deleted_at is null and ${internals.versionMatch('$3')}
-            returning id)
-        select exists (select 1 from removed) as deleted,
-            exists (select 1 from tasks where user_id = $1 and id = $2 and deleted_at is null) as present`),
-    // Each task cleared takes a version of its own (a version names one change, so that a page of the feed can end
-    // between any two).
-    clearCompleted: statement('tasks.clear-completed', `
-        with doomed as (
-            select id, row_number() over (order by id) as n, count(*) over () as total from tasks
-            where user_id = $1 and completed and deleted_at is null
-        ),
-        bumped as materialized (select tasks_bump_version($1, count(*)) as version, count(*) as total from doomed having count(*) > 0)
-        update tasks set deleted_at = now(), version = bumped.version - bumped.total + doomed.n from doomed, bumped
-        where tasks.user_id = $1 and tasks.id = doomed.id and tasks.completed and tasks.deleted_at is null`),
-
     // The trash: $1 user, then the retention in days; most recently deleted first (the latest version first: a
     // trashed task is not written again). $3 the most rows, after $4 (a version) on the later pages.
     trash: statement('tasks.trash', `
@@ -207,20 +185,18 @@ export const taskStatements = {
         select ${taskColumns}, ${utcTimestampColumn('deleted_at')}, version from tasks
         where user_id = $1 and deleted_at is not null and ${internals.inTrash('$2')} and version < $4
         order by version desc limit $3`),
-    // $2 id, $3 retention, $4 the most tasks a user holds. trashed: the task is in the trash (so a null task is 409).
-    restore: statement('tasks.restore', `
-        with ${bumpedVersion()},
-        restored as (
-            update tasks set deleted_at = null, version = bumped.version, ${internals.touched} from bumped
-            where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')} and ${internals.room('$4')}
-            ${internals.returning})
-        select (select to_json(restored) from restored) as task,
-            exists (select 1 from tasks where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')}) as trashed`),
-    // Removed for good, leaving a tombstone with the delete's version: the feed still tells clients that synced
-    // before the delete. Nothing a client syncs changes, so no version is taken. $2 id, $3 retention.
+    // Removed for good with its subtree (every task under a trashed one is trashed), each leaving a tombstone with
+    // its delete's version: the feed still tells clients that synced before the delete. Nothing a client syncs
+    // changes, so no version is taken. A task restored meanwhile is left: the delete checks its row as it is now.
+    // $2 id, $3 retention.
     purge: statement('tasks.purge', `
-        with purged as (
-            delete from tasks where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')}
+        with recursive down as (
+            select id from tasks where user_id = $1 and id = $2 and deleted_at is not null and ${internals.inTrash('$3')}
+            union all
+            select tasks.id from tasks join down on tasks.parent_id = down.id where tasks.user_id = $1 and tasks.deleted_at is not null
+        ),
+        purged as (
+            delete from tasks where user_id = $1 and id in (select id from down) and deleted_at is not null
             returning user_id, id, version, deleted_at)${internals.entomb}`),
     // $2 retention.
     emptyTrash: statement('tasks.empty-trash', `

@@ -10,10 +10,14 @@ import type { TaskListOptions } from './list-query';
 import { listShape, listStatement, positionOf } from './list-query';
 import { asTask } from './rows';
 import { searchStatements, searchTasks } from './search';
+import { positionFirst } from '../positions';
+import { noneId } from './rows';
 import type { EditableColumn, WriteStatements } from './statements';
 import { editableColumns, taskStatements as sql, trashStatements, updateStatements } from './statements';
 import type { TaskStats, TrashedTask } from './types';
-import type { Conditional, Task, TaskChanges, TaskFields, TaskPosition, Versions } from '../../common/tasks';
+import type { PlacementRefusal } from './tree';
+import { findPlace, isPlaced, lockUser, moveTask, restoreTask, trashTask, treeStatements } from './tree';
+import type { Conditional, Placement, Task, TaskChanges, TaskFields, TaskPosition, Versions } from '../../common/tasks';
 import { isTaskId } from '../../common/tasks';
 
 
@@ -35,6 +39,8 @@ export interface TrashPage {
 export type KeyedCreate =
     | { outcome: 'created' | 'replayed'; task: Task }
     | { outcome: 'limit-reached' }
+    /** The list, parent or sibling asked for is not there (see PlacementRefusal). */
+    | { outcome: 'refused'; refusal: PlacementRefusal }
     /** The key was used before with other task fields. */
     | { outcome: 'key-reused' }
     /** Another request with the key kept it from being settled (it failed and retried, several times over). */
@@ -49,29 +55,38 @@ export type KeyedCreate =
 export interface TaskStore {
     getTaskForUser(userId: string, id: string): Promise<Task | null>;
     listTasksForUser(userId: string, options: TaskListOptions): Promise<TaskPage>;
-    /** The task as stored, or null when the user already holds the most tasks allowed. */
-    createTaskForUser(userId: string, fields: TaskFields): Promise<Task | null>;
+    /**
+     * The task as stored, where its fields place it (first in the inbox by default); `limit-reached` when the user
+     * already holds the most tasks allowed.
+     */
+    createTaskForUser(userId: string, fields: TaskFields): Promise<Task | 'limit-reached' | PlacementRefusal>;
     /**
      * A create that happens once per key: the first request stores its task as the answer; later ones with the same
      * fields get that answer back, with other fields `key-reused`, and neither creates anything.
      */
     createTaskOnceForUser(userId: string, key: string, fields: TaskFields): Promise<KeyedCreate>;
-    replaceTaskForUser(userId: string, id: string, fields: TaskFields, versions?: Versions): Promise<Conditional<Task | null>>;
+    /** Writes the fields; a list_id or parent_id given that is not where the task is moves it (see moveTaskForUser). */
+    replaceTaskForUser(userId: string, id: string, fields: TaskFields, versions?: Versions): Promise<Conditional<Task | null> | PlacementRefusal>;
     /** Writes the fields given; with none, the task as it is (still refused when it is not a version named). */
-    updateTaskForUser(userId: string, id: string, changes: TaskChanges, versions?: Versions): Promise<Conditional<Task | null>>;
+    updateTaskForUser(userId: string, id: string, changes: TaskChanges, versions?: Versions): Promise<Conditional<Task | null> | PlacementRefusal>;
+    /** Puts the task (and its subtree) right after `after` in the list and parent given (left out: its own). */
+    moveTaskForUser(userId: string, id: string, placement: Placement, versions?: Versions): Promise<Conditional<Task | null> | PlacementRefusal>;
     /** Sets completed to the value given, or flips it in one statement when none is given. */
     setTaskCompletionForUser(userId: string, id: string, completed?: boolean, versions?: Versions): Promise<Conditional<Task | null>>;
-    /** Moves the task to the trash. */
+    /** Moves the task and its subtree to the trash. */
     deleteTaskForUser(userId: string, id: string, versions?: Versions): Promise<Conditional<boolean>>;
-    /** Moves the user's completed tasks to the trash and says how many there were. */
+    /** Moves the user's completed tasks (with their subtrees) to the trash and says how many tasks that was. */
     clearCompletedTasksForUser(userId: string): Promise<number>;
     taskStatsForUser(userId: string): Promise<TaskStats>;
 
     /** The user's trashed tasks, most recently deleted first, from `after` (a page's `next`). */
     listTrashForUser(userId: string, options: { limit: number; after?: number }): Promise<TrashPage>;
-    /** Brings a trashed task back (updated_at bumped); `limit-reached` leaves it in the trash. */
+    /**
+     * Brings a trashed task back with what was trashed with it (updated_at bumped); `limit-reached` leaves them in
+     * the trash.
+     */
     restoreTaskForUser(userId: string, id: string): Promise<Task | 'limit-reached' | null>;
-    /** Removes a trashed task for good: false when it is not in the user's trash. */
+    /** Removes a trashed task and its subtree for good: false when it is not in the user's trash. */
     purgeTaskForUser(userId: string, id: string): Promise<boolean>;
     /** Removes every task in the user's trash for good and says how many there were. */
     emptyTrashForUser(userId: string): Promise<number>;
@@ -87,6 +102,13 @@ const internals = {
     // Attempts at a keyed create whose key another request holds or held (each waits for that request first).
     keyedAttempts: 3,
 
+    // Attempts at a create first in the inbox whose position another create took meanwhile (then it is placed in a
+    // transaction that holds the user's lock).
+    firstAttempts: 3,
+
+    // The inbox's top level, as tree.ts ranges siblings.
+    inboxTop: [`${noneId}/${noneId}/`, `${noneId}/${noneId}0`],
+
     /** The task fields a key is remembered with: the same fields after validation are the same create. */
     fingerprint(fields: TaskFields): string {
 
@@ -96,9 +118,21 @@ const internals = {
 
     isKeyConflict(err: unknown): boolean {
 
+        return internals.isConflictOn(err, 'idempotency_keys_pkey');
+    },
+
+    /** A unique index refused a row: another write took the same value first. */
+    isConflictOn(err: unknown, index: string): boolean {
+
         // The data boundary's error keeps the driver's as its own fields (Boom decorates the driver's error).
         const { code, constraint } = (err ?? {}) as { code?: string; constraint?: string };
-        return code === '23505' && constraint === 'idempotency_keys_pkey';
+        return code === '23505' && constraint === index;
+    },
+
+    /** The fields that place a task, when any is given. */
+    placementOf(fields: Placement): Placement | null {
+
+        return fields.list_id === undefined && fields.parent_id === undefined ? null : { list_id: fields.list_id, parent_id: fields.parent_id };
     },
 
     fieldValues(fields: TaskFields): unknown[] {
@@ -108,7 +142,7 @@ const internals = {
 };
 
 
-export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits): TaskStore {
+export function taskStore({ query, transaction }: Pick<Database, 'query' | 'transaction'>, limits: TaskLimits): TaskStore {
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const rows = async (statement: Statement, values: readonly unknown[]): Promise<any[]> => (await query(statement, values)).rows;
@@ -127,6 +161,42 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
 
         const [row] = await rows(statements.matching, [userId, id, ...values, versions.join(',')]);
         return asTask(row.task) ?? (row.present ? 'modified' : null);
+    };
+
+    /**
+     * A write that also moves the task, in one transaction: the move (when the task is not where the placement
+     * says), then the fields (statements null: none). The precondition holds for the task as it was before both.
+     */
+    const placedWrite = (userId: string, id: string, placement: Placement, statements: WriteStatements | null, values: unknown[], versions?: Versions): Promise<Conditional<Task | null> | PlacementRefusal> => {
+
+        if (!isTaskId(id)) {
+            return Promise.resolve(null);
+        }
+
+        return transaction(async (inTransaction) => {
+
+            await lockUser(inTransaction, userId);
+            const { rows: [current] } = await inTransaction<Task>(sql.get, [userId, id]);
+            if (!current) {
+                return null;
+            }
+
+            const stays = (placement.list_id === undefined || placement.list_id === current.list_id) &&
+                (placement.parent_id === undefined || placement.parent_id === current.parent_id);
+            let task: Task | PlacementRefusal | 'modified' | null = asTask(current);
+            if (!stays) {
+                task = await moveTask(inTransaction, userId, id, placement, limits.maxTaskDepth, versions);
+            }
+            else if (versions && !versions.includes(task.updated_at)) {
+                return 'modified';
+            }
+
+            if (!task || task === 'modified' || !('id' in task) || !statements) {
+                return task;
+            }
+
+            return asTask((await inTransaction<Task>(statements.plain, [userId, id, ...values])).rows[0] ?? null);
+        });
     };
 
     const getTaskForUser = (userId: string, id: string): Promise<Task | null> => (isTaskId(id) ? one(sql.get, [userId, id]) : Promise.resolve(null));
@@ -167,9 +237,42 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
             return { tasks, next };
         },
 
-        createTaskForUser(userId, fields) {
+        async createTaskForUser(userId, fields) {
 
-            return one(sql.create, [userId, ...internals.fieldValues(fields), limits.maxTasksPerUser]);
+            const values = [userId, ...internals.fieldValues(fields), limits.maxTasksPerUser];
+
+            // First in the inbox, the usual create: one read and one statement, again when another create took the
+            // same position meanwhile.
+            if (!isPlaced(fields)) {
+                for (let attempt = 0; attempt < internals.firstAttempts; ++attempt) {
+                    const { rows: [near] } = await query<{ after: string | null }>(treeStatements.neighbours, [userId, ...internals.inboxTop, null, null]);
+                    const position = positionFirst(near.after);
+                    if (position === null) {
+                        break;
+                    }
+
+                    try {
+                        return await one(sql.create, [...values, null, null, position]) ?? 'limit-reached';
+                    }
+                    catch (err) {
+                        if (!internals.isConflictOn(err, 'tasks_user_place_idx')) {
+                            throw err;
+                        }
+                    }
+                }
+            }
+
+            return transaction(async (inTransaction) => {
+
+                await lockUser(inTransaction, userId);
+                const place = await findPlace(inTransaction, userId, fields, { list_id: null, parent_id: null }, null, limits.maxTaskDepth);
+                if (!('position' in place)) {
+                    return place;
+                }
+
+                const { rows: [created] } = await inTransaction<Task>(sql.create, [...values, place.list_id, place.parent_id, place.position]);
+                return asTask(created) ?? 'limit-reached';
+            });
         },
 
         async createTaskOnceForUser(userId, key, fields) {
@@ -180,18 +283,60 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
                 return stored.fingerprint === fingerprint ? { outcome: 'replayed', task: asTask(stored.response) } : { outcome: 'key-reused' };
             };
 
+            const values = [
+                userId, ...internals.fieldValues(fields), limits.maxTasksPerUser,
+                key, fingerprint, limits.idempotencyKeyTtlSec, limits.maxIdempotencyKeysPerUser - 1
+            ];
+
+            // Placed, the create runs in a transaction holding the user's lock, as every placed create does; first in
+            // the inbox, in one statement, again when another create took the same position.
+            const createOnce = async (): Promise<{ created?: Task; stored?: Task; fingerprint?: string } | PlacementRefusal | null> => {
+
+                if (!isPlaced(fields)) {
+                    const { rows: [near] } = await query<{ after: string | null }>(treeStatements.neighbours, [userId, ...internals.inboxTop, null, null]);
+                    const position = positionFirst(near.after);
+                    if (position !== null) {
+                        try {
+                            return (await rows(sql.createOnce, [...values, null, null, position]))[0];
+                        }
+                        catch (err) {
+                            if (internals.isConflictOn(err, 'tasks_user_place_idx')) {
+                                return null;
+                            }
+
+                            throw err;
+                        }
+                    }
+                }
+
+                return transaction(async (inTransaction) => {
+
+                    await lockUser(inTransaction, userId);
+                    const place = await findPlace(inTransaction, userId, fields, { list_id: null, parent_id: null }, null, limits.maxTaskDepth);
+                    if (!('position' in place)) {
+                        return place;
+                    }
+
+                    return (await inTransaction(sql.createOnce, [...values, place.list_id, place.parent_id, place.position])).rows[0];
+                });
+            };
+
             for (let attempt = 0; attempt < internals.keyedAttempts; ++attempt) {
                 try {
-                    const [row] = await rows(sql.createOnce, [
-                        userId, ...internals.fieldValues(fields), limits.maxTasksPerUser,
-                        key, fingerprint, limits.idempotencyKeyTtlSec, limits.maxIdempotencyKeysPerUser - 1
-                    ]);
+                    const row = await createOnce();
+                    if (row === null) {
+                        continue;
+                    }
+
+                    if ('refused' in row || 'conflict' in row) {
+                        return { outcome: 'refused', refusal: row };
+                    }
 
                     if (row.created) {
                         return { outcome: 'created', task: asTask(row.created) };
                     }
 
-                    return row.stored ? answer({ fingerprint: row.fingerprint, response: row.stored }) : { outcome: 'limit-reached' };
+                    return row.stored ? answer({ fingerprint: row.fingerprint!, response: row.stored }) : { outcome: 'limit-reached' };
                 }
                 catch (err) {
                     if (!internals.isKeyConflict(err)) {
@@ -216,12 +361,22 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
 
         replaceTaskForUser(userId, id, fields, versions) {
 
+            const placement = internals.placementOf(fields);
+            if (placement) {
+                return placedWrite(userId, id, placement, sql.replace, internals.fieldValues(fields), versions);
+            }
+
             return write(sql.replace, userId, id, internals.fieldValues(fields), versions);
         },
 
         async updateTaskForUser(userId, id, changes, versions) {
 
             const columns = editableColumns.filter((column: EditableColumn) => changes[column] !== undefined);
+            const placement = internals.placementOf(changes);
+            if (placement) {
+                return placedWrite(userId, id, placement, columns.length ? updateStatements(columns) : null, columns.map((column) => changes[column]), versions);
+            }
+
             if (columns.length) {
                 return write(updateStatements(columns), userId, id, columns.map((column) => changes[column]), versions);
             }
@@ -246,23 +401,39 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
                 write(sql.complete, userId, id, [completed], versions);
         },
 
+        moveTaskForUser(userId, id, placement, versions) {
+
+            if (!isTaskId(id)) {
+                return Promise.resolve(null);
+            }
+
+            return transaction(async (inTransaction) => {
+
+                await lockUser(inTransaction, userId);
+                return moveTask(inTransaction, userId, id, placement, limits.maxTaskDepth, versions);
+            });
+        },
+
         async deleteTaskForUser(userId, id, versions) {
 
             if (!isTaskId(id)) {
                 return false;
             }
 
-            if (!versions) {
-                return trashing((await query(sql.delete, [userId, id])).rowCount === 1);
-            }
+            return trashing(await transaction(async (inTransaction) => {
 
-            const [row] = await rows(sql.deleteMatching, [userId, id, versions.join(',')]);
-            return trashing(row.deleted || (row.present ? 'modified' as const : false));
+                await lockUser(inTransaction, userId);
+                return trashTask(inTransaction, userId, id, versions);
+            }));
         },
 
         async clearCompletedTasksForUser(userId) {
 
-            return trashing((await query(sql.clearCompleted, [userId])).rowCount);
+            return trashing(await transaction(async (inTransaction) => {
+
+                await lockUser(inTransaction, userId);
+                return (await inTransaction(treeStatements.clearCompleted, [userId])).rowCount;
+            }));
         },
 
         async taskStatsForUser(userId) {
@@ -292,14 +463,17 @@ export function taskStore({ query }: Pick<Database, 'query'>, limits: TaskLimits
             return { tasks, next };
         },
 
-        async restoreTaskForUser(userId, id) {
+        restoreTaskForUser(userId, id) {
 
             if (!isTaskId(id)) {
-                return null;
+                return Promise.resolve(null);
             }
 
-            const [row] = await rows(sql.restore, [userId, id, limits.trashRetentionDays, limits.maxTasksPerUser]);
-            return asTask(row.task) ?? (row.trashed ? 'limit-reached' : null);
+            return transaction(async (inTransaction) => {
+
+                await lockUser(inTransaction, userId);
+                return restoreTask(inTransaction, userId, id, { retentionDays: limits.trashRetentionDays, maxTasks: limits.maxTasksPerUser, maxDepth: limits.maxTaskDepth });
+            });
         },
 
         async purgeTaskForUser(userId, id) {

@@ -2,6 +2,7 @@ import Boom from '@hapi/boom';
 import type { ReqRef, Request, ResponseObject, ResponseToolkit, RouteOptions } from '@hapi/hapi';
 
 import type { Conditional, Task, Versions } from '../../common/tasks';
+import type { PlacementRefusal } from '../../data/tasks';
 import { entityTag, ifMatchVersions } from '../../common/entity-tags';
 import { errorSchema, taskSchema, validationErrorSchema } from '../../schemas/tasks';
 
@@ -39,6 +40,54 @@ export function written<T>(result: Conditional<T | null | false>): T {
 
     if (!result) {
         throw taskNotFound();
+    }
+
+    return result;
+}
+
+
+const internals = {
+    refusals: {
+        list_id: 'list_id must be one of your lists, or null for the inbox',
+        parent_id: 'parent_id must be one of your live tasks in the same list, or null for the top level',
+        after: 'after must be one of your live tasks among the siblings the task goes to, or null for first'
+    },
+
+    conflicts: {
+        'own-descendant': 'A task cannot go under itself or one of its subtasks',
+        'too-deep': (depth: number) => `Subtasks go at most ${depth} levels deep; this would put one deeper`
+    }
+};
+
+
+/** Whether a store's answer is a refusal of where the task was asked to go. */
+export function isRefusal(result: unknown): result is PlacementRefusal {
+
+    return typeof result === 'object' && result !== null && ('refused' in result || 'conflict' in result);
+}
+
+
+/**
+ * A placement the store refused as the API answers it: 422 on the field that names a list, parent or sibling the
+ * user does not have there (never saying whether it exists for someone else), 409 for a cycle or the depth.
+ */
+export function placementError(refusal: PlacementRefusal, maxDepth: number): Boom.Boom {
+
+    if ('refused' in refusal) {
+        return Boom.badData('Validation failed', {
+            issues: [{ loc: ['body', refusal.refused], msg: internals.refusals[refusal.refused], type: `placement.${refusal.refused}` }]
+        });
+    }
+
+    return Boom.conflict(refusal.conflict === 'too-deep' ? internals.conflicts['too-deep'](maxDepth) : internals.conflicts['own-descendant']);
+}
+
+
+/** A write's outcome, its refusal thrown as the API's error. */
+export function placed<T, Refs extends ReqRef>(request: Request<Refs>, result: T | PlacementRefusal): T {
+
+    if (isRefusal(result)) {
+        throw placementError(result, request.server.app.limits.maxTaskDepth);
     }
 
     return result;
@@ -102,5 +151,15 @@ export const conditionalTaskRouteOptions = {
     response: {
         ...taskRouteOptions.response,
         status: { ...taskRouteOptions.response.status, 412: errorSchema }
+    }
+} satisfies RouteOptions;
+
+
+/** The writes that can also move a task, refused with 409 for a cycle or the depth. */
+export const placingTaskRouteOptions = {
+    ...conditionalTaskRouteOptions,
+    response: {
+        ...conditionalTaskRouteOptions.response,
+        status: { ...conditionalTaskRouteOptions.response.status, 409: errorSchema }
     }
 } satisfies RouteOptions;

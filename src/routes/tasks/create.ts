@@ -4,7 +4,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import type { Task, TaskFields } from '../../common/tasks';
 import type { CreateTaskHeaders } from '../../schemas/tasks';
 import { createTaskHeadersSchema, errorSchema, taskFieldsSchema, taskSchema } from '../../schemas/tasks';
-import { errorStatuses, taskResponse, userIdOf } from './common';
+import { errorStatuses, isRefusal, placementError, taskResponse, userIdOf } from './common';
 
 
 const internals = {
@@ -43,7 +43,7 @@ export const createTask: ServerRoute<{ Payload: TaskFields; Headers: CreateTaskH
         async handler(request, h) {
 
             const { tasks } = request.server.app;
-            const { maxTasksPerUser } = request.server.app.limits;
+            const { maxTasksPerUser, maxTaskDepth } = request.server.app.limits;
             const userId = userIdOf(request);
             const key = request.headers['idempotency-key'];
 
@@ -51,8 +51,12 @@ export const createTask: ServerRoute<{ Payload: TaskFields; Headers: CreateTaskH
             let replayed = false;
             if (key === undefined) {
                 const created = await tasks.createTaskForUser(userId, request.payload);
-                if (!created) {
+                if (created === 'limit-reached') {
                     throw internals.limitReached(maxTasksPerUser);
+                }
+
+                if (isRefusal(created)) {
+                    throw placementError(created, maxTaskDepth);
                 }
 
                 task = created;
@@ -64,6 +68,8 @@ export const createTask: ServerRoute<{ Payload: TaskFields; Headers: CreateTaskH
                         throw internals.limitReached(maxTasksPerUser);
                     case 'key-reused':
                         throw internals.keyReused();
+                    case 'refused':
+                        throw placementError(result.refusal, maxTaskDepth);
                     case 'key-unsettled':
                         throw Boom.conflict('Another request with this Idempotency-Key is still being settled; retry this one');
                     default:

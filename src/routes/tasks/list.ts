@@ -45,7 +45,7 @@ export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
         },
         async handler(request, h) {
 
-            const { status, completed, limit, cursor, sort, order, priority, due_before, due_after, overdue, q } = request.query;
+            const { status, completed, limit, cursor, sort, order, priority, due_before, due_after, overdue, q, list_id, parent_id } = request.query;
             const page = await request.server.app.tasks.listTasksForUser(userIdOf(request), {
                 sort,
                 order,
@@ -55,6 +55,8 @@ export const listTasks: ServerRoute<{ Query: TaskListQuery }> = {
                 dueAfter: due_after,
                 overdue,
                 search: q || undefined,
+                listId: list_id === undefined ? undefined : list_id.toLowerCase() === 'inbox' ? null : list_id.toLowerCase(),
+                parentId: parent_id === undefined ? undefined : parent_id.toLowerCase() === 'none' ? null : parent_id.toLowerCase(),
                 limit,
                 after: cursor?.position
             });

@@ -2,24 +2,24 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { TaskFields } from '../../common/tasks';
 import { taskFieldsSchema } from '../../schemas/tasks';
-import { conditionalTaskRouteOptions, ifMatchOf, taskResponse, userIdOf, written } from './common';
+import { ifMatchOf, placed, placingTaskRouteOptions, taskResponse, userIdOf, written } from './common';
 
 
 export const replaceTask: ServerRoute<{ Params: { id: string }; Payload: TaskFields }> = {
     method: 'PUT',
     path: '/api/tasks/{id}',
     options: {
-        ...conditionalTaskRouteOptions,
+        ...placingTaskRouteOptions,
         description: 'Replace a task\'s editable fields; optional ones left out return to their defaults',
         validate: {
-            ...conditionalTaskRouteOptions.validate,
+            ...placingTaskRouteOptions.validate,
             payload: taskFieldsSchema
         },
         async handler(request, h) {
 
             const { tasks } = request.server.app;
             const result = await tasks.replaceTaskForUser(userIdOf(request), request.params.id, request.payload, ifMatchOf(request, request.params.id));
-            return taskResponse(h, written(result));
+            return taskResponse(h, written(placed(request, result)));
         }
     }
 };
