@@ -5,6 +5,7 @@ import type { TestFn } from 'ava';
 import Pg from 'pg';
 
 import { mintToken } from '../../src/auth/tokens';
+import { decodeFeedCursor } from '../../src/common/cursors';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testConfig, testListenUrl } from '../helpers/api';
 import { aboutTask, openStream } from '../helpers/stream';
@@ -82,6 +83,23 @@ test.serial('a stream without a cursor starts at now; a reconnect with Last-Even
     const third = await open(t.context.uri, t.context.token(user), { since: got[1].id });
     await third.until(aboutTask(c.id));
     t.deepEqual(third.changes().map(({ id }) => id), got.slice(2).map(({ id }) => id));
+});
+
+
+test.serial('the streams of one user each get every change once, in the feed\'s order, when changes come at once', async (t) => {
+
+    const user = newUser();
+    const both = [await open(t.context.uri, t.context.token(user)), await open(t.context.uri, t.context.token(user))];
+    const created = await Promise.all(Array.from({ length: 12 }, (_, i) => t.context.createTask(user, { title: `at once ${i}` })));
+
+    for (const stream of both) {
+        await stream.until(() => stream.changes().length >= created.length);
+        const versions = stream.changes().map(({ id }) => decodeFeedCursor(user, id)!);
+        t.deepEqual(versions, [...versions].sort((a, b) => a - b), 'in the feed\'s order');
+        t.deepEqual(stream.changes().map(({ change }) => change.task.id).sort(), created.map((task) => task.id).sort(), 'each once');
+    }
+
+    t.deepEqual(both[0].changes(), both[1].changes());
 });
 
 
