@@ -1,4 +1,4 @@
-// npm run bench:stream [-- --streams 1000] [--users 100] [--rate 200] [--seconds 10] [--workers 2] [--rounds 3] [--burst 3000] [--pool 10]
+// npm run bench:stream [-- --streams 1000] [--users 100] [--rate 200] [--seconds 10] [--workers 2] [--rounds 3] [--burst 3000] [--pool 10] [--stream-pool 20]
 // The live stream under load, and what keeping the feed and notifying costs the writes. Three servers (npm run build,
 // then dist/src/index.js with WEB_CONCURRENCY workers), each on a scratch PostgreSQL database of its own that
 // differs only in how a write notifies the streams:
@@ -10,12 +10,14 @@
 // counts what it really receives.
 //
 // After a first burst of creates on each server:
-// 1. On the announced server: RSS of its processes idle, then with `--streams` streams open over `--users` users
-//    (each a median of readings from /proc): memory per open stream.
-// 2. `--rate` creates a second through both workers for `--seconds`: the delivery latency from each create's 2xx to
+// 1. Create throughput: rounds of `--burst` creates by 32 clients on each server in turn (the order rotating from
+//    round to round), each server's workers with a pool of `--pool` connections (three servers share PostgreSQL's
+//    max_connections with whatever else runs there).
+// Then the announced server alone, started again with a pool of `--stream-pool`:
+// 2. RSS of its processes idle, then with `--streams` streams open over `--users` users (each a median of readings
+//    from /proc): memory per open stream.
+// 3. `--rate` creates a second through both workers for `--seconds`: the delivery latency from each create's 2xx to
 //    its event on each stream of its user (an event that came before the 2xx counts as 0).
-// 3. With the streams closed, create throughput: rounds of `--burst` creates by 32 clients on each server in turn
-//    (the order rotates from round to round).
 // The load average is printed beside each phase: the machine is shared.
 import ChildProcess from 'node:child_process';
 import Crypto from 'node:crypto';
@@ -39,6 +41,7 @@ type Variant = 'announced' | 'in-write' | 'none';
 interface Server {
     variant: Variant;
     uri: string;
+    url: string;
     child: ChildProcess.ChildProcess;
     db: Database;
     name: string;
@@ -53,6 +56,7 @@ const internals = {
     base: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     variants: ['announced', 'in-write', 'none'] as Variant[],
     burstClients: 32,
+    opening: 20,
     // RSS is read this many times, this far apart, and the median taken: a collection in between moves one reading.
     rssSamples: 7,
     rssEveryMs: 500,
@@ -87,7 +91,8 @@ const { values } = parseArgs({
         workers: { type: 'string', default: '2' },
         rounds: { type: 'string', default: '3' },
         burst: { type: 'string', default: '3000' },
-        pool: { type: 'string', default: '10' }
+        pool: { type: 'string', default: '10' },
+        'stream-pool': { type: 'string', default: '20' }
     }
 });
 
@@ -100,7 +105,8 @@ const settings = {
     rounds: Number(values.rounds),
     burst: Number(values.burst),
     // Three servers share PostgreSQL's max_connections (100 by default) with whatever else runs there.
-    pool: Number(values.pool)
+    pool: Number(values.pool),
+    streamPool: Number(values['stream-pool'])
 };
 
 
@@ -141,6 +147,53 @@ const serverRssKb = async (pid: number) => {
 };
 
 
+/** The built server with WEB_CONCURRENCY workers on the database at `url`, started and listening. */
+async function spawnServer(url: string, pool: number): Promise<{ child: ChildProcess.ChildProcess; uri: string }> {
+
+    const child = ChildProcess.spawn(process.execPath, ['--enable-source-maps', 'dist/src/index.js'], {
+        cwd: internals.root,
+        detached: true,
+        env: {
+            PATH: process.env.PATH!, HOME: process.env.HOME ?? internals.root, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info',
+            RATE_LIMIT_PER_MIN: '0', AUTH_FAILURES_PER_MIN: '0', BETTER_AUTH_SECRET: internals.secret, DATABASE_URL: url,
+            WEB_CONCURRENCY: String(settings.workers), SSE_MAX_STREAMS_PER_USER: String(Math.ceil(settings.streams / settings.users)), DB_POOL_MAX: String(pool)
+        },
+        stdio: ['ignore', 'pipe', 'inherit']
+    });
+
+    const uri = await new Promise<string>((resolve, reject) => {
+
+        Readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+
+            if (/"level":[56]/.test(line)) {
+                console.error(line);
+            }
+
+            if (line.includes('"todo-api listening"')) {
+                resolve(JSON.parse(line).uri as string);
+            }
+        });
+        child.once('exit', () => reject(new Error('the server exited before it listened')));
+        setTimeout(() => reject(new Error('the server did not listen within 120 s')), 120_000).unref();
+    }).catch((err: unknown) => {
+
+        process.kill(-child.pid!, 'SIGKILL');
+        throw err;
+    });
+
+    return { child, uri };
+}
+
+
+/** The server again on the same database, with another pool size. */
+async function respawnServer(server: Server, pool: number): Promise<void> {
+
+    process.kill(-server.child.pid!, 'SIGTERM');
+    await new Promise((resolve) => server.child.once('exit', resolve));
+    Object.assign(server, await spawnServer(server.url, pool));
+}
+
+
 async function startServer(variant: Variant, admin: Database): Promise<Server> {
 
     const name = `bench_stream_${variant.replace('-', '_')}_${Date.now()}`;
@@ -166,38 +219,8 @@ async function startServer(variant: Variant, admin: Database): Promise<Server> {
     await listener.connect();
     await listener.query('listen todo_api_changes');
 
-    const child = ChildProcess.spawn(process.execPath, ['--enable-source-maps', 'dist/src/index.js'], {
-        cwd: internals.root,
-        detached: true,
-        env: {
-            PATH: process.env.PATH!, HOME: process.env.HOME ?? internals.root, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info',
-            RATE_LIMIT_PER_MIN: '0', AUTH_FAILURES_PER_MIN: '0', BETTER_AUTH_SECRET: internals.secret, DATABASE_URL: url.toString(),
-            WEB_CONCURRENCY: String(settings.workers), SSE_MAX_STREAMS_PER_USER: String(Math.ceil(settings.streams / settings.users)), DB_POOL_MAX: String(settings.pool)
-        },
-        stdio: ['ignore', 'pipe', 'inherit']
-    });
-
-    const uri = await new Promise<string>((resolve, reject) => {
-
-        Readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-
-            if (/"level":[456]/.test(line)) {
-                console.error(line);
-            }
-
-            if (line.includes('"todo-api listening"')) {
-                resolve(JSON.parse(line).uri as string);
-            }
-        });
-        child.once('exit', () => reject(new Error('the server exited before it listened')));
-        setTimeout(() => reject(new Error('the server did not listen within 120 s')), 120_000).unref();
-    }).catch((err: unknown) => {
-
-        process.kill(-child.pid!, 'SIGKILL');
-        throw err;
-    });
-
-    const server: Server = { variant, uri, child, db, name, listener, heard: 0 };
+    const { child, uri } = await spawnServer(url.toString(), settings.pool);
+    const server: Server = { variant, uri, url: url.toString(), child, db, name, listener, heard: 0 };
     listener.on('notification', () => ++server.heard);
     return server;
 }
@@ -265,8 +288,47 @@ async function main(): Promise<void> {
             await burst(server, Math.min(1000, settings.burst));
         }
 
-        // 1. Memory: idle, then with the streams open, on the announced server.
+        // 1. Create throughput, the variants in turn.
+        const throughput = new Map<Variant, number[]>(internals.variants.map((variant) => [variant, []]));
+        const heard = new Map<Variant, number[]>(internals.variants.map((variant) => [variant, []]));
+        const loads: string[] = [];
+        for (let round = 0; round < settings.rounds; ++round) {
+            loads.push(load());
+            for (let i = 0; i < servers.length; ++i) {
+                const server = servers[(i + round) % servers.length];
+                const before = server.heard;
+                throughput.get(server.variant)!.push(await burst(server, settings.burst));
+                // Notifications still on their way arrive within moments.
+                await new Promise((resolve) => setTimeout(resolve, 200));
+                heard.get(server.variant)!.push(server.heard - before);
+            }
+        }
+
+        loads.push(load());
+        console.log('');
+        console.log(`Create throughput: ${settings.rounds} rounds × ${settings.burst} creates per server, ${internals.burstClients} clients, WEB_CONCURRENCY=${settings.workers}, DB_POOL_MAX=${settings.pool}; load average (1, 5, 15 min) at each round's start and at the end: ${loads.join(' | ')}`);
+        console.log('');
+        console.log('| notification | creates/s (median) | each round | notifications received per burst | of the announced |');
+        console.log('|---|---|---|---|---|');
+        const announced = median(throughput.get('announced')!);
+        for (const variant of internals.variants) {
+            const rates = throughput.get(variant)!;
+            console.log(`| ${variant} | ${median(rates).toFixed(0)} | ${rates.map((rate) => rate.toFixed(0)).join(', ')} | ${heard.get(variant)!.join(', ')} | ${(median(rates) / announced).toFixed(2)} |`);
+        }
+
+        // Only the announced server runs from here, again, with a pool for a thousand streams.
         const [live] = servers;
+        for (const server of servers.splice(1)) {
+            agents.get(server)!.destroy();
+            await stopServer(server, admin);
+        }
+
+        agents.get(live)!.destroy();
+        await respawnServer(live, settings.streamPool);
+        agents.set(live, new Http.Agent({ keepAlive: true, maxSockets: 64 }));
+        await burst(live, Math.min(1000, settings.burst));
+
+        // 2. Memory: idle, then with the streams open.
         const loadIdle = load();
         const idleKb = await serverRssKb(live.child.pid!);
 
@@ -275,7 +337,9 @@ async function main(): Promise<void> {
         const latencies: number[] = [];
         let opened = 0;
         const sockets: Http.ClientRequest[] = [];
-        await Promise.all(Array.from({ length: settings.streams }, (_, i) => new Promise<void>((resolve, reject) => {
+        // Opened `opening` at a time: a thousand clients that all connect in the same millisecond would wait for the
+        // pools longer than their timeout (503), which is not what is measured here.
+        const openStream = (i: number) => new Promise<void>((resolve, reject) => {
 
             const user = users[i % users.length];
             const request = Http.get(`${live.uri}/api/changes/stream`, { agent: false, headers: { authorization: `Bearer ${token(user)}` } }, (response) => {
@@ -316,13 +380,21 @@ async function main(): Promise<void> {
             });
             request.on('error', reject);
             sockets.push(request);
-        })));
+        });
+
+        let toOpen = 0;
+        await Promise.all(Array.from({ length: internals.opening }, async () => {
+
+            while (toOpen < settings.streams) {
+                await openStream(toOpen++);
+            }
+        }));
 
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const loadStreams = load();
         const streamsKb = await serverRssKb(live.child.pid!);
 
-        // 2. The load: `rate` creates a second, round-robin over the users.
+        // 3. The load: `rate` creates a second, round-robin over the users.
         const total = settings.rate * settings.seconds;
         const loadBefore = load();
         const started = performance.now();
@@ -352,7 +424,7 @@ async function main(): Promise<void> {
 
         const sorted = [...latencies].sort((a, b) => a - b);
         console.log('');
-        console.log(`Streams: ${opened} open over ${settings.users} users on the announced server, WEB_CONCURRENCY=${settings.workers}; ${total} creates at ${settings.rate}/s (achieved ${achieved.toFixed(0)}/s) through both workers`);
+        console.log(`Streams: ${opened} open over ${settings.users} users on the announced server, WEB_CONCURRENCY=${settings.workers}, DB_POOL_MAX=${settings.streamPool}; ${total} creates at ${settings.rate}/s (achieved ${achieved.toFixed(0)}/s) through both workers`);
         console.log('');
         console.log('| measure | value | load average (1, 5, 15 min) |');
         console.log('|---|---|---|');
@@ -367,34 +439,6 @@ async function main(): Promise<void> {
 
         for (const socket of sockets) {
             socket.destroy();
-        }
-
-        // 3. Create throughput, the variants in turn, with no stream open.
-        const throughput = new Map<Variant, number[]>(internals.variants.map((variant) => [variant, []]));
-        const heard = new Map<Variant, number[]>(internals.variants.map((variant) => [variant, []]));
-        const loads: string[] = [];
-        for (let round = 0; round < settings.rounds; ++round) {
-            loads.push(load());
-            for (let i = 0; i < servers.length; ++i) {
-                const server = servers[(i + round) % servers.length];
-                const before = server.heard;
-                throughput.get(server.variant)!.push(await burst(server, settings.burst));
-                // Notifications still on their way arrive within moments.
-                await new Promise((resolve) => setTimeout(resolve, 200));
-                heard.get(server.variant)!.push(server.heard - before);
-            }
-        }
-
-        loads.push(load());
-        console.log('');
-        console.log(`Create throughput: ${settings.rounds} rounds × ${settings.burst} creates per server, ${internals.burstClients} clients, WEB_CONCURRENCY=${settings.workers}, DB_POOL_MAX=${settings.pool}; load average (1, 5, 15 min) at each round's start and at the end: ${loads.join(' | ')}`);
-        console.log('');
-        console.log('| notification | creates/s (median) | each round | notifications received per burst | of the announced |');
-        console.log('|---|---|---|---|---|');
-        const announced = median(throughput.get('announced')!);
-        for (const variant of internals.variants) {
-            const rates = throughput.get(variant)!;
-            console.log(`| ${variant} | ${median(rates).toFixed(0)} | ${rates.map((rate) => rate.toFixed(0)).join(', ')} | ${heard.get(variant)!.join(', ')} | ${(median(rates) / announced).toFixed(2)} |`);
         }
 
         for (const agent of agents.values()) {
