@@ -50,6 +50,8 @@ declare module '@hapi/hapi' {
 export interface AppOptions {
     config: Config;
     db: Database;
+    /** The clock the key set reads (see ServerOptions). */
+    keySetClock?: () => number;
 }
 
 
@@ -59,7 +61,7 @@ export interface AppOptions {
 export const appPlugin: Plugin<AppOptions> = {
     name: 'todo-api',
     dependencies: ['@hapi/jwt'],
-    async register(server, { config, db }) {
+    async register(server, { config, db, keySetClock }) {
 
         server.app.db = db;
         server.app.tasks = taskStore(db, config.limits);
@@ -81,7 +83,7 @@ export const appPlugin: Plugin<AppOptions> = {
         const budgets = createBudgets(config.rateLimits, (tags, data) => server.log(tags, data));
         server.ext('onPostStop', () => budgets.close());
 
-        await server.register({ plugin: authPlugin, options: { ...config.auth, failures: authFailureGate(budgets.authFailures, config.rateLimits.trustedProxies) } });
+        await server.register({ plugin: authPlugin, options: { ...config.auth, failures: authFailureGate(budgets.authFailures, config.rateLimits.trustedProxies), keySetClock } });
         await server.register({ plugin: rateLimits, options: { budgets, trustedProxies: config.rateLimits.trustedProxies, unlimited: [readiness.path, liveness.path] } });
 
         server.ext(responseShaping);

@@ -24,6 +24,8 @@ export interface ServerOptions {
      * contract tests compare it with openapi.yaml. Off in a running service, which then does not load hapi-swagger.
      */
     describeRoutes?: boolean;
+    /** The clock the key set reads (Date.now when not given): tests move it past a refetch interval instead of waiting. */
+    keySetClock?: () => number;
 }
 
 
@@ -70,7 +72,7 @@ const internals = {
 /**
  * Builds the configured server without starting it: `server.initialize()` for tests, `server.start()` to listen.
  */
-export async function createServer({ config, db, logger = createLogger(config.logLevel), describeRoutes = false }: ServerOptions): Promise<Hapi.Server> {
+export async function createServer({ config, db, logger = createLogger(config.logLevel), describeRoutes = false, keySetClock }: ServerOptions): Promise<Hapi.Server> {
 
     const server = Hapi.server({
         host: config.host,
@@ -86,7 +88,8 @@ export async function createServer({ config, db, logger = createLogger(config.lo
             cors: config.corsOrigins.length ? {
                 origin: config.corsOrigins,
                 credentials: true,
-                additionalHeaders: ['If-Match', 'Idempotency-Key'],
+                // Last-Event-ID: what subscribeToChanges resumes the stream with, from a page on another origin too.
+                additionalHeaders: ['If-Match', 'Idempotency-Key', 'Last-Event-ID'],
                 additionalExposedHeaders: ['Location', 'Link', 'X-Next-Cursor', 'X-Request-Id', 'ETag', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy']
             } : false,
             security: {
@@ -142,7 +145,7 @@ export async function createServer({ config, db, logger = createLogger(config.lo
     // The client's fault, answered in the error shape: one line, no stack.
     answerClientErrors(server.listener, (err: Error & { code?: string }) => server.log(['connection', 'client', 'warn'], { code: err.code, msg: err.message }));
 
-    await server.register({ plugin: appPlugin, options: { config, db } });
+    await server.register({ plugin: appPlugin, options: { config, db, keySetClock } });
 
     return server;
 }

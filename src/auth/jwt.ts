@@ -34,7 +34,7 @@ export interface AuthFailureGate {
 }
 
 
-export type AuthOptions = AuthConfig & { failures?: AuthFailureGate | null };
+export type AuthOptions = AuthConfig & { failures?: AuthFailureGate | null; keySetClock?: () => number };
 
 
 /** The largest Authorization header looked at: bearer tokens of ours are a few hundred bytes to a few KiB. */
@@ -177,9 +177,9 @@ export function verifiedUntilSec(artifacts: Pick<HapiJwt.Artifacts, 'decoded'>, 
 export const authPlugin: Plugin<AuthOptions> = {
     name: 'todo-api/auth',
     dependencies: ['@hapi/jwt'],
-    register(server, { failures = null, ...config }) {
+    register(server, { failures = null, keySetClock = Date.now, ...config }) {
 
-        const keySet = config.jwks ? new JwksKeySet(config.jwks, (tags, data) => server.log(tags, data)) : null;
+        const keySet = config.jwks ? new JwksKeySet(config.jwks, (tags, data) => server.log(tags, data), keySetClock) : null;
         server.app.jwks = keySet;
         if (keySet) {
             // Warm the cache without holding the start: the auth server may not be up yet.

@@ -14,6 +14,7 @@ import { encodeFeedCursor } from '../../src/common/cursors';
 import type { components } from '../../src/generated/openapi';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
+import { waitFor } from '../helpers/wait';
 
 
 type ChangePage = components['schemas']['ChangePage'];
@@ -415,14 +416,11 @@ test('a write whose transaction commits after a later one started is not skipped
 /** Waits until a statement on this test's database waits for a lock: the fast write, behind the slow one. */
 async function waitForLockWait(api: TestApi): Promise<void> {
 
-    for (;;) {
-        const { rows } = await api.database.db.knex.raw('select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = \'Lock\'');
-        if (rows[0].n > 0) {
-            return;
-        }
+    await waitFor('a statement waiting for a lock', async () => {
 
-        await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+        const { rows } = await api.database.db.knex.raw('select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = \'Lock\'');
+        return rows[0].n > 0;
+    });
 }
 
 

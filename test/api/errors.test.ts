@@ -171,12 +171,14 @@ test('CORS answers the configured origins only, with credentials', async (t) => 
         t.regex(String(list.headers['access-control-expose-headers']), new RegExp(`(^|,)${header}(,|$)`), header);
     }
 
-    // A browser may send the preconditions and retry keys, and read the version and replay marker.
+    // A browser may send the preconditions, retry keys and the stream's resume point, and read the version and replay
+    // marker.
     const id = Crypto.randomUUID();
     for (const [method, url, requested] of [
         ['POST', '/api/tasks', 'authorization, content-type, idempotency-key'],
         ['PATCH', `/api/tasks/${id}`, 'authorization, content-type, if-match'],
-        ['GET', `/api/tasks/${id}`, 'authorization, if-none-match']
+        ['GET', `/api/tasks/${id}`, 'authorization, if-none-match'],
+        ['GET', '/api/changes/stream', 'authorization, last-event-id']
     ]) {
         const res = await api.server.inject({
             method: 'OPTIONS', url,

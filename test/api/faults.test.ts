@@ -18,6 +18,7 @@ import { contractViolations, throwOnViolations, watchResponses } from '../helper
 import { createScratchDatabase, testDatabaseConfig } from '../helpers/database';
 import type { FaultProxy } from '../helpers/fault-proxy';
 import { startFaultProxy } from '../helpers/fault-proxy';
+import { waitFor } from '../helpers/wait';
 
 
 /** A database server to put the proxy in front of: this run's PostgreSQL, or an embedded one served on TCP. */
@@ -60,7 +61,8 @@ const internals = {
                 url: scratch.url,
                 async terminateSessions() {
 
-                    await direct.knex.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [database]);
+                    // Each waits (up to 5 s) until the session has ended, not only until it was told to.
+                    await direct.knex.raw('select pg_terminate_backend(pid, 5000) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [database]);
                 },
                 async stop() {
 
@@ -215,10 +217,7 @@ test('a connection left waiting is closed, never handed out again: by the health
     const closed = async () => {
 
         // The pool closes it as it gives up; the proxy sees the socket end a moment later.
-        for (let i = 0; i < 50 && service.proxy.connections() > 0; ++i) {
-            await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-
+        await waitFor('the proxy to see the connection end', () => service.proxy.connections() === 0, { withinMs: 1000 }).catch(() => undefined);
         return service.proxy.connections();
     };
 
@@ -250,7 +249,6 @@ test('a session ended while a transaction holds its connection between statement
     const trx = await db.knex.transaction();
     await trx.raw('select 1');
     await t.context.target.terminateSessions();
-    await new Promise((resolve) => setTimeout(resolve, 300));
 
     await t.throwsAsync(trx.raw('select 1'));
     await trx.rollback().catch(() => undefined);
@@ -299,9 +297,16 @@ test('under load, connections dying (ended by the server, cut, stalled) give 503
         }
     };
 
+    // Until `count` more answers with this status have come back (the load is flowing, a fault has been felt).
+    const more = async (what: string, status: number, count: number) => {
+
+        const from = statuses.get(status) ?? 0;
+        await waitFor(what, () => (statuses.get(status) ?? 0) >= from + count, { withinMs: 20_000 });
+    };
+
     const clients = Array.from({ length: 20 }, client);
     for (let round = 0; round < 9; ++round) {
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await more(`writes acknowledged before fault ${round}`, 201, 5);
         if (round % 3 === 0) {
             await t.context.target.terminateSessions();
         }
@@ -315,12 +320,13 @@ test('under load, connections dying (ended by the server, cut, stalled) give 503
                 service.proxy.cut();
             }
 
-            await new Promise((resolve) => setTimeout(resolve, stall ? service.config.queryTimeoutMs + 200 : 100));
+            // Requests caught in a cut fail at once; in a stall, when the connection or statement timeout ends them.
+            await more(`a request failed by fault ${round}`, 503, 1);
             service.proxy.restore();
         }
     }
 
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await more('writes acknowledged after the last fault', 201, 5);
     running = false;
     await Promise.all(clients);
 

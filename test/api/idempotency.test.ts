@@ -1,11 +1,14 @@
 import Crypto from 'node:crypto';
 
 import anyTest from 'ava';
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
+import Pg from 'pg';
 
 import type { Task } from '../../src/common/tasks';
+import type { Query } from '../../src/data/query';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
+import { waitFor } from '../helpers/wait';
 
 
 const test = anyTest as TestFn<TestApi>;
@@ -219,6 +222,162 @@ test.serial('expired keys are cleaned by later keyed creates, oldest first, with
     t.is(await expired(), keys);
 });
 
+// Serial: the other tests' keyed creates would clean the expired keys this one records as another request.
+test.serial('a create whose key is recorded and lost again on each attempt gives up with a 409 asking for a retry, and creates nothing', async (t) => {
+
+    const api = t.context;
+    const url = postgresUrl(t, api);
+    if (!url) {
+        return;
+    }
+
+    const { knex } = api.database.db;
+    const user = newUser();
+    const key = 'never-settled';
+    // The user's version row, which every write of the user's tasks locks: where each attempt can be held.
+    await knex.raw('insert into user_versions (user_id, version) values (?, 0)', [user]);
+
+    let gate: Holder | null = await versionLock(url, user);
+    const holders = [gate];
+    try {
+        const answer = post(api, user, key, { title: 'mine' });
+        const state = { answered: false };
+        const settle = () => {
+
+            state.answered = true;
+        };
+
+        answer.then(settle, settle);
+
+        // The store makes three attempts (keyedAttempts); each one finds the key taken, then finds no answer in it.
+        for (let attempt = 1; attempt <= 3; ++attempt) {
+            const held: Holder = gate!;
+            // The attempt took its snapshot (without the key) and waits for the user's version row.
+            await waitFor(`attempt ${attempt} to wait for the version row`, async () => {
+
+                if (state.answered) {
+                    throw new Error(`answered before attempt ${attempt}`);
+                }
+
+                return (await waitingOn(knex, held.pid)).length > 0;
+            });
+
+            // Another request records the key meanwhile, with an answer that has expired by the time it is read
+            // (it was held open for longer than the key is kept).
+            await knex.raw(`
+                insert into idempotency_keys (user_id, key, fingerprint, task_id, response, expires_at)
+                values (?, ?, 'another request', gen_random_uuid(), '{}', now() - interval '1 second')`, [user, key]);
+
+            // The next attempt will wait here again: the next holder queues on the row behind this attempt.
+            gate = null;
+            if (attempt < 3) {
+                gate = await versionLock(url, user, { queued: true });
+                holders.push(gate);
+                const queued = gate;
+                await waitFor('the next holder to queue on the version row', async () => (await blockers(knex, queued.pid)).length > 0);
+            }
+
+            await held.release();
+        }
+
+        const res = await answer;
+        t.is(res.statusCode, 409, res.payload);
+        t.deepEqual(Object.keys(res.result as object), ['detail']);
+        t.regex((res.result as { detail: string }).detail, /Idempotency-Key .*retry/);
+    }
+    finally {
+        await Promise.all(holders.map((holder) => holder.release()));
+    }
+
+    t.is(await taskCount(api, user), 0, 'each attempt\'s task went back with it');
+    t.deepEqual((await knex.raw('select key from idempotency_keys where user_id = ?', [user])).rows, [], 'the expired answer was cleaned');
+
+    // The retry it asks for creates the task, once.
+    const retry = await post(api, user, key, { title: 'mine' });
+    t.is(retry.statusCode, 201);
+    t.is((await post(api, user, key, { title: 'mine' })).headers['idempotent-replayed'], 'true');
+    t.is(await taskCount(api, user), 1);
+});
+
+// Serial, as the one above. The same path with the other request's statements put between this one's by hand: it
+// needs no second connection, so it runs on PGlite too.
+test.serial('a create that finds its key taken by an expired answer at each attempt gives up with a 409, and creates nothing', async (t) => {
+
+    const { database } = t.context;
+    const { db } = database;
+    const user = newUser();
+    const key = 'taken-each-time';
+    let interleaved = 0;
+    const query: Query = async (statement, values) => {
+
+        // Before each of the first three attempts, another request records the key (its answer expired by now).
+        if (statement.name === 'tasks.create-once' && values[0] === user && interleaved < 3) {
+            ++interleaved;
+            await db.knex.raw(`
+                insert into idempotency_keys (user_id, key, fingerprint, task_id, response, expires_at)
+                values (?, ?, 'another request', gen_random_uuid(), '{}', now() - interval '1 second')`, [user, key]);
+        }
+
+        return db.query(statement, values);
+    };
+
+    const api = await startTestApi({ IDEMPOTENCY_KEY_TTL_S: '120' }, { ...database, db: { ...db, query } });
+    t.teardown(() => api.stop());
+
+    const res = await post(api, user, key, { title: 'mine' });
+    t.is(res.statusCode, 409, res.payload);
+    t.regex((res.result as { detail: string }).detail, /Idempotency-Key .*retry/);
+    t.is(interleaved, 3);
+    t.is(await taskCount(api, user), 0);
+
+    const retry = await post(api, user, key, { title: 'mine' });
+    t.is(retry.statusCode, 201);
+    t.is(retry.headers['idempotent-replayed'], undefined);
+    t.is(await taskCount(api, user), 1);
+});
+
+test('a create racing a first request with the same key that is still open waits for it and answers with its task', async (t) => {
+
+    const api = t.context;
+    const url = postgresUrl(t, api);
+    if (!url) {
+        return;
+    }
+
+    const { knex } = api.database.db;
+    const user = newUser();
+    const key = Crypto.randomUUID();
+    await knex.raw('insert into user_versions (user_id, version) values (?, 0)', [user]);
+
+    // Both requests take their snapshots (without the key) and wait for the user's version row, the first one first.
+    const gate = await versionLock(url, user);
+    let first: ReturnType<typeof post> | undefined;
+    let second: ReturnType<typeof post> | undefined;
+    try {
+        first = post(api, user, key, { title: 'once' });
+        const [waiting] = await waitFor('the first request to wait', async () => {
+
+            const pids = await waitingOn(knex, gate.pid);
+            return pids.length > 0 && pids;
+        });
+        second = post(api, user, key, { title: 'once' });
+        // Behind the first (which holds its place in the row's queue), or behind the holder with it.
+        await waitFor('the second request to wait', async () => (await waitingOn(knex, waiting)).length > 0 || (await waitingOn(knex, gate.pid)).length > 1);
+    }
+    finally {
+        await gate.release();
+    }
+
+    // The first creates; the second's own task goes back when it meets the first's key, and it answers with that.
+    const [created, raced] = await Promise.all([first!, second!]);
+    t.is(created.statusCode, 201);
+    t.is(created.headers['idempotent-replayed'], undefined);
+    t.is(raced.statusCode, 201);
+    t.is(raced.headers['idempotent-replayed'], 'true');
+    t.deepEqual(raced.result, created.result);
+    t.is(await taskCount(api, user), 1);
+});
+
 test('a user keeps at most IDEMPOTENCY_KEYS_PER_USER keys: a new one makes the oldest be forgotten, and no other user\'s', async (t) => {
 
     const api = await startTestApi({ IDEMPOTENCY_KEYS_PER_USER: '3' }, t.context.database);
@@ -240,3 +399,75 @@ test('a user keeps at most IDEMPOTENCY_KEYS_PER_USER keys: a new one makes the o
     t.is(await taskCount(api, user), 6);
     t.deepEqual(await keysOf(user), ['k1', 'k4', 'k5']);
 });
+
+
+/** The test database's URL on PostgreSQL; on PGlite, which runs one statement at a time so no two requests race, null. */
+function postgresUrl(t: ExecutionContext, api: TestApi): string | null {
+
+    const { config } = api.database;
+    if (config.kind !== 'postgres') {
+        t.log('one statement at a time on PGlite: requests cannot race there');
+        t.pass();
+        return null;
+    }
+
+    return config.url;
+}
+
+
+/** A transaction of the test's own on a connection of its own, holding (or queued for) a lock. */
+interface Holder {
+    pid: number;
+    /** Rolls the transaction back (once the lock is held) and closes the connection; safe to call twice. */
+    release(): Promise<void>;
+}
+
+
+/** Locks the user's version row, as a write of the user's tasks does; with queued, does not wait to hold it. */
+async function versionLock(url: string, user: string, options: { queued?: boolean } = {}): Promise<Holder> {
+
+    const client = new Pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('begin');
+    const { rows } = await client.query('select pg_backend_pid() as pid');
+    const locked = client.query('select version from user_versions where user_id = $1 for update', [user]);
+    if (!options.queued) {
+        await locked;
+    }
+
+    let released: Promise<void> | null = null;
+    return {
+        pid: rows[0].pid,
+        release() {
+
+            released ??= (async () => {
+
+                try {
+                    await locked;
+                    await client.query('rollback');
+                }
+                finally {
+                    await client.end();
+                }
+            })();
+
+            return released;
+        }
+    };
+}
+
+
+/** The sessions that the session `pid` waits for. */
+async function blockers(knex: TestApi['database']['db']['knex'], pid: number): Promise<number[]> {
+
+    const { rows } = await knex.raw('select unnest(pg_blocking_pids(?)) as pid', [pid]);
+    return rows.map((row: { pid: number }) => row.pid);
+}
+
+
+/** The database sessions waiting for a lock that the session `pid` holds. */
+async function waitingOn(knex: TestApi['database']['db']['knex'], pid: number): Promise<number[]> {
+
+    const { rows } = await knex.raw('select pid from pg_stat_activity where datname = current_database() and ? = any(pg_blocking_pids(pid))', [pid]);
+    return rows.map((row: { pid: number }) => row.pid);
+}

@@ -13,6 +13,7 @@ import { startTestApi, testSecret } from '../helpers/api';
 import type { TestDatabase } from '../helpers/database';
 import { createTestDatabase } from '../helpers/database';
 import { nowSec, signHs256 } from '../helpers/tokens';
+import { waitFor } from '../helpers/wait';
 
 
 const test = anyTest as TestFn<{ database: TestDatabase }>;
@@ -76,12 +77,22 @@ const jwks = (...pairs: Pair[]) => {
 };
 
 
-async function api(t: ExecutionContext<{ database: TestDatabase }>, base: string, env: Record<string, string> = {}) {
+async function api(t: ExecutionContext<{ database: TestDatabase }>, base: string, env: Record<string, string> = {}, clock?: Clock) {
 
-    const started = await startTestApi({ BETTER_AUTH_URL: base, JWKS_REFETCH_INTERVAL_S: '3600', ...env }, t.context.database);
+    const started = await startTestApi({ BETTER_AUTH_URL: base, JWKS_REFETCH_INTERVAL_S: '3600', ...env }, t.context.database, clock ? { keySetClock: () => clock.nowMs } : {});
     t.teardown(() => started.stop());
     return started;
 }
+
+/** The key set's clock, which a test moves on instead of waiting. */
+interface Clock {
+    nowMs: number;
+}
+
+const clock = (): Clock => {
+
+    return { nowMs: Date.now() };
+};
 
 /** A token as Better Auth mints it: sub is the user, iss = aud = its base URL, kid in the header. */
 const betterAuthToken = (key: Pair, base: string, claims: { issuer?: string; audience?: string; userId?: string } = {}) => mintToken(
@@ -150,11 +161,12 @@ test('an unknown kid refetches the key set once, then is refused', async (t) => 
 test('a rotated key appears after a refetch and is accepted', async (t) => {
 
     const auth = authServer(jwks(ed));
-    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' });
+    const time = clock();
+    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' }, time);
     t.is((await list(server, betterAuthToken(ed, auth.base))).statusCode, 200);
 
     auth.state.answer = jwks(ed, edRotated);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    time.nowMs += 1000;
 
     t.is((await list(server, betterAuthToken(edRotated, auth.base))).statusCode, 200);
     t.is((await list(server, betterAuthToken(ed, auth.base))).statusCode, 200);
@@ -164,7 +176,8 @@ test('a rotated key appears after a refetch and is accepted', async (t) => {
 test('a key withdrawn from the key set stops at the next refresh, also for a token already remembered', async (t) => {
 
     const auth = authServer(jwks(ed, edRotated));
-    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' });
+    const time = clock();
+    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' }, time);
     const seen: unknown[] = [];
     server.server.ext('onPostAuth', (request, h) => {
 
@@ -178,7 +191,7 @@ test('a key withdrawn from the key set stops at the next refresh, also for a tok
     t.is(seen[1], seen[0], 'remembered: the second request used the first one\'s verification');
 
     auth.state.answer = jwks(edRotated);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    time.nowMs += 1000;
 
     // An unknown kid refreshes the set, which no longer holds ed-1.
     t.is((await list(server, betterAuthToken(pair('unknown', 'ed25519', 'EdDSA'), auth.base))).statusCode, 401);
@@ -188,14 +201,56 @@ test('a key withdrawn from the key set stops at the next refresh, also for a tok
     t.is((await list(server, betterAuthToken(edRotated, auth.base))).statusCode, 200, 'the key still served still works');
 });
 
+test('a revoked RS256 key stops its remembered token at the background refresh past JWKS_MAX_AGE_S; the EdDSA key still served keeps working', async (t) => {
+
+    const auth = authServer(jwks(rsa, ed));
+    const time = clock();
+    const server = await api(t, auth.base, { JWKS_MAX_AGE_S: '600', JWKS_REFETCH_INTERVAL_S: '30' }, time);
+    const seen: unknown[] = [];
+    server.server.ext('onPostAuth', (request, h) => {
+
+        seen.push(request.auth.artifacts);
+        return h.continue;
+    });
+
+    const revoked = betterAuthToken(rsa, auth.base, { userId: 'user-a' });
+    const kept = betterAuthToken(ed, auth.base, { userId: 'user-b' });
+    for (const token of [revoked, kept, revoked, kept]) {
+        t.is((await list(server, token)).statusCode, 200);
+    }
+
+    t.is(seen[2], seen[0], 'the RS256 token is remembered');
+    t.is(auth.state.fetches, 1);
+
+    // Better Auth revokes the RS256 key. Remembered tokens are not checked against the key set, so nothing notices
+    // yet: the set is fresh, and a token verified now is verified with the keys it holds.
+    auth.state.answer = jwks(ed);
+    t.is((await list(server, revoked)).statusCode, 200);
+
+    // Past JWKS_MAX_AGE_S, the next token checked against the set (a new one of the key still served) is answered
+    // with the known key and refreshes the set behind it.
+    time.nowMs += 601_000;
+    t.is((await list(server, betterAuthToken(ed, auth.base, { userId: 'user-c' }))).statusCode, 200);
+    await waitFor('the background refresh', () => auth.state.fetches === 2);
+    await waitFor('the refresh to withdraw the RS256 key', async () => (await list(server, revoked)).statusCode === 401, { withinMs: 5000 });
+
+    const refused = await list(server, revoked);
+    t.is(refused.statusCode, 401);
+    t.deepEqual(refused.result, { detail: 'Invalid authentication credentials' });
+    t.is((await list(server, kept)).statusCode, 200, 'the EdDSA token, remembered, still works');
+    t.is((await list(server, betterAuthToken(ed, auth.base, { userId: 'user-d' }))).statusCode, 200, 'and so do new ones');
+    t.is(auth.state.fetches, 2, 'the revoked kid, now unknown, did not fetch again within the refetch interval');
+});
+
 test('a key set that goes down: known keys keep working, unknown ones get 401, never a 500', async (t) => {
 
     const auth = authServer(jwks(ed));
-    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' });
+    const time = clock();
+    const server = await api(t, auth.base, { JWKS_REFETCH_INTERVAL_S: '1' }, time);
     t.is((await list(server, betterAuthToken(ed, auth.base))).statusCode, 200);
 
     auth.state.answer = () => [503, 'Service Unavailable'];
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    time.nowMs += 1000;
 
     t.is((await list(server, betterAuthToken(edRotated, auth.base))).statusCode, 401);
     t.is(auth.state.fetches, 2);

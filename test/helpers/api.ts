@@ -6,6 +6,7 @@ import { mintToken } from '../../src/auth/tokens';
 import { taskStore } from '../../src/data/tasks';
 import type { Task } from '../../src/common/tasks';
 import type { TaskStore } from '../../src/data/tasks';
+import type { ServerOptions } from '../../src/server';
 import { createServer } from '../../src/server';
 import { contractViolations, throwOnViolations, watchResponses } from './contract';
 import type { TestDatabase } from './database';
@@ -70,14 +71,15 @@ export function testListenUrl(database: { kind: string; url?: string }): string 
 
 /**
  * A server on a fresh database of its own, or on one given (which it then leaves open when it stops); with
- * describeRoutes, serving hapi-swagger's description of its routes to internal requests too.
+ * describeRoutes, serving hapi-swagger's description of its routes to internal requests too; with keySetClock, its
+ * key set reading the test's clock.
  */
-export async function startTestApi(env: Record<string, string> = {}, shared?: TestDatabase, options: { describeRoutes?: boolean } = {}): Promise<TestApi> {
+export async function startTestApi(env: Record<string, string> = {}, shared?: TestDatabase, options: Pick<ServerOptions, 'describeRoutes' | 'keySetClock'> = {}): Promise<TestApi> {
 
     const database = shared ?? await createTestDatabase();
     const config = { ...testConfig(env), database: database.config };
     config.stream.listenUrl = testListenUrl(database.config) ?? config.stream.listenUrl;
-    const server = await createServer({ config, db: database.db, describeRoutes: options.describeRoutes });
+    const server = await createServer({ config, db: database.db, ...options });
     const violations = watchResponses(server);
     await server.initialize();
 

@@ -39,6 +39,8 @@ export async function startFaultProxy(databaseUrl: string): Promise<FaultProxy> 
 
     const target = new URL(databaseUrl);
     const links = new Set<Link>();
+    // The database side of connections cut after a statement: open until the statement's answer comes back.
+    const answering = new Set<Net.Socket>();
     let mode: 'pass' | 'cut' | 'stall' = 'pass';
     let pendingCut: { match: RegExp; done: () => void } | null = null;
 
@@ -73,21 +75,22 @@ export async function startFaultProxy(databaseUrl: string): Promise<FaultProxy> 
                 const { done } = pendingCut;
                 pendingCut = null;
                 link.doomed = true;
+                // The database side stays open until the answer comes, so that the statement is read and runs to its end.
+                answering.add(server);
                 setImmediate(() => {
 
                     client.resetAndDestroy();
                     links.delete(link);
                     done();
                 });
-
-                // The database side stays open a moment, so that the statement is read and runs to its end.
-                setTimeout(() => server.destroy(), 2000).unref();
             }
         });
 
         server.on('data', (chunk) => {
 
             if (link.doomed) {
+                answering.delete(server);
+                server.destroy();
                 return;
             }
 
@@ -157,6 +160,10 @@ export async function startFaultProxy(databaseUrl: string): Promise<FaultProxy> 
 
             for (const link of links) {
                 destroy(link);
+            }
+
+            for (const server of answering) {
+                server.destroy();
             }
 
             await new Promise<void>((resolve) => proxy.close(() => resolve()));

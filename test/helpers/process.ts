@@ -288,6 +288,8 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 
 export interface Load {
+    /** How many creates were acknowledged so far. */
+    acknowledged(): number;
     /** Stops the clients once their requests in flight are answered (or refused). */
     finish(): Promise<{ acknowledged: string[]; statuses: Record<string, number> }>;
 }
@@ -325,6 +327,7 @@ export function createTasksUnderLoad(uri: string, headers: Record<string, string
 
     const running = Array.from({ length: clients }, (_, n) => client(n));
     return {
+        acknowledged: () => acknowledged.length,
         async finish() {
 
             sending = false;

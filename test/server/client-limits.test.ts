@@ -11,6 +11,7 @@ import type { TestApi } from '../helpers/api';
 import { startTestApi, testConfig } from '../helpers/api';
 import { throwOnViolations, watchResponses } from '../helpers/contract';
 import { createTestDatabase } from '../helpers/database';
+import { waitFor } from '../helpers/wait';
 
 
 interface Context {
@@ -169,18 +170,17 @@ test('a client that hangs up mid-request writes no error to the log; one that se
 
     // Hung up in the middle of the headers, and in the middle of a body.
     for (const partial of ['GET /health HTTP/1.1\r\nHost: loc', 'POST /api/tasks HTTP/1.1\r\nHost: localhost\r\nContent-Length: 50\r\n\r\n{"ti']) {
-        await new Promise<void>((resolve) => {
+        const accepted = new Promise<Net.Socket>((resolve) => server.listener.once('connection', resolve));
+        const socket = Net.connect(server.info.port as number, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.write(partial);
 
-            const socket = Net.connect(server.info.port as number, '127.0.0.1', () => {
-
-                socket.write(partial);
-                setTimeout(() => {
-
-                    socket.resetAndDestroy();
-                    setTimeout(resolve, 200);
-                }, 100);
-            });
-        });
+        // The client hangs up once the server has read what it sent, and the server is done with it when it closes.
+        const serverSide = await accepted;
+        await waitFor('the server to read the partial request', () => serverSide.bytesRead >= Buffer.byteLength(partial));
+        const closed = new Promise((resolve) => serverSide.once('close', resolve));
+        socket.resetAndDestroy();
+        await closed;
     }
 
     t.deepEqual(lines.filter((line) => (line.level as number) >= 50), []);

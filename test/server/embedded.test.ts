@@ -197,13 +197,29 @@ test('processes racing for a directory whose owner died: exactly one gets it', a
     Fs.mkdirSync(dataDir, { mode: 0o700 });
     Fs.writeFileSync(lockPathOf(dataDir), JSON.stringify({ role: 'todo-api', pid: internals.deadPid(), process: null, since: '2026-01-01T00:00:00.000Z', socket: null }));
 
-    const racers = Array.from({ length: 4 }, () => new Promise<string>((resolve) => {
+    // Each says what it got; the winner holds the directory until the others have all answered (then its input ends).
+    const said: string[] = [];
+    const racers = Array.from({ length: 4 }, () => {
 
-        // The winner holds the directory long enough for every racer to have started, however slow the machine.
-        ChildProcess.execFile(process.execPath, ['--import', 'tsx', 'test/fixtures/lock-embedded.ts', dataDir, '8000'], { cwd: root }, (_err, stdout) => resolve(stdout.trim()));
-    }));
+        const child = ChildProcess.spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/lock-embedded.ts', dataDir], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+        let output = '';
+        child.stdout.on('data', (chunk) => {
 
-    const outcomes = (await Promise.all(racers)).sort();
+            output += chunk;
+            if (output.endsWith('\n')) {
+                said.push(output.trim());
+                if (said.length === 4) {
+                    for (const racer of racers) {
+                        racer.child.stdin.end();
+                    }
+                }
+            }
+        });
+
+        return { child, exited: new Promise<string>((resolve) => child.on('close', () => resolve(output.trim()))) };
+    });
+
+    const outcomes = (await Promise.all(racers.map((racer) => racer.exited))).sort();
     t.deepEqual(outcomes, ['in use', 'in use', 'in use', 'locked']);
     t.false(Fs.existsSync(lockPathOf(dataDir)));
 });

@@ -8,7 +8,8 @@ import test from 'ava';
 
 import { mintToken } from '../../src/auth/tokens';
 import { testSecret } from '../helpers/api';
-import { childPids, createServerDatabase, createTasksUnderLoad, processExists, root, runServer, send, sleep, startServer, untilReleased } from '../helpers/process';
+import { childPids, createServerDatabase, createTasksUnderLoad, processExists, root, runServer, send, startServer, untilReleased } from '../helpers/process';
+import { waitFor } from '../helpers/wait';
 
 
 test('on the embedded database: migrates on start, keeps data across restarts, stops cleanly on SIGTERM mid-request', async (t) => {
@@ -25,11 +26,12 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
     const created = await send(first.uri, 'POST', '/api/tasks', auth, JSON.stringify({ title: 'survives restarts' }));
     t.is(created.status, 201);
 
-    // A request whose body is still arriving when SIGTERM comes must still be answered.
+    // A request whose body is still arriving when SIGTERM comes must still be answered. Its headers ask for a 100
+    // Continue, which says that the server has read them: the request is in flight from then on.
     const body = JSON.stringify({ title: 'in flight' });
     const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
 
-        const req = Http.request(`${first.uri}/api/tasks`, { method: 'POST', headers: { ...auth, 'content-length': String(body.length) } }, (res) => {
+        const req = Http.request(`${first.uri}/api/tasks`, { method: 'POST', headers: { ...auth, 'content-length': String(body.length), expect: '100-continue' } }, (res) => {
 
             let data = '';
             res.on('data', (chunk) => (data += chunk));
@@ -37,12 +39,16 @@ test('on the embedded database: migrates on start, keeps data across restarts, s
         });
 
         req.on('error', reject);
-        req.write(body.slice(0, 5));
-        setTimeout(() => {
+        req.on('continue', () => {
 
+            req.write(body.slice(0, 5));
             first.child.kill('SIGTERM');
-            setTimeout(() => req.end(body.slice(5)), 300);
-        }, 200);
+            // The rest of the body once the server is stopping.
+            waitFor('the server to begin stopping', () => first.lines.some((line) => line.includes('stopping: finishing requests in flight')))
+                .then(() => req.end(body.slice(5)), reject);
+        });
+
+        req.flushHeaders();
     });
 
     const answered = await inFlight;
@@ -92,7 +98,8 @@ test('npm start under load: SIGTERM to the top process stops everything, frees t
 
     const token = mintToken({ secret: Buffer.from(testSecret), issuer: null, audience: null }, { userId: 'stop-user', ttlSec: 600 }).token;
     const load = createTasksUnderLoad(server.uri, { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
-    await sleep(1000);
+    // SIGTERM comes with the load flowing: some creates acknowledged, more in flight.
+    await waitFor('the load to be answered', () => load.acknowledged() >= 40, { withinMs: 20_000 });
     server.child.kill('SIGTERM');
 
     const releasedAfterMs = await untilReleased(server.port, 15_000);

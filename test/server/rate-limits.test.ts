@@ -8,7 +8,8 @@ import Redis from 'ioredis';
 import { mintToken } from '../../src/auth/tokens';
 import { testSecret } from '../helpers/api';
 import type { ServerDatabase, ServerProcess } from '../helpers/process';
-import { createServerDatabase, send, sleep, startServer } from '../helpers/process';
+import { createServerDatabase, send, startServer } from '../helpers/process';
+import { waitFor } from '../helpers/wait';
 
 
 // The budgets as a deployment shares them: across the workers of one server (the primary keeps them), and across
@@ -102,9 +103,7 @@ test('WEB_CONCURRENCY=2: a user has one budget whichever worker answers', async 
 
     // Both workers answered, and so counted, some of them (their log lines are written a moment later).
     const answeredBy = () => new Set(server.entries().filter((entry) => String(entry.msg).startsWith('[response] get /api/tasks')).map((entry) => entry.pid));
-    for (let waited = 0; waited < 5000 && answeredBy().size < 2; waited += 50) {
-        await sleep(50);
-    }
+    await waitFor('both workers\' log lines', () => answeredBy().size >= 2, { withinMs: 5000 }).catch(() => undefined);
 
     t.is(answeredBy().size, 2);
 

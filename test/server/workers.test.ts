@@ -8,7 +8,8 @@ import test from 'ava';
 import { mintToken } from '../../src/auth/tokens';
 import { lockPathOf } from '../../src/data/embedded';
 import { testSecret } from '../helpers/api';
-import { childPids, createServerDatabase, createTasksUnderLoad, processExists, runServer, send, sleep, startServer, untilReleased } from '../helpers/process';
+import { childPids, createServerDatabase, createTasksUnderLoad, processExists, runServer, send, startServer, untilReleased } from '../helpers/process';
+import { waitFor } from '../helpers/wait';
 
 
 test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies is replaced, SIGTERM stops them all losing no 201', async (t) => {
@@ -37,29 +38,26 @@ test('WEB_CONCURRENCY=2 under npm start: workers share the port, one that dies i
     const token = mintToken({ secret: Buffer.from(testSecret), issuer: null, audience: null }, { userId: 'worker-user', ttlSec: 600 }).token;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const load = createTasksUnderLoad(server.uri, headers);
-    await sleep(1000);
 
-    // Both workers answer.
+    // Both workers answer (each logs its responses).
     const answeredBy = () => new Set(server.entries().filter((entry) => String(entry.msg).startsWith('[response]')).map((entry) => entry.pid));
+    await waitFor('both workers to answer the load', () => answeredBy().size >= 2, { withinMs: 20_000 }).catch(() => undefined);
     t.deepEqual([...answeredBy()].sort(), [...workers].sort());
 
     // One dies: it is logged and replaced, and the port keeps answering meanwhile.
     process.kill(workers[0], 'SIGKILL');
-    while (childPids(primary).length < 2 || childPids(primary).includes(workers[0])) {
-        await sleep(50);
-    }
+    await waitFor('the primary to start a replacement', () => childPids(primary).length >= 2 && !childPids(primary).includes(workers[0]), { withinMs: 20_000 });
 
     const replacement = childPids(primary).find((pid) => pid !== workers[1])!;
     const logged = (msg: string, pid: number) => server.entries().some((entry) => entry.msg === msg && entry.pid === pid);
-    for (let waited = 0; waited < 20_000 && !logged('worker listening', replacement); waited += 50) {
-        await sleep(50);
-    }
+    await waitFor('the replacement to listen', () => logged('worker listening', replacement), { withinMs: 20_000 }).catch(() => undefined);
 
     // The load's keep-alive connections all moved to the surviving worker; new connections are shared out again.
-    for (let tries = 0; tries < 20 && !answeredBy().has(replacement); ++tries) {
+    await waitFor('the replacement to answer a new connection', async () => {
+
         await send(server.uri, 'GET', '/api/tasks?limit=1', { authorization: `Bearer ${token}` }, undefined, false);
-        await sleep(50);
-    }
+        return answeredBy().has(replacement);
+    }, { withinMs: 5000, everyMs: 50 }).catch(() => undefined);
 
     t.like(server.entries().find((entry) => entry.msg === 'worker exited unexpectedly: starting another'), { pid: primary, worker_pid: workers[0], signal: 'SIGKILL' });
     t.true(logged('worker listening', replacement), server.lines.slice(-20).join('\n'));
