@@ -22,7 +22,7 @@ const touched = 'updated_at = greatest(clock_timestamp(), updated_at + interval 
 const room = '(select count(*) from (select 1 from tasks where user_id = $1 and deleted_at is null limit $7) as held) < $7';
 
 // Every write takes the user's next version first: the change feed's order.
-const bumped = 'with bumped as materialized (select tasks_bump_version($1, 1) as version)';
+const bumped = 'with bumped as materialized (select tasks_take_versions($1, 1) as version)';
 
 
 /** $1 is always the user; list's $2 the page size plus one. */

@@ -13,6 +13,7 @@ import { changeStreams } from './streams/change-streams';
 import { createBudgets } from './rate-limits/budgets';
 import { authFailureGate, rateLimits } from './rate-limits/plugin';
 import { responseShaping } from './extensions/responses';
+import { trailingSlashDeletes } from './extensions/trailing-slash';
 import { listChanges } from './routes/changes/feed';
 import { streamChanges } from './routes/changes/stream';
 import { docsAssets } from './routes/docs/assets';
@@ -97,6 +98,7 @@ export const appPlugin: Plugin<AppOptions> = {
         await server.register({ plugin: rateLimits, options: { budgets, trustedProxies: config.rateLimits.trustedProxies, unlimited: [readiness.path, liveness.path] } });
 
         server.ext(responseShaping);
+        server.ext(trailingSlashDeletes);
 
         // One call each: hapi types a route array with a single request shape, and each route has its own.
         server.route(readiness);

@@ -1,6 +1,7 @@
 import Pg from 'pg';
 
 import type { DatabaseConfig } from '../config';
+import { changeChannel } from './change-announcer';
 import type { Database } from './database';
 import { explainingClient, postgresConnection } from './postgres-tls';
 import { statement } from './query';
@@ -8,8 +9,9 @@ import { statement } from './query';
 
 /**
  * How a server process learns that a user's tasks changed, whichever process (or replica, or todo-admin) wrote them:
- * every new version of a user notifies `todo_api_changes` with `<user id>:<version>` when its write commits (the
- * migration 20261207100000). On PostgreSQL one connection per process listens for it, reconnecting with backoff.
+ * every new version of a user notifies `todo_api_changes`, with `<user id>:<version>` from the trigger when its write
+ * commits (the migration 20261207110000), or with `<user id>:` just after the commit when the service wrote it
+ * (change-announcer.ts). On PostgreSQL one connection per process listens for it, reconnecting with backoff.
  * Beside it, a poll of the watched users' versions (one statement per process per tick, whatever the number of
  * streams) finds what a lost notification would have said: a change is then late, never lost.
  *
@@ -33,16 +35,16 @@ export interface ChangeSignalOptions {
 }
 
 
-export const changeChannel = 'todo_api_changes';
-
-
 const internals = {
     embeddedPollMs: 200,
     backoff: { firstMs: 100, maxMs: 5000 },
 
     versions: statement('changes.watched-versions', 'select user_id, version from user_versions where user_id = any($1::text[])'),
 
-    /** `<user id>:<version>`; a user id may itself hold a colon. */
+    /**
+     * `<user id>:<version>`, or `<user id>:` for a version newer than any a stream has sent (the service's own
+     * announcement, which does not know its number); a user id may itself hold a colon.
+     */
     parse(payload: string | undefined): { userId: string; version: number } | null {
 
         const at = payload?.lastIndexOf(':') ?? -1;
@@ -50,7 +52,8 @@ const internals = {
             return null;
         }
 
-        const version = Number(payload.slice(at + 1));
+        const text = payload.slice(at + 1);
+        const version = text === '' ? Number.MAX_SAFE_INTEGER : Number(text);
         return Number.isSafeInteger(version) ? { userId: payload.slice(0, at), version } : null;
     }
 };

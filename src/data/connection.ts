@@ -29,7 +29,7 @@ const internals = {
             const owner = embeddedOwner(dataDir);
             if (typeof owner?.socket?.path === 'string') {
                 const connection = internals.socketConnection(owner.socket.path);
-                return poolDatabase({ connection, tls: null, host: null, poolMax: internals.guestPoolMax, prepared: false }, config, options);
+                return poolDatabase({ connection, tls: null, host: null, poolMax: internals.guestPoolMax, prepared: false, announces: false }, config, options);
             }
 
             if (owner) {
@@ -43,7 +43,7 @@ const internals = {
         }
 
         const connection = internals.socketConnection(owned.socket.path);
-        return poolDatabase({ connection, tls: null, host: null, poolMax: internals.serverPoolMax, prepared: false }, config, options, () => owned.close());
+        return poolDatabase({ connection, tls: null, host: null, poolMax: internals.serverPoolMax, prepared: false, announces: false }, config, options, () => owned.close());
     }
 };
 
@@ -57,7 +57,7 @@ export async function createDatabase(config: DatabaseConfig, options: DatabaseOp
     if (config.kind === 'postgres') {
         const { connection, tls, host } = postgresConnection(config);
         const prepared = config.preparedStatements ?? true;
-        return poolDatabase({ connection, tls, host, poolMax: config.poolMax, prepared }, config, options);
+        return poolDatabase({ connection, tls, host, poolMax: config.poolMax, prepared, announces: true }, config, options);
     }
 
     if (config.dataDir) {

@@ -4,6 +4,7 @@ import Knex from 'knex';
 import Pg from 'pg';
 
 import type { DatabaseTimeouts, DatabaseTls } from '../config';
+import { changeAnnouncer, takesAnnouncedVersions } from './change-announcer';
 import type { ConnectionSecurity, Database, DatabaseOptions } from './database';
 import { atBoundary } from './errors';
 import { migrationConfig, seedConfig } from './migrations';
@@ -23,6 +24,11 @@ export interface PoolTarget {
      * another's.
      */
     prepared: boolean;
+    /**
+     * Whether the writes that take their versions through tasks_take_versions are announced after they commit
+     * (change-announcer.ts): on PostgreSQL, where other processes listen. Nobody listens on the embedded database.
+     */
+    announces: boolean;
 }
 
 
@@ -96,12 +102,19 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
                 result = await run(statement, values, false);
             }
 
+            if (target.announces && takesAnnouncedVersions(statement)) {
+                announcer.announce(values[0] as string);
+            }
+
             return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
         }
         catch (err) {
             throw atBoundary(err);
         }
     };
+
+    // Statements that take versions have the user's id as $1 (statements.ts).
+    const announcer = changeAnnouncer(query, (message) => options.log?.warn?.(message));
 
     const transaction = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
 
@@ -113,8 +126,15 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
             throw atBoundary(err);
         }
 
+        // Users whose new versions the transaction's statements took: announced once it has committed.
+        const written = new Set<string>();
+
         // Prepared by name as the pool's statements are, while the database takes them.
         const inTransaction: Query = async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
+
+            if (target.announces && takesAnnouncedVersions(statement)) {
+                written.add(values[0] as string);
+            }
 
             try {
                 const result = await client.query(prepared && statement.name ?
@@ -133,6 +153,10 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
             await inTransaction({ name: '', text: 'begin' }, []);
             const result = await work(inTransaction);
             await inTransaction({ name: '', text: 'commit' }, []);
+            for (const userId of written) {
+                announcer.announce(userId);
+            }
+
             return result;
         }
         catch (err) {
@@ -197,6 +221,7 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
 
             destroyed ??= (async () => {
 
+                await announcer.flush();
                 await knex.destroy();
                 await pool.end();
                 await close?.();

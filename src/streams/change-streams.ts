@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import type { StreamConfig } from '../config';
 import type { ChangeSignals } from '../data/change-signals';
 import type { Database } from '../data/database';
+import type { ChangeRead } from '../data/tasks/changes';
 import { readChanges } from '../data/tasks/changes';
 import { encodeFeedCursor } from '../common/cursors';
 import { changeBody } from './change-body';
@@ -12,7 +13,8 @@ import { changeBody } from './change-body';
  * This process's live streams of changes (GET /api/changes/stream): how many each user has open, and each stream's
  * work. A stream holds the version it has sent up to; whenever it may be behind (a signal of a newer version of its
  * user, see change-signals.ts), it reads the feed after that version and writes each change as an event whose id is
- * the feed's cursor after it. Reads of one stream never overlap, so events go out in the feed's order, each once.
+ * the feed's cursor after it. Reads of one stream never overlap, so events go out in the feed's order, each once;
+ * the streams of one user at one version share a read.
  */
 export interface ChangeStreams {
     /** The user's open streams on this process. */
@@ -44,6 +46,32 @@ export function changeStreams({ db, signals, config, log }: ChangeStreamOptions)
 
     const open = new Map<string, Set<() => void>>();
 
+    // The feed's reads in flight, by user and version, so that a user's streams woken by one change read it once
+    // between them. A stream joins a read only if it started after the signal that woke the stream (`sequence`
+    // orders both): that read's snapshot holds the change the signal was about.
+    const reads = new Map<string, { startedAt: number; read: Promise<ChangeRead> }>();
+    let sequence = 0;
+    const readAfter = (userId: string, version: number, wokeAt: number): Promise<ChangeRead> => {
+
+        const key = `${version}:${userId}`;
+        const shared = reads.get(key);
+        if (shared && shared.startedAt > wokeAt) {
+            return shared.read;
+        }
+
+        const started = { startedAt: ++sequence, read: readChanges(db, userId, version, internals.pageSize) };
+        reads.set(key, started);
+        const forget = () => {
+
+            if (reads.get(key) === started) {
+                reads.delete(key);
+            }
+        };
+
+        started.read.then(forget, forget);
+        return started.read;
+    };
+
     return {
         count(userId) {
 
@@ -57,6 +85,8 @@ export function changeStreams({ db, signals, config, log }: ChangeStreamOptions)
             let reading = false;
             let again = false;
             let ended = false;
+            // When the stream last learnt that it may be behind.
+            let wokeAt = ++sequence;
 
             const backlog = () => out.writableLength + out.readableLength;
 
@@ -116,7 +146,7 @@ export function changeStreams({ db, signals, config, log }: ChangeStreamOptions)
                         again = false;
                         let more = true;
                         while (more && !await behind()) {
-                            const read = await readChanges(db, userId, version, internals.pageSize);
+                            const read = await readAfter(userId, version, wokeAt);
                             if (ended) {
                                 return;
                             }
@@ -149,6 +179,7 @@ export function changeStreams({ db, signals, config, log }: ChangeStreamOptions)
             const unwatch = signals.watch(userId, (known) => {
 
                 if (known > version) {
+                    wokeAt = ++sequence;
                     void catchUp();
                 }
             });

@@ -2,10 +2,12 @@ import Crypto from 'node:crypto';
 
 import anyTest from 'ava';
 import type { TestFn } from 'ava';
+import Pg from 'pg';
 
 import { mintToken } from '../../src/auth/tokens';
+import { decodeFeedCursor } from '../../src/common/cursors';
 import type { TestApi } from '../helpers/api';
-import { startTestApi, testConfig } from '../helpers/api';
+import { startTestApi, testConfig, testListenUrl } from '../helpers/api';
 import { aboutTask, openStream } from '../helpers/stream';
 import type { OpenStream } from '../helpers/stream';
 import { waitFor } from '../helpers/wait';
@@ -82,6 +84,23 @@ test.serial('a stream without a cursor starts at now; a reconnect with Last-Even
     const third = await open(t.context.uri, t.context.token(user), { since: got[1].id });
     await third.until(aboutTask(c.id));
     t.deepEqual(third.changes().map(({ id }) => id), got.slice(2).map(({ id }) => id));
+});
+
+
+test.serial('the streams of one user each get every change once, in the feed\'s order, when changes come at once', async (t) => {
+
+    const user = newUser();
+    const both = [await open(t.context.uri, t.context.token(user)), await open(t.context.uri, t.context.token(user))];
+    const created = await Promise.all(Array.from({ length: 12 }, (_, i) => t.context.createTask(user, { title: `at once ${i}` })));
+
+    for (const stream of both) {
+        await stream.until(() => stream.changes().length >= created.length);
+        const versions = stream.changes().map(({ id }) => decodeFeedCursor(user, id)!);
+        t.deepEqual(versions, [...versions].sort((a, b) => a - b), 'in the feed\'s order');
+        t.deepEqual(stream.changes().map(({ change }) => change.task.id).sort(), created.map((task) => task.id).sort(), 'each once');
+    }
+
+    t.deepEqual(both[0].changes(), both[1].changes());
 });
 
 
@@ -187,18 +206,67 @@ test.serial('a client that does not read is cut off once its backlog passes the 
 
 test.serial('a lost notification delays a change but never loses it: the catch-up finds it', async (t) => {
 
-    // A server of its own whose database sends no notification at all; only the catch-up (every second) is left.
+    // A server of its own whose catch-up runs every second.
     const api = await startTestApi({ HOST: '127.0.0.1', PORT: '0', SSE_CATCHUP_S: '1' });
     t.teardown(() => api.stop());
     await api.server.start();
-    await api.database.db.knex.raw('alter table user_versions disable trigger user_versions_notify_insert');
-    await api.database.db.knex.raw('alter table user_versions disable trigger user_versions_notify_update');
 
+    // A write that takes its version as the service's do (so the trigger leaves it to its writer) and that nobody
+    // announces: a service process that stopped between its commit and its notification.
     const user = newUser();
     const stream = await open(api.server.info.uri, api.token(user));
-    const task = await api.createTask(user);
+    const { rows: [task] } = await api.database.db.knex.raw(`insert into tasks (id, user_id, title, description, completed, priority, created_at, updated_at, version)
+        values (gen_random_uuid(), ?, 'unannounced', null, false, 'medium', now(), now(), tasks_take_versions(?, 1)) returning id`, [user, user]);
     await stream.until(aboutTask(task.id));
     t.is(stream.changes().length, 1);
+});
+
+
+test.serial('the service notifies its own writes once they have committed, not from inside them; other writes are notified by the trigger', async (t) => {
+
+    const api = t.context;
+    if (api.database.config.kind !== 'postgres') {
+        // No process listens on the embedded database (change-signals.ts): the service announces nothing there.
+        t.log('the embedded database has no listening connection: the streams poll it');
+        t.pass();
+        return;
+    }
+
+    const listener = new Pg.Client({ connectionString: testListenUrl(api.database.config) ?? api.database.config.url });
+    await listener.connect();
+    t.teardown(() => listener.end());
+    const user = newUser();
+    const heard: string[] = [];
+    const arrived = (payload: string) => {
+
+        return new Promise<void>((resolve) => {
+
+            const check = () => {
+
+                if (heard.includes(payload)) {
+                    listener.off('notification', check);
+                    resolve();
+                }
+            };
+
+            listener.on('notification', check);
+            check();
+        });
+    };
+
+    listener.on('notification', ({ payload }) => payload?.startsWith(`${user}:`) && heard.push(payload));
+    await listener.query('listen todo_api_changes');
+
+    // The service's create (version 1): announced by the service, with the user and no version.
+    await api.createTask(user);
+    await arrived(`${user}:`);
+    // The same function the service's statements take their versions with, in a transaction of its own (version 2):
+    // the trigger leaves it to the writer, which here announces nothing.
+    await api.database.db.knex.transaction((trx) => trx.raw('select tasks_take_versions(?, 1)', [user]));
+    // An operator's SQL (version 3): the trigger notifies, with the version.
+    await api.database.db.knex.raw('select tasks_bump_version(?, 1)', [user]);
+    await arrived(`${user}:3`);
+    t.deepEqual(heard, [`${user}:`, `${user}:3`]);
 });
 
 

@@ -233,6 +233,21 @@ test('a trailing slash reaches the same routes', async (t) => {
     t.is(one.statusCode, 200);
 });
 
+test('DELETE /api/tasks/ (the path of one task with an empty id) is 404 and clears nothing, even with status=completed', async (t) => {
+
+    const user = newUser();
+    const done = await t.context.createTask(user, { title: 'done', completed: true });
+    const open = await t.context.createTask(user, { title: 'open' });
+    for (const url of ['/api/tasks/', '/api/tasks/?status=completed']) {
+        // A path the contract does not have: sent past request(), which refuses it.
+        t.is((await t.context.server.inject({ method: 'DELETE', url, headers: { authorization: `Bearer ${t.context.token(user)}` } })).statusCode, 404, url);
+    }
+
+    const list = await t.context.request({ method: 'GET', url: '/api/tasks', as: user });
+    t.deepEqual((list.result as Task[]).map((task) => task.id).sort(), [done.id, open.id].sort());
+    t.deepEqual((await t.context.request({ method: 'DELETE', url: '/api/tasks?status=completed', as: user })).result, { deleted: 1 }, 'without the slash it clears');
+});
+
 test('an empty list is an empty array with no next page', async (t) => {
 
     const res = await t.context.request({ method: 'GET', url: '/api/tasks', as: newUser() });

@@ -203,6 +203,28 @@ test('DELETE /api/trash/{id} removes a trashed task for good; DELETE /api/trash 
     t.is(rows[0].n, 1, 'the purged rows are gone from the table');
 });
 
+test('DELETE /api/trash/ (the path of one task with an empty id) is 404 and empties nothing, with or without a query or a token', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const [a, b] = [await api.createTask(user, { title: 'a' }), await api.createTask(user, { title: 'b' })];
+    await api.request({ method: 'DELETE', url: `/api/tasks/${a.id}`, as: user });
+
+    // Paths the contract does not have: sent past api.request(), which refuses them.
+    const send = (url: string, token: boolean) => api.server.inject({ method: 'DELETE', url, headers: token ? { authorization: `Bearer ${api.token(user)}` } : {} });
+    const unknown = await send('/api/nothing', true);
+    for (const url of ['/api/trash/', '/api/trash/?limit=1', '/api/trash//']) {
+        const res = await send(url, true);
+        t.is(res.statusCode, 404, url);
+        t.deepEqual(res.result, unknown.result, `${url}: answered as a path with no route`);
+        t.is((await send(url, false)).statusCode, 404, `${url} without a token`);
+    }
+
+    t.deepEqual((await trash(api, user)).map((task) => task.id), [a.id]);
+    t.deepEqual(await live(api, user), [b.id]);
+    t.deepEqual((await api.request({ method: 'DELETE', url: '/api/trash', as: user })).result, { deleted: 1 }, 'without the slash it empties the trash');
+});
+
 test('past TRASH_RETENTION_DAYS a trashed task is out of the trash at once, and the next trash write (anyone\'s) removes it for good', async (t) => {
 
     const api = t.context;

@@ -15,7 +15,8 @@ test('migrations go up, down and up again', async (t) => {
         '20261122053000_create_tasks.ts', '20261122053100_create_users.ts',
         '20261201090000_index_task_lists.ts', '20261201090100_create_idempotency_keys.ts',
         '20261206120000_index_idempotency_keys_by_user.ts', '20261207090000_index_task_text.ts',
-        '20261207100000_track_task_changes.ts', '20261207110000_notify_changes.ts', '20261208090000_organize_tasks.ts'
+        '20261207100000_track_task_changes.ts', '20261207110000_notify_changes.ts', '20261207120000_announce_after_commit.ts',
+        '20261208090000_organize_tasks.ts'
     ]);
     t.true(await db.knex.schema.hasTable('tasks'));
     t.true(await db.knex.schema.hasTable('users'));

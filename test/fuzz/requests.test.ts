@@ -7,13 +7,14 @@ import Ajv2020 from 'ajv/dist/2020';
 import nock from 'nock';
 
 import { mintToken, signingKeyFromJwk } from '../../src/auth/tokens';
+import { decodeFeedCursor, encodeCursor, encodeFeedCursor, encodeTrashCursor } from '../../src/common/cursors';
 import type { Task } from '../../src/common/tasks';
 import { isTaskId } from '../../src/common/tasks';
 import type { TestApi } from '../helpers/api';
 import { startTestApi, testSecret } from '../helpers/api';
 import { contract, contractViolations } from '../helpers/contract';
 import type { FuzzRequest } from '../helpers/fuzz';
-import { cursorMarker, documentedOperations, etagMarker, fuzzRequests, keySetKids } from '../helpers/fuzz';
+import { cursorMarker, documentedOperations, etagMarker, fuzzRequests, keySetKids, syncCursorMarkers } from '../helpers/fuzz';
 import { signHs256 } from '../helpers/tokens';
 
 
@@ -51,6 +52,10 @@ const internals = {
     // A tag of the right form that names no task: what a precondition on a task never seen carries.
     unknownTag: `"${Buffer.alloc(24).toString('base64url')}"`,
     conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0, restored: 0 },
+    // The feed's and the stream's cursors: resumed from one the service issued, refused (another user's, another
+    // kind, tampered), and streams opened at all.
+    cursorAnswers: { resumed: 0, refused: 0, streamed: 0 },
+    refusedCursors: new Set<string>(Object.values(syncCursorMarkers.refused)),
     lastKeyedCreate: null as FuzzRequest | null,
     statuses: new Map<number, number>(),
     // Guards the generator: without requests to /api accepted with tokens of both kinds the fuzzer would only be
@@ -126,6 +131,40 @@ const internals = {
         }
 
         return null;
+    },
+
+    /**
+     * What a cursor marker stands for, for the request's actor: the cursors the service last issued, and those made
+     * here (another user's, tampered, out of range, of another kind).
+     */
+    fillCursors(value: string, request: FuzzRequest): string {
+
+        const own = users[request.actor];
+        const other = users[1 - request.actor];
+        const anyTask = internals.contents.values().next().value as Task;
+        const made: Record<string, () => string> = {
+            [cursorMarker]: () => internals.cursors.get(request.path === '/api/changes/stream' ? '/api/changes' : request.path) ?? '',
+            [syncCursorMarkers.refused.foreign]: () => encodeFeedCursor(other, 1),
+            [syncCursorMarkers.refused.tampered]: () => {
+
+                const cursor = encodeFeedCursor(own, 1);
+                return `${cursor.slice(0, 16)}${cursor[16] === 'A' ? 'B' : 'A'}${cursor.slice(17)}`;
+            },
+            [syncCursorMarkers.refused.huge]: () => encodeFeedCursor(own, Number.MAX_SAFE_INTEGER + 3),
+            [syncCursorMarkers.refused.list]: () => internals.cursors.get('/api/tasks') ?? encodeCursor({ sort: 'created_at', order: 'desc', position: { key: anyTask.created_at, id: anyTask.id } }),
+            [syncCursorMarkers.refused.trash]: () => internals.cursors.get('/api/trash') ?? encodeTrashCursor(1),
+            [syncCursorMarkers.other.start]: () => encodeFeedCursor(own, 0),
+            [syncCursorMarkers.other.ahead]: () => encodeFeedCursor(own, 1_000_000_000)
+        };
+
+        return value.replace(/<[a-z]+(?::[a-z]+)?>/g, (marker) => made[marker]?.() ?? marker);
+    },
+
+    /** A header value as a client sends it: what is not Latin-1 as its UTF-8 bytes, without what no header holds. */
+    headerText(value: string): string {
+
+        const text = /[^\u0000-\u00ff]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+        return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
     },
 
     taskId(request: FuzzRequest): string {
@@ -255,13 +294,12 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     const id = internals.taskId(request);
     const path = request.path.replace('{id}', id);
     // The stream takes the feed's cursors.
-    const cursor = (value: string) => value.replaceAll(cursorMarker, internals.cursors.get(request.path === '/api/changes/stream' ? '/api/changes' : request.path) ?? '');
-    const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(cursor(value))}`).join('&');
+    const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(internals.fillCursors(value, request))}`).join('&');
     const link = request.follow ? internals.links.get(users[request.actor])!.pop() : undefined;
     const url = link ?? (query ? `${path}?${query}` : path);
 
     const tag = internals.etags.get(id)?.etag ?? internals.unknownTag;
-    const headers: Record<string, string> = Object.fromEntries(request.headers.map(([name, value]) => [name, value.replaceAll(etagMarker, tag)]));
+    const headers: Record<string, string> = Object.fromEntries(request.headers.map(([name, value]) => [name, internals.headerText(internals.fillCursors(value.replaceAll(etagMarker, tag), request))]));
     const authorization = internals.authorization(request);
     if (authorization !== undefined) {
         headers.authorization = authorization;
@@ -280,11 +318,17 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     const named = owner && request.path.includes('{id}') && isTaskId(id) ? await internals.api.tasks.getTaskForUser(owner, id) : null;
     const clearing = modelled && request.method === 'DELETE' && request.path === '/api/tasks';
     const completedBefore = clearing ? await internals.storedIds(user, true) : [];
-    // The router strips a trailing slash: DELETE /api/trash/ (an empty id) is DELETE /api/trash.
-    const emptying = modelled && request.method === 'DELETE' && new URL(url, 'http://localhost').pathname.replace(/(.)\/$/, '$1') === '/api/trash';
+    // DELETE /api/trash/ (an empty id) must not empty the trash: it is 404 (src/extensions/trailing-slash.ts).
+    const emptying = modelled && request.method === 'DELETE' && ['/api/trash', '/api/trash/'].includes(new URL(url, 'http://localhost').pathname);
     const trashBefore = emptying ? await internals.trashIds(user) : [];
 
     const payload = request.body.kind === 'none' ? undefined : request.body.kind === 'raw' ? request.body.value : JSON.stringify(request.body.value);
+    // Where a feed or a stream resumes: its one `since`, else (the stream) Last-Event-ID.
+    const feed = request.path === '/api/changes' || request.path === '/api/changes/stream';
+    const sinces = request.query.filter(([name]) => name === 'since').map(([, value]) => value);
+    const eventId = request.headers.find(([name]) => name === 'last-event-id')?.[1];
+    const resumedFrom = !feed ? undefined : sinces.length === 1 ? sinces[0] : sinces.length === 0 && request.path === '/api/changes/stream' ? eventId : undefined;
+
     // A live stream does not end by itself: it is ended as soon as it opens (what it sent by then is its answer).
     const streaming = request.path === '/api/changes/stream';
     const ending = streaming ? setInterval(() => internals.api.server.app.streams.closeAll(), 5) : null;
@@ -306,6 +350,18 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
 
     const described = `${request.method} ${url} -> ${status} ${response.payload.slice(0, 300)}`;
     t.true(status < 500, `a 5xx: ${described}`);
+    // A DELETE of a path with a trailing slash (a task's path with an empty id) reaches no route, whoever sends it.
+    t.true(request.method !== 'DELETE' || !/.\/$/.test(new URL(url, 'http://localhost').pathname) || status === 404, `a DELETE with a trailing slash was not 404: ${described}`);
+
+    // A cursor that is not this user's feed cursor (another user's, another kind's, tampered) opens no feed.
+    if (resumedFrom !== undefined && internals.refusedCursors.has(resumedFrom) && validToken) {
+        t.true(status >= 400, `a feed opened from a cursor that is not the user's: ${described}`);
+        internals.cursorAnswers.refused += status === 422 ? 1 : 0;
+    }
+
+    if (resumedFrom === cursorMarker && status === 200) {
+        ++internals.cursorAnswers.resumed;
+    }
 
     // A next page the service linked to is there for the user it was linked for.
     if (link && validToken && status !== 429) {
@@ -339,14 +395,28 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
         internals.cursors.set(request.path, issued);
     }
 
-    // A stream's events: each data line a change, as the feed's.
+    // A stream's events: each data line a change, as the feed's, and each id a feed cursor of this user's.
     if (streaming && status === 200 && request.method !== 'HEAD') {
-        body = { changes: response.payload.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6))) };
+        const lines = response.payload.split('\n');
+        body = { changes: lines.filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6))) };
+        for (const line of lines.filter((one) => one.startsWith('id: '))) {
+            t.not(decodeFeedCursor(user, line.slice(4)), null, `an event id that is not a cursor of this user's: ${described}`);
+        }
+
+        ++internals.cursorAnswers.streamed;
     }
 
     // Isolation: whatever a user gets back is theirs, and another user's task id is a task that does not exist.
     for (const task of internals.tasksIn(body)) {
         t.is(task.user_id, user, `another user's task in the answer: ${described}`);
+    }
+
+    // A change that is a delete names only the task's id: one of this user's.
+    const changes = (body as { changes?: { op?: string; id?: string }[] } | undefined)?.changes;
+    if (modelled && feed && Array.isArray(changes)) {
+        for (const change of changes.filter((one) => one?.op === 'delete')) {
+            t.true(internals.created.get(user)!.has(change.id!), `a delete of a task that is not the user's: ${described}`);
+        }
     }
 
     // Conditional requests: 304 only for a GET that asked with If-None-Match, 412 only for a write that asked with
@@ -484,11 +554,15 @@ test.serial('nothing a user created and did not delete disappeared, nothing else
         t.true(share >= internals.minimumShare(name, sent), `${name}: ${(100 * share).toFixed(1)}% of ${sent} requests with a valid token got a 2xx`);
     }
 
-    // Guards the generator: the conditional and keyed paths must be reached, not only refused at the door.
+    // Guards the generator: the conditional and keyed paths must be reached, not only refused at the door; feeds and
+    // streams must resume from issued cursors and be refused the others.
     const { notModified, preconditionFailed, replayed, cleared, restored } = internals.conditionalAnswers;
+    const { resumed, refused, streamed } = internals.cursorAnswers;
     t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}, restores ×${restored}`);
+    t.log(`feeds and streams resumed from an issued cursor ×${resumed}, refused another's cursor ×${refused}, streams opened ×${streamed}`);
     if (runs >= 10_000) {
         t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0 && restored > 0);
+        t.true(resumed > 0 && refused > 0 && streamed > 0);
     }
 });
 

@@ -24,6 +24,31 @@ export const etagMarker = '<etag>';
 /** Stands for a cursor the service gave out (to either user) in a `cursor` or `since` value; the sender fills it in. */
 export const cursorMarker = '<cursor>';
 
+/**
+ * Stand for cursors the sender makes when it sends the request, for the user who sends it: feed cursors of this user
+ * that the service never issued or can no longer serve, another user's, and cursors of the other kinds. None of them
+ * may open a feed or a stream (`refused`); the others may, or may answer 410.
+ */
+export const syncCursorMarkers = {
+    refused: {
+        /** The other user's feed cursor, at that user's latest version. */
+        foreign: '<feed:foreign>',
+        /** This user's latest feed cursor with one byte of its check changed. */
+        tampered: '<feed:tampered>',
+        /** A feed cursor of this user's at a version past what a number holds exactly (2^53). */
+        huge: '<feed:huge>',
+        /** A list page's cursor (GET /api/tasks) and a trash page's (GET /api/trash). */
+        list: '<cursor:list>',
+        trash: '<cursor:trash>'
+    },
+    other: {
+        /** This user's feed cursor at version 0: everything there is. */
+        start: '<feed:start>',
+        /** This user's feed cursor past its latest version. */
+        ahead: '<feed:ahead>'
+    }
+} as const;
+
 interface Parameter {
     name: string;
     in: 'query' | 'path' | 'header';
@@ -44,7 +69,7 @@ export interface FuzzRequest {
     path: string;
     /**
      * What stands for {id}: one of the token's user's tasks, the other user's, a fresh UUID, hostile text (encoded),
-     * or a literal path segment (encodings a client should not send); `pick` chooses among the tasks.
+     * or a literal path segment (encodings a client should not send, or none at all); `pick` chooses among the tasks.
      */
     id: { kind: 'own' | 'foreign' | 'fresh'; pick: number } | { kind: 'raw' | 'literal'; value: string };
     /** Which of the two users sends it (when the token is a valid one). */
@@ -221,11 +246,26 @@ function bodyFor(schema: JsonSchema | null): fc.Arbitrary<FuzzRequest['body']> {
 }
 
 
-/** A parameter's valid value; for a cursor, often one the service issued, so that pages and feeds go on. */
+/**
+ * A cursor a client should not have: another user's, one of another kind, one out of range, base64 of nothing the
+ * service writes, numbers, and hostile text (very long, unicode).
+ */
+export const hostileCursor: fc.Arbitrary<string> = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...Object.values(syncCursorMarkers.refused), ...Object.values(syncCursorMarkers.other)) },
+    { weight: 1, arbitrary: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((bytes) => Buffer.from(bytes).toString('base64url')) },
+    { weight: 1, arbitrary: fc.uint8Array({ minLength: 0, maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('base64')) },
+    { weight: 1, arbitrary: fc.constantFrom('0', '-1', '-0', '1e400', 'NaN', '9'.repeat(400), 'AAAAAAAAAAAAAAAAAAAAAA', '_'.repeat(22), 'AAAAAAAAAAAAAAAAAAAAAA==', '+/+/+/+/+/+/+/+/+/+/+/', '😀'.repeat(11), 'é'.repeat(22)) },
+    { weight: 1, arbitrary: hostileText }
+);
+
+
+/** A parameter's valid value; for a cursor, often one the service issued, so that pages and feeds go on, or a hostile one. */
 function validCursor(parameter: Parameter): fc.Arbitrary<unknown> {
 
     const value = validValue(parameter.schema);
-    return ['cursor', 'since'].includes(parameter.name) ? fc.oneof(value, fc.constant(cursorMarker), fc.constant(cursorMarker)) : value;
+    return ['cursor', 'since'].includes(parameter.name) ?
+        fc.oneof({ weight: 1, arbitrary: value }, { weight: 2, arbitrary: fc.constant(cursorMarker) }, { weight: 2, arbitrary: hostileCursor }) :
+        value;
 }
 
 
@@ -283,9 +323,13 @@ const conditionalHeader = fc.tuple(
 
 const keyHeader = fc.tuple(fc.constant('idempotency-key'), fc.constantFrom('retry-1', 'retry-2', 'retry-3'));
 
+// Where a stream resumes: a feed cursor the service issued (so that some resume), or a hostile one. The sender
+// writes what is not Latin-1 as its UTF-8 bytes, as a client sends it, and leaves out what no header can hold.
+const eventIdHeader = fc.tuple(fc.constant('last-event-id'), fc.oneof(fc.constant(cursorMarker), hostileCursor));
+
 const extraHeaders = fc.tuple(
     fc.array(fc.oneof(fc.tuple(fc.constantFrom(...headerNames), headerValue), fc.tuple(fc.constant('x-forwarded-for'), forwardedFor)), { maxLength: 3 }),
-    fc.option(fc.oneof(conditionalHeader, keyHeader), { freq: 3 })
+    fc.option(fc.oneof(conditionalHeader, keyHeader, eventIdHeader), { freq: 3 })
 )
     .map(([pairs, chosen]) => [...new Map(chosen ? [...pairs, chosen] : pairs)]);
 
@@ -318,7 +362,7 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
         { weight: 4, arbitrary: fc.record({ kind: fc.constant('own' as const), pick: fc.nat() }) },
         { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('foreign' as const, 'fresh' as const), pick: fc.nat() }) },
         { weight: 2, arbitrary: hostileText.map((value) => ({ kind: 'raw' as const, value })) },
-        { weight: 1, arbitrary: fc.constantFrom('%zz', '%ED%A0%80', '%00', '..%2F..', '%E2%80%AE', '%C0%AF', '%', '%%', '%F4%90%80%80').map((value) => ({ kind: 'literal' as const, value })) }
+        { weight: 1, arbitrary: fc.constantFrom('', '%zz', '%ED%A0%80', '%00', '..%2F..', '%E2%80%AE', '%C0%AF', '%', '%%', '%F4%90%80%80').map((value) => ({ kind: 'literal' as const, value })) }
     );
 
     const auth: fc.Arbitrary<FuzzRequest['auth']> = fc.oneof(

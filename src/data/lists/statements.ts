@@ -1,6 +1,7 @@
 import { statement } from '../query';
 import { utcTimestampColumn } from '../time';
 import { bumpedVersion } from '../tasks/statements';
+import { announcedVersions } from '../change-announcer';
 
 
 // Every statement on lists: $1 is always the user's id, and in statements on one list $2 is its id. A list's writes
@@ -65,7 +66,7 @@ export const listStatements = {
     // The list's live tasks to the trash, each a change of its own.
     trashTasks: statement('lists.trash-tasks', `
         with doomed as (select id, row_number() over (order by id) as n from tasks where user_id = $1 and list_id = $2 and deleted_at is null),
-        bumped as materialized (select tasks_bump_version($1, count(*)) as version, count(*) as total from doomed having count(*) > 0)
+        bumped as materialized (select ${announcedVersions}($1, count(*)) as version, count(*) as total from doomed having count(*) > 0)
         update tasks set deleted_at = now(), version = bumped.version - bumped.total + doomed.n from doomed, bumped
         where tasks.user_id = $1 and tasks.id = doomed.id and tasks.deleted_at is null`),
     // The list removed, leaving a tombstone for the feed (its tasks in the trash go to the inbox: the key's action).

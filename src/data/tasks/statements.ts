@@ -1,3 +1,4 @@
+import { announcedVersions } from '../change-announcer';
 import type { Statement } from '../query';
 import { statement } from '../query';
 import { utcTimestampColumn } from '../time';
@@ -29,11 +30,13 @@ export type EditableColumn = (typeof editableColumns)[number];
  * The CTE `bumped (version)`: the user's ($1) next `count` versions, the last one answered. Evaluated when first
  * read, before the task rows the statement then locks and writes: a user's writes always lock in that order. Every
  * change to a user's tasks goes through it (or through the trigger that calls the same function), so the function
- * tasks_bump_version is the one place that sees every change as it is made.
+ * tasks_bump_version is the one place that sees every change as it is made. The service calls it through
+ * tasks_take_versions, and so announces the statement's new version itself once it has committed
+ * (change-announcer.ts) instead of having it notified from inside the write.
  */
 export function bumpedVersion(count = '1'): string {
 
-    return `bumped as materialized (select tasks_bump_version($1, ${count}) as version)`;
+    return `bumped as materialized (select ${announcedVersions}($1, ${count}) as version)`;
 }
 
 

@@ -6,6 +6,7 @@ import { utcTimestampColumn } from '../time';
 import { asTask, noneId, placeExpression, taskColumns, taskColumnsOf } from './rows';
 import { bumpedVersion } from './statements';
 import type { Placement, Task, Versions } from '../../common/tasks';
+import { announcedVersions } from '../change-announcer';
 
 
 // Where tasks are: lists, parents and positions, and the writes that read before they write (creates that are
@@ -130,7 +131,7 @@ export const treeStatements = {
             select tasks.id from tasks join down on tasks.parent_id = down.id where tasks.user_id = $1 and tasks.deleted_at is null
         ),
         numbered as (select id, row_number() over (order by id) as n from down),
-        bumped as materialized (select tasks_bump_version($1, count(*)) as version, count(*) as total from numbered having count(*) > 0)
+        bumped as materialized (select ${announcedVersions}($1, count(*)) as version, count(*) as total from numbered having count(*) > 0)
         update tasks set list_id = $3::uuid, updated_at = greatest(clock_timestamp(), updated_at + interval '1 microsecond'),
             version = bumped.version - bumped.total + numbered.n
         from numbered, bumped
@@ -144,7 +145,7 @@ export const treeStatements = {
             select tasks.id from tasks join down on tasks.parent_id = down.id where tasks.user_id = $1 and tasks.deleted_at is null
         ),
         numbered as (select id, row_number() over (order by id) as n from down),
-        bumped as materialized (select tasks_bump_version($1, count(*)) as version, count(*) as total from numbered having count(*) > 0)
+        bumped as materialized (select ${announcedVersions}($1, count(*)) as version, count(*) as total from numbered having count(*) > 0)
         update tasks set deleted_at = now(), version = bumped.version - bumped.total + numbered.n from numbered, bumped
         where tasks.user_id = $1 and tasks.id = numbered.id and tasks.deleted_at is null`),
 
@@ -156,7 +157,7 @@ export const treeStatements = {
             select tasks.id from tasks join down on tasks.parent_id = down.id where tasks.user_id = $1 and tasks.deleted_at is null
         ),
         numbered as (select id, row_number() over (order by id) as n from down),
-        bumped as materialized (select tasks_bump_version($1, count(*)) as version, count(*) as total from numbered having count(*) > 0)
+        bumped as materialized (select ${announcedVersions}($1, count(*)) as version, count(*) as total from numbered having count(*) > 0)
         update tasks set deleted_at = now(), version = bumped.version - bumped.total + numbered.n from numbered, bumped
         where tasks.user_id = $1 and tasks.id = numbered.id and tasks.deleted_at is null`),
 
@@ -193,7 +194,7 @@ export const treeStatements = {
             where tasks.user_id = $1 and tasks.deleted_at = root.deleted_at
         ),
         numbered as (select id, row_number() over (order by id) as n from down),
-        bumped as materialized (select tasks_bump_version($1, count(*)) as version, count(*) as total from numbered having count(*) > 0),
+        bumped as materialized (select ${announcedVersions}($1, count(*)) as version, count(*) as total from numbered having count(*) > 0),
         restored as (
             update tasks set deleted_at = null,
                 parent_id = case when tasks.id = $2 then $3::uuid else tasks.parent_id end,

@@ -1,0 +1,32 @@
+import Boom from '@hapi/boom';
+import type { ServerExtEventsRequestObject } from '@hapi/hapi';
+
+
+const internals = {
+    /** Whether the request line's path (the query aside) ends in a slash after something else. */
+    endsInSlash(url: string | undefined): boolean {
+
+        const path = url?.split('?', 1)[0] ?? '';
+        return path.length > 1 && path.endsWith('/');
+    }
+};
+
+
+/**
+ * The router strips a trailing slash, so that `GET /api/tasks/` lists the tasks and `POST /api/tasks/` creates one.
+ * A DELETE is the exception: there a trailing slash is what a client sends when it builds `/api/trash/{id}` or
+ * `/api/tasks/{id}` from an empty id, and stripped it would reach the collection's own DELETE instead: the whole
+ * trash removed for good, or the completed tasks cleared. Such a request answers 404, as a path with no route does,
+ * before it is authenticated or counted, and changes nothing.
+ */
+export const trailingSlashDeletes: ServerExtEventsRequestObject = {
+    type: 'onRequest',
+    method(request, h) {
+
+        if (request.method === 'delete' && internals.endsInSlash(request.raw.req.url)) {
+            throw Boom.notFound();
+        }
+
+        return h.continue;
+    }
+};
