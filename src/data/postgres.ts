@@ -138,15 +138,31 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
                 written.add(values[0] as string);
             }
 
+            const config: Pg.QueryConfig = prepared && statement.name ?
+                { name: statement.name, text: statement.text, values: values as unknown[] } :
+                { text: statement.text, values: values as unknown[] };
+
+            // Bounded as the pool's statements are: past DB_QUERY_TIMEOUT_MS the connection is given up for broken.
+            let timer: NodeJS.Timeout | undefined;
             try {
-                const result = await client.query(prepared && statement.name ?
-                    { name: statement.name, text: statement.text, values: values as unknown[] } :
-                    { text: statement.text, values: values as unknown[] });
+                const answered = client.query(config);
+                const result = !timeouts.queryTimeoutMs ? await answered : await Promise.race([answered, new Promise<never>((_, reject) => {
+
+                    timer = setTimeout(() => {
+
+                        broken = new Error('Query read timeout');
+                        answered.catch(() => undefined);
+                        reject(broken);
+                    }, timeouts.queryTimeoutMs);
+                })]);
 
                 return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
             }
             catch (err) {
                 throw atBoundary(err);
+            }
+            finally {
+                clearTimeout(timer);
             }
         };
 
@@ -162,14 +178,18 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
             return result;
         }
         catch (err) {
-            await client.query('rollback').catch((rollbackError: Error) => {
+            if (!broken) {
+                await client.query('rollback').catch((rollbackError: Error) => {
 
-                broken = rollbackError;
-            });
+                    broken = rollbackError;
+                });
+            }
+
             throw err;
         }
         finally {
-            // A connection that could not roll back is dropped rather than handed out in an unknown state.
+            // A connection that could not roll back, or that a statement outlived, is dropped rather than handed out
+            // in an unknown state.
             client.release(broken);
         }
     };
