@@ -12,8 +12,12 @@ const internals = {
 
 const columns = [
     'id', 'user_id', 'title', 'description', 'completed', 'priority',
-    internals.timestamp('due_date'), internals.timestamp('created_at'), internals.timestamp('updated_at')
+    internals.timestamp('due_date'), 'list_id', 'parent_id', 'position', internals.timestamp('created_at'), internals.timestamp('updated_at')
 ].join(', ');
+
+// A task's place (list, parent, position) as one text, as the index tasks_user_place_idx holds it.
+const none = '\'00000000-0000-0000-0000-000000000000\'::uuid';
+const place = `(coalesce(list_id, ${none})::text || '/' || coalesce(parent_id, ${none})::text || '/' || position) collate "C"`;
 
 const touched = 'updated_at = greatest(clock_timestamp(), updated_at + interval \'1 microsecond\')';
 
@@ -25,11 +29,13 @@ const room = '(select count(*) from (select 1 from tasks where user_id = $1 and 
 const bumped = 'with bumped as materialized (select tasks_take_versions($1, 1) as version)';
 
 
-/** $1 is always the user; list's $2 the page size plus one. */
+/** $1 is always the user; list's $2 the page size plus one; first's $2 and $3 the inbox's range of places. */
 export const bareStatements = {
     list: `select ${columns} from tasks where user_id = $1 and deleted_at is null order by tasks.created_at desc, id desc limit $2`,
     get: `select ${columns} from tasks where user_id = $1 and id = $2 and deleted_at is null`,
-    create: `${bumped} insert into tasks (user_id, title, description, completed, priority, due_date, version) select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz, bumped.version from bumped where ${room} returning ${columns}`,
+    // A create reads the first position in the inbox, then inserts before it.
+    first: `select position from tasks where user_id = $1 and deleted_at is null and ${place} >= $2::text collate "C" and ${place} < $3::text collate "C" order by ${place} limit 1`,
+    create: `${bumped} insert into tasks (user_id, title, description, completed, priority, due_date, list_id, parent_id, position, version) select $1::text, $2::text, $3::text, $4::boolean, $5::text, $6::timestamptz, $8::uuid, $9::uuid, $10::text, bumped.version from bumped where ${room} returning ${columns}`,
     toggle: `${bumped} update tasks set completed = not completed, ${touched}, version = bumped.version from bumped where user_id = $1 and id = $2 and deleted_at is null returning ${columns}`
 };
 

@@ -216,7 +216,7 @@ export interface Statement {
 }
 
 
-export type ServiceStatements = Record<'list' | 'listAfter' | 'get' | 'create' | 'toggle', Statement>;
+export type ServiceStatements = Record<'list' | 'listAfter' | 'get' | 'first' | 'create' | 'toggle', Statement>;
 
 
 /**
@@ -256,6 +256,7 @@ export async function serviceStatements(server: string, set: DataSet, users: Ben
             await store.getTaskForUser(reader.userId, reader.taskId);
             statements.get = last();
             await store.createTaskForUser(users.creators[0], { title: internals.createdTitle, description: null, completed: false, priority: 'high', due_date: null });
+            statements.first = sent[sent.length - 2];
             statements.create = last();
             await store.setTaskCompletionForUser(reader.userId, reader.taskId);
             statements.toggle = last();

@@ -6,6 +6,7 @@ import Os from 'node:os';
 
 import Pg from 'pg';
 
+import { positionFirst } from '../src/data/positions';
 import { prepared } from './bare-statements';
 
 
@@ -38,6 +39,9 @@ const internals = {
     secret: Buffer.from(process.env.BETTER_AUTH_SECRET ?? '', 'utf8'),
     clockSkewSec: 30,
     maxTasksPerUser: 10_000,
+
+    // The inbox's top level, where a create goes first: the start of its range of places.
+    inbox: '00000000-0000-0000-0000-000000000000/00000000-0000-0000-0000-000000000000/',
     // Tokens remembered at once; past it the memory is emptied (the bench's 2 000 users' tokens fit).
     maxTokens: 10_000,
     tokens: new Map<string, { userId: string; expSec: number }>(),
@@ -224,7 +228,9 @@ export async function toggleTask(pool: Pg.Pool, userId: string, id: string): Pro
 
 export async function createTask(pool: Pg.Pool, userId: string, fields: NewTask): Promise<Answer> {
 
-    const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null, internals.maxTasksPerUser];
+    const { rows: [first] } = await pool.query<{ position: string }>(prepared('first', [userId, internals.inbox, `${internals.inbox.slice(0, -1)}0`]));
+    const position = positionFirst(first?.position ?? null);
+    const values = [userId, fields.title, fields.description ?? null, fields.completed ?? false, fields.priority ?? 'medium', fields.due_date ?? null, internals.maxTasksPerUser, null, null, position];
     const { rows } = await pool.query<Row>(prepared('create', values));
     if (!rows.length) {
         return { status: 409, body: { detail: 'Task limit reached' } };

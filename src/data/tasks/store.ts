@@ -245,8 +245,8 @@ export function taskStore({ query, transaction }: Pick<Database, 'query' | 'tran
             // same position meanwhile.
             if (!isPlaced(fields)) {
                 for (let attempt = 0; attempt < internals.firstAttempts; ++attempt) {
-                    const { rows: [near] } = await query<{ after: string | null }>(treeStatements.neighbours, [userId, ...internals.inboxTop, null, null]);
-                    const position = positionFirst(near.after);
+                    const { rows: [first] } = await query<{ position: string }>(treeStatements.first, [userId, ...internals.inboxTop]);
+                    const position = positionFirst(first?.position ?? null);
                     if (position === null) {
                         break;
                     }
@@ -293,8 +293,8 @@ export function taskStore({ query, transaction }: Pick<Database, 'query' | 'tran
             const createOnce = async (): Promise<{ created?: Task; stored?: Task; fingerprint?: string } | PlacementRefusal | null> => {
 
                 if (!isPlaced(fields)) {
-                    const { rows: [near] } = await query<{ after: string | null }>(treeStatements.neighbours, [userId, ...internals.inboxTop, null, null]);
-                    const position = positionFirst(near.after);
+                    const { rows: [first] } = await query<{ position: string }>(treeStatements.first, [userId, ...internals.inboxTop]);
+                    const position = positionFirst(first?.position ?? null);
                     if (position !== null) {
                         try {
                             return (await rows(sql.createOnce, [...values, null, null, position]))[0];

@@ -99,6 +99,11 @@ export const treeStatements = {
                 and position > coalesce((select position from anchor), '')
              order by ${placeExpression} limit 1) as after`),
 
+    // $1 user, $2 and $3 the range: the first sibling's position (a create's usual place is before it).
+    first: statement('tree.first', `
+        select position from tasks where user_id = $1 and deleted_at is null and ${internals.inRange}
+        order by ${placeExpression} limit 1`),
+
     // $1 user, $2 and $3 the range: the siblings in order, $4 left out.
     siblings: statement('tree.siblings', `
         select id from tasks where user_id = $1 and deleted_at is null and ${internals.inRange} and id is distinct from $4::uuid
