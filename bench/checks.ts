@@ -14,9 +14,10 @@ import { removeCreated, serverKinds, serverSettings } from './targets';
 
 
 const internals = {
-    // What differs between two servers' answers to the same create or toggle: the new row's id and times, and which
-    // way a toggle flipped (each server flips the same task in turn).
-    volatile: new Set(['id', 'created_at', 'updated_at', 'completed']),
+    // What differs between two servers' answers to the same create or toggle: the new row's id, times and position
+    // (random digits make a new task's place, so that racing creates all succeed), and which way a toggle flipped
+    // (each server flips the same task in turn).
+    volatile: new Set(['id', 'created_at', 'updated_at', 'completed', 'position']),
 
     comparable(body: Record<string, unknown>): Record<string, unknown> {
 
