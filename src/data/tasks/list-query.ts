@@ -46,6 +46,11 @@ interface SortSpec {
     selected?: string;
     /** The key of a task, for the cursor. */
     keyOf(row: Task & { sort_key?: string }): string | number | null;
+    /**
+     * The key alone orders the user's live tasks (its index is unique): no tie to break by id, so the index gives
+     * the order with nothing left to sort, and a cursor is a bound on the index.
+     */
+    unique?: true;
 }
 
 
@@ -108,7 +113,8 @@ internals.sorts = {
         expression: { asc: placeExpression, desc: placeExpression },
         bound: { asc: (p) => `${p}::text collate "C"`, desc: (p) => `${p}::text collate "C"` },
         selected: `${placeExpression} as sort_key`,
-        keyOf: (task) => task.sort_key!
+        keyOf: (task) => task.sort_key!,
+        unique: true
     }
 };
 
@@ -211,7 +217,10 @@ export function listConditions(options: TaskListOptions, params: Placeholders) {
         where.push(textHeld(params.add((b) => likePattern(b.options.search!))));
     }
 
-    if (options.after) {
+    if (options.after && spec.unique) {
+        where.push(`${key} ${order === 'asc' ? '>' : '<'} ${spec.bound[order](params.add((b) => b.options.after!.key))}`);
+    }
+    else if (options.after) {
         where.push(`(${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`);
     }
 
@@ -252,7 +261,7 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     const text = `
         select ${taskColumns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
         where ${where.join(' and ')}
-        order by ${key} ${order}, id ${order}
+        order by ${key} ${order}${spec.unique ? '' : `, id ${order}`}
         limit ${params.add((b) => b.options.limit + 1)}`;
 
     return {

@@ -47,17 +47,19 @@ const internals = {
         const { spec, key, order, where } = listConditions({ ...options, search: undefined }, params);
         const selected = spec.selected ? `, ${spec.selected}` : '';
         const slice = params.add((b) => b.slice);
+        // A key unique among the user's live tasks needs no tie broken by id (see SortSpec.unique).
+        const tie = spec.unique ? '' : `, id ${order}`;
         const text = `
             select * from (
                 select ${taskColumns}${selected}, ${key} as walk_key, ${holds} is true as hit,
-                    (row_number() over (order by ${key} ${order}, id ${order}))::int as walked
+                    (row_number() over (order by ${key} ${order}${tie}))::int as walked
                 from tasks
                 where ${where.join(' and ')}
-                order by ${key} ${order}, id ${order}
+                order by ${key} ${order}${tie}
                 limit ${slice}
             ) as slice
             where hit or walked = ${slice}
-            order by walk_key ${order}, id ${order}
+            order by walk_key ${order}${tie}
             limit ${params.add((b) => b.wanted)}`;
 
         return {
