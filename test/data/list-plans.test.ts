@@ -36,14 +36,14 @@ const indexOf: Record<TaskSort, Record<SortOrder, string>> = {
 };
 
 // user-7's first list, and a task of it with subtasks (the seed below makes them).
-const list = '00000000-0000-4000-8000-000000000701';
+const seededList = '00000000-0000-4000-8000-000000000701';
 const parent = '00000000-0000-4000-8000-000000000702';
 
 const filters: [string, Partial<TaskListOptions>][] = [
-    ['list_id', { listId: list }],
+    ['list_id', { listId: seededList }],
     ['list_id=inbox', { listId: null }],
-    ['list_id&parent_id=none', { listId: list, parentId: null }],
-    ['list_id&parent_id', { listId: list, parentId: parent }],
+    ['list_id&parent_id=none', { listId: seededList, parentId: null }],
+    ['list_id&parent_id', { listId: seededList, parentId: parent }],
     ['parent_id', { parentId: parent }],
     ['no filter', {}],
     ['priorities', { priorities: ['high', 'low'] }],
@@ -76,7 +76,7 @@ test.before(async (t) => {
     await t.context.db.knex.raw(`
         insert into lists (user_id, id, name, position, version)
         select 'user-' || u, case when u = 7 and l = 1 then ?::uuid else gen_random_uuid() end, 'List ' || l, position_key(l), l
-        from generate_series(1, 200) as u cross join generate_series(1, 3) as l`, [list]);
+        from generate_series(1, 200) as u cross join generate_series(1, 3) as l`, [seededList]);
     await t.context.db.knex.raw(`
         update tasks set list_id = lists.id from lists
         where lists.user_id = tasks.user_id and lists.name = 'List ' || (1 + substr(tasks.title, 6)::int % 3) and substr(tasks.title, 6)::int % 4 <> 0`);
