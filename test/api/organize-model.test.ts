@@ -103,6 +103,8 @@ const internals = {
     runs: Number(process.env.ORGANIZE_RUNS ?? 20),
     seed: process.env.ORGANIZE_SEED === undefined ? Date.now() ^ (Math.random() * 0x100000000) : Number(process.env.ORGANIZE_SEED),
     maxDepth: 4,
+    // Small pages, so that the state is read across several of them: each page goes on from the last one's cursor.
+    pageSize: 7,
     maxPosition: 64,
     none: '00000000-0000-0000-0000-000000000000',
 
@@ -146,7 +148,7 @@ async function readAll<T>(t: ExecutionContext<TestApi>, user: string, path: stri
     let cursor: string | undefined;
     do {
         const separator = path.includes('?') ? '&' : '?';
-        const url = `${path}${separator}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const url = `${path}${separator}limit=${internals.pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
         const res = await t.context.request({ method: 'GET', url, as: user });
         t.is(res.statusCode, 200, `GET ${url}: ${res.payload}`);
         items.push(...res.result as T[]);
@@ -908,4 +910,20 @@ test.serial('many moves into the same gap make the keys too long: the siblings a
         t.is(res.statusCode, 200, res.payload);
         return res.result as ListEntry;
     }, async () => (await t.context.request({ method: 'GET', url: '/api/lists', as: user })).result as ListEntry[], [list, ...lists]);
+});
+
+
+test.serial('a trashed task with subtasks deleted for good answers 204 and removes its subtree (regression: it answered 404 and removed them)', async (t) => {
+
+    const user = `organize-purge-${Crypto.randomUUID()}`;
+    const parent = await t.context.createTask(user);
+    const child = await t.context.createTask(user, { parent_id: parent.id });
+    const grandchild = await t.context.createTask(user, { parent_id: child.id });
+    t.is((await t.context.request({ method: 'DELETE', url: `/api/tasks/${parent.id}`, as: user })).statusCode, 204);
+    t.deepEqual((await readAll<TrashedTask>(t, user, '/api/trash')).map((task) => task.id).sort(), [parent.id, child.id, grandchild.id].sort());
+
+    const purged = await t.context.request({ method: 'DELETE', url: `/api/trash/${parent.id}`, as: user });
+    t.is(purged.statusCode, 204, purged.payload);
+    t.deepEqual(await readAll<TrashedTask>(t, user, '/api/trash'), []);
+    t.deepEqual(await readAll<Task>(t, user, '/api/tasks'), []);
 });
