@@ -54,7 +54,7 @@ const internals = {
     etags: new Map<string, { etag: string; updatedAt: string }>(),
     // A tag of the right form that names no task: what a precondition on a task never seen carries.
     unknownTag: `"${Buffer.alloc(24).toString('base64url')}"`,
-    conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0, restored: 0 },
+    conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0, restored: 0, subtasks: 0, listed: 0 },
     lastKeyedCreate: null as FuzzRequest | null,
     statuses: new Map<number, number>(),
     // Guards the generator: without requests to /api accepted with tokens of both kinds the fuzzer would only be
@@ -471,6 +471,10 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
             }
 
             internals.contents.set(task.id, task);
+            if (request.method !== 'GET') {
+                internals.conditionalAnswers.subtasks += task.parent_id === null ? 0 : 1;
+                internals.conditionalAnswers.listed += task.list_id === null ? 0 : 1;
+            }
         }
     }
 
@@ -615,10 +619,10 @@ test.serial('nothing a user created and did not delete disappeared, nothing else
     }
 
     // Guards the generator: the conditional and keyed paths must be reached, not only refused at the door.
-    const { notModified, preconditionFailed, replayed, cleared, restored } = internals.conditionalAnswers;
-    t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}, restores ×${restored}`);
+    const { notModified, preconditionFailed, replayed, cleared, restored, subtasks, listed } = internals.conditionalAnswers;
+    t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}, restores ×${restored}, writes answering a subtask ×${subtasks}, a task in a list ×${listed}`);
     if (runs >= 10_000) {
-        t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0 && restored > 0);
+        t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0 && restored > 0 && subtasks > 0 && listed > 0);
     }
 });
 
