@@ -22,7 +22,7 @@ test('defaults: localhost:8000, embedded database in ./.data, the frontend on :3
     t.deepEqual(config.auth.secret, Buffer.from(secret, 'utf8'));
     t.is(config.auth.issuer, null);
     t.is(config.auth.audience, null);
-    t.deepEqual(config.limits, { maxTasksPerUser: 10_000, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000, trashRetentionDays: 30 });
+    t.deepEqual(config.limits, { maxTasksPerUser: 10_000, maxListsPerUser: 1000, maxTaskDepth: 4, idempotencyKeyTtlSec: 86_400, maxIdempotencyKeysPerUser: 1000, trashRetentionDays: 30 });
 });
 
 test('the variables set here together are each read into their place in the config', (t) => {
@@ -45,6 +45,8 @@ test('the variables set here together are each read into their place in the conf
         HTTP_REQUEST_TIMEOUT_MS: '4000',
         HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
         MAX_TASKS_PER_USER: '500',
+        MAX_LISTS_PER_USER: '20',
+        MAX_TASK_DEPTH: '2',
         IDEMPOTENCY_KEY_TTL_S: '3600',
         IDEMPOTENCY_KEYS_PER_USER: '50',
         TRASH_RETENTION_DAYS: '7',
@@ -71,7 +73,7 @@ test('the variables set here together are each read into their place in the conf
     t.deepEqual(config.corsOrigins, ['https://a.example.com', 'https://b.example.com']);
     t.is(config.logLevel, 'warn');
     t.deepEqual(config.http, { headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 65_000 });
-    t.deepEqual(config.limits, { maxTasksPerUser: 500, idempotencyKeyTtlSec: 3600, maxIdempotencyKeysPerUser: 50, trashRetentionDays: 7 });
+    t.deepEqual(config.limits, { maxTasksPerUser: 500, maxListsPerUser: 20, maxTaskDepth: 2, idempotencyKeyTtlSec: 3600, maxIdempotencyKeysPerUser: 50, trashRetentionDays: 7 });
     t.is(config.auth.maxLifetimeSec, 3600);
     t.is(config.hstsMaxAgeSec, 31_536_000);
     t.deepEqual(config.rateLimits, { perMinute: 120, authFailuresPerMinute: 10, trustedProxies: 2, redisUrl: 'redis://cache.example.com:6379/2' });

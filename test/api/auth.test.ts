@@ -142,7 +142,7 @@ test('every route needs a token except health and docs', (t) => {
 
     t.like(server.auth.settings.default, { strategies: ['jwt'], mode: 'required' });
     const apiRoutes = server.table().filter((route) => route.path.startsWith('/api/'));
-    t.is(apiRoutes.length, 15);
+    t.is(apiRoutes.length, 22);
     for (const route of apiRoutes) {
         t.false(isPublic(route), `${route.method} ${route.path}`);
     }

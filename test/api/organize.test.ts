@@ -71,7 +71,7 @@ async function tasks(api: TestApi, user: string, query = 'sort=position'): Promi
 }
 
 
-async function move(api: TestApi, user: string, id: string, payload: Record<string, unknown>) {
+function move(api: TestApi, user: string, id: string, payload: Record<string, unknown>) {
 
     return api.request({ method: 'POST', url: `/api/tasks/${id}/move`, as: user, payload });
 }
@@ -397,4 +397,27 @@ test('deleting a list trashes its tasks; restored after, they return to the inbo
     const other = await createList(api, user, 'Other');
     const full = (await api.request({ method: 'GET', url: '/api/changes', as: user })).result as ChangePage;
     t.true(full.changes.some((change) => change.type === 'list' && change.op === 'upsert' && change.list.id === other.id));
+});
+
+
+test('a create with an Idempotency-Key is placed once: its retry answers the same task where it was put', async (t) => {
+
+    const api = t.context;
+    const user = newUser();
+    const list = await createList(api, user, 'Keyed');
+    const first = await api.createTask(user, { title: 'first', list_id: list.id });
+    const payload = { title: 'keyed', list_id: list.id, after: first.id };
+    const headers = { 'idempotency-key': Crypto.randomUUID() };
+
+    const created = await api.request({ method: 'POST', url: '/api/tasks', as: user, payload, headers });
+    t.is(created.statusCode, 201);
+    const replayed = await api.request({ method: 'POST', url: '/api/tasks', as: user, payload, headers });
+    t.is(replayed.statusCode, 201);
+    t.is(replayed.headers['idempotent-replayed'], 'true');
+    t.deepEqual(replayed.result, created.result);
+    t.deepEqual(titles(await tasks(api, user, `list_id=${list.id}&sort=position`)), ['first', 'keyed']);
+
+    const refused = await api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: 'x', parent_id: Crypto.randomUUID() }, headers: { 'idempotency-key': Crypto.randomUUID() } });
+    t.is(refused.statusCode, 422);
+    t.deepEqual((refused.result as { detail: { loc: string[] }[] }).detail[0].loc, ['body', 'parent_id']);
 });

@@ -56,7 +56,7 @@ test('the contract check catches a response that breaks the contract', (t) => {
 
     const task = {
         id: '7d0c3f1e-5a55-4d6b-9c3e-0f1f0f0f0f0f', user_id: 'u', title: 't', description: null, completed: false,
-        priority: 'medium', due_date: null, created_at: '2026-01-01T00:00:00.000000Z', updated_at: '2026-01-01T00:00:00.000000Z'
+        priority: 'medium', due_date: null, list_id: null, parent_id: null, position: 'a0', created_at: '2026-01-01T00:00:00.000000Z', updated_at: '2026-01-01T00:00:00.000000Z'
     };
 
     const etag = '"fQw_HlpVTWucPg8fDw8PDwAF-PtxTvwA"';

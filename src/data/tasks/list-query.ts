@@ -46,11 +46,8 @@ interface SortSpec {
     selected?: string;
     /** The key of a task, for the cursor. */
     keyOf(row: Task & { sort_key?: string }): string | number | null;
-    /**
-     * The key alone orders the user's live tasks (its index is unique): no tie to break by id, so the index gives
-     * the order with nothing left to sort, and a cursor is a bound on the index.
-     */
-    unique?: true;
+    /** No two live tasks share the key (a task's place): it orders alone, and its index has no id to tie-break by. */
+    unique?: boolean;
 }
 
 
@@ -217,14 +214,30 @@ export function listConditions(options: TaskListOptions, params: Placeholders) {
         where.push(textHeld(params.add((b) => likePattern(b.options.search!))));
     }
 
-    if (options.after && spec.unique) {
-        where.push(`${key} ${order === 'asc' ? '>' : '<'} ${spec.bound[order](params.add((b) => b.options.after!.key))}`);
-    }
-    else if (options.after) {
-        where.push(`(${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`);
+    if (options.after) {
+        where.push(afterCondition(spec, key, order, params));
     }
 
     return { spec, key, order, where };
+}
+
+
+/** The list's ORDER BY: the sort's key, then the id (which breaks ties), or the key alone when it is unique. */
+export function orderedBy(spec: SortSpec, key: string, order: SortOrder): string {
+
+    return spec.unique ? `${key} ${order}` : `${key} ${order}, id ${order}`;
+}
+
+
+/** The rows after a cursor's task, in the list's order (its placeholders added). */
+export function afterCondition(spec: SortSpec, key: string, order: SortOrder, params: Placeholders): string {
+
+    const beyond = order === 'asc' ? '>' : '<';
+    if (spec.unique) {
+        return `${key} ${beyond} ${spec.bound[order](params.add((b) => b.options.after!.key))}`;
+    }
+
+    return `(${key}, id) ${beyond} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)`;
 }
 
 
@@ -261,7 +274,7 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
     const text = `
         select ${taskColumns}${spec.selected ? `, ${spec.selected}` : ''} from tasks
         where ${where.join(' and ')}
-        order by ${key} ${order}${spec.unique ? '' : `, id ${order}`}
+        order by ${orderedBy(spec, key, order)}
         limit ${params.add((b) => b.options.limit + 1)}`;
 
     return {

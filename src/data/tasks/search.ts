@@ -1,7 +1,7 @@
 import type { Query, Statement } from '../query';
 import { statement, unprepared } from '../query';
 import type { TaskListOptions } from './list-query';
-import { likePattern, listConditions, Placeholders, positionOf, textHeld } from './list-query';
+import { afterCondition, likePattern, listConditions, orderedBy, Placeholders, positionOf, textHeld } from './list-query';
 import { asTask, taskColumns } from './rows';
 import type { Task } from '../../common/tasks';
 
@@ -47,19 +47,17 @@ const internals = {
         const { spec, key, order, where } = listConditions({ ...options, search: undefined }, params);
         const selected = spec.selected ? `, ${spec.selected}` : '';
         const slice = params.add((b) => b.slice);
-        // A key unique among the user's live tasks needs no tie broken by id (see SortSpec.unique).
-        const tie = spec.unique ? '' : `, id ${order}`;
         const text = `
             select * from (
                 select ${taskColumns}${selected}, ${key} as walk_key, ${holds} is true as hit,
-                    (row_number() over (order by ${key} ${order}${tie}))::int as walked
+                    (row_number() over (order by ${orderedBy(spec, key, order)}))::int as walked
                 from tasks
                 where ${where.join(' and ')}
-                order by ${key} ${order}${tie}
+                order by ${orderedBy(spec, key, order)}
                 limit ${slice}
             ) as slice
             where hit or walked = ${slice}
-            order by walk_key ${order}${tie}
+            order by ${orderedBy(spec, 'walk_key', order)}
             limit ${params.add((b) => b.wanted)}`;
 
         return {
@@ -79,7 +77,7 @@ const internals = {
         const selected = spec.selected ? `, ${spec.selected}` : '';
         // Where the index reads from, the cursor is a filter only (IS TRUE: no index takes it, and the keys are never
         // null): a sort's index range after it would be the planner's choice wherever it misjudges the range as short.
-        const beyond = `((${key}, id) ${order === 'asc' ? '>' : '<'} (${spec.bound[order](params.add((b) => b.options.after!.key))}, ${params.add((b) => b.options.after!.id)}::uuid)) is true`;
+        const beyond = `(${afterCondition(spec, key, order, params)}) is true`;
         // The text as a value the planner does not see (an InitPlan's): it judges how common a text is by every user's
         // tasks, and a text common among them but rare in this user's would have it read all of this user's rows.
         const hidden = textHeld(`(select ${params.add((b) => likePattern(b.options.search!))}::text)`);
@@ -89,7 +87,7 @@ const internals = {
                 where ${where.join(' and ')} and ${beyond} and ${hidden}
                 offset 0
             ) as matched
-            order by walk_key ${order}, id ${order}
+            order by ${orderedBy(spec, 'walk_key', order)}
             limit ${params.add((b) => b.wanted)}`;
 
         return {

@@ -10,7 +10,7 @@ import type { TaskListOptions } from './list-query';
 import { listShape, listStatement, positionOf } from './list-query';
 import { asTask } from './rows';
 import { searchStatements, searchTasks } from './search';
-import { positionBetween } from '../positions';
+import { positionFirst } from '../positions';
 import { noneId } from './rows';
 import type { EditableColumn, WriteStatements } from './statements';
 import { editableColumns, taskStatements as sql, trashStatements, updateStatements } from './statements';
@@ -246,7 +246,7 @@ export function taskStore({ query, transaction }: Pick<Database, 'query' | 'tran
             if (!isPlaced(fields)) {
                 for (let attempt = 0; attempt < internals.firstAttempts; ++attempt) {
                     const { rows: [near] } = await query<{ after: string | null }>(treeStatements.neighbours, [userId, ...internals.inboxTop, null, null]);
-                    const position = positionBetween(null, near.after);
+                    const position = positionFirst(near.after);
                     if (position === null) {
                         break;
                     }
@@ -294,7 +294,7 @@ export function taskStore({ query, transaction }: Pick<Database, 'query' | 'tran
 
                 if (!isPlaced(fields)) {
                     const { rows: [near] } = await query<{ after: string | null }>(treeStatements.neighbours, [userId, ...internals.inboxTop, null, null]);
-                    const position = positionBetween(null, near.after);
+                    const position = positionFirst(near.after);
                     if (position !== null) {
                         try {
                             return (await rows(sql.createOnce, [...values, null, null, position]))[0];
