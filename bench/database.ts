@@ -18,6 +18,8 @@ export interface DataSet {
     name: string;
     users: number;
     tasksPerUser: number;
+    /** Lists per user, holding three of every four tasks (see bulkSeed). */
+    listsPerUser: number;
 }
 
 
@@ -29,8 +31,8 @@ export interface BenchUsers {
 
 
 export const dataSets = {
-    standard: { name: 'todo_bench', users: 10_000, tasksPerUser: 20 },
-    big: { name: 'todo_bench_big', users: 100_000, tasksPerUser: 100 }
+    standard: { name: 'todo_bench', users: 10_000, tasksPerUser: 20, listsPerUser: 0 },
+    big: { name: 'todo_bench_big', users: 100_000, tasksPerUser: 100, listsPerUser: 3 }
 } satisfies Record<string, DataSet>;
 
 
@@ -60,8 +62,8 @@ const internals = {
             return false;
         }
 
-        const { rows } = await db.knex.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::bigint as tasks');
-        return rows[0].users === set.users && Number(rows[0].tasks) === set.users * set.tasksPerUser;
+        const { rows } = await db.knex.raw('select (select count(*) from users)::int as users, (select count(*) from tasks)::bigint as tasks, (select count(*) from lists)::int as lists');
+        return rows[0].users === set.users && Number(rows[0].tasks) === set.users * set.tasksPerUser && rows[0].lists === set.users * set.listsPerUser;
     }
 };
 
@@ -110,6 +112,7 @@ export async function prepareDataSet(server: string, set: DataSet): Promise<void
         }
 
         await db.knex.raw('vacuum analyze tasks');
+        await db.knex.raw('vacuum analyze lists');
         await db.destroy();
     }
     finally {
@@ -126,6 +129,7 @@ async function seed(db: Database, set: DataSet): Promise<void> {
     const result = await bulkSeed(db, {
         users: set.users,
         tasksPerUser: set.tasksPerUser,
+        listsPerUser: set.listsPerUser,
         batch: 1000,
         concurrency: 2,
         onBatch(done) {

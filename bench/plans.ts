@@ -57,8 +57,24 @@ const internals = {
         { name: 'overdue=true (none due)', query: 'overdue=true', options: { overdue: true } },
         { name: 'q=task 5 (11 of 100 match)', query: 'q=task%205', options: { search: 'task 5' } },
         { name: 'q=no such text (none match)', query: 'q=no%20such%20text', options: { search: 'no such text' } },
-        { name: 'q + status + priority + sort=title', query: 'q=task&status=pending&priority=medium&sort=title', options: { search: 'task', completed: false, priorities: ['medium'], sort: 'title' } }
+        { name: 'q + status + priority + sort=title', query: 'q=task&status=pending&priority=medium&sort=title', options: { search: 'task', completed: false, priorities: ['medium'], sort: 'title' } },
+        // The user's order, and one list (a quarter of the user's tasks; `{list}` is the user's first list).
+        { name: 'sort=position', query: 'sort=position', options: { sort: 'position' } },
+        { name: 'sort=position&order=desc', query: 'sort=position&order=desc', options: { sort: 'position', order: 'desc' } },
+        { name: 'list_id=<id>&sort=position', query: 'list_id={list}&sort=position', options: { listId: '{list}', sort: 'position' } },
+        { name: 'list_id=<id>&parent_id=none&sort=position', query: 'list_id={list}&parent_id=none&sort=position', options: { listId: '{list}', parentId: null, sort: 'position' } },
+        { name: 'list_id=inbox&sort=position', query: 'list_id=inbox&sort=position', options: { listId: null, sort: 'position' } },
+        { name: 'list_id=<id> (created_at desc)', query: 'list_id={list}', options: { listId: '{list}' } }
     ] as Variant[],
+
+    listMarker: '{list}',
+
+    /** A variant's options and query for a user: `{list}` made the user's first list. */
+    forUser(variant: Variant, list: string): { options: Omit<TaskListOptions, 'limit'>; query: string } {
+
+        const options = variant.options.listId === internals.listMarker ? { ...variant.options, listId: list } : variant.options;
+        return { options, query: variant.query.replaceAll(internals.listMarker, list) };
+    },
 
     nodes(plan: PlanNode): PlanNode[] {
 
@@ -93,17 +109,27 @@ async function main(): Promise<void> {
     const started = new Date();
     await prepareDataSet(values.postgres, set);
     const users = benchUserIds(set).readers.slice(0, Number(values.users));
+    const firstLists = new Map<string, string>();
 
     // The database: each variant's statement for each user, as the data layer builds and binds it.
     const database = new Map<string, { executionMs: number[]; blocks: number[]; shapes: Set<string>; plan?: string }>();
     await withDatabase(databaseUrl(values.postgres, set.name), async (db) => {
+
+        const { rows: owned } = await db.knex.raw('select distinct on (user_id) user_id, id from lists where user_id = any(?) order by user_id, position', [users]);
+        for (const row of owned) {
+            firstLists.set(row.user_id, row.id);
+        }
+
+        if (firstLists.size !== users.length) {
+            throw new Error(`${users.length - firstLists.size} of the users have no list: the data set was seeded without lists`);
+        }
 
         // Twice: the first pass brings the users' pages into memory and is not counted.
         for (const counted of [false, true]) {
             for (const variant of internals.variants) {
                 const result = { executionMs: [] as number[], blocks: [] as number[], shapes: new Set<string>(), plan: undefined as string | undefined };
                 for (const userId of users) {
-                    let options: TaskListOptions = { ...variant.options, limit: internals.limit };
+                    let options: TaskListOptions = { ...internals.forUser(variant, firstLists.get(userId)!).options, limit: internals.limit };
                     if (variant.query === 'after') {
                         const { rows } = await db.knex.raw('select created_at, id from tasks where user_id = ? order by created_at desc, id desc offset ? limit 1', [userId, internals.limit - 1]);
                         options = { ...options, after: { key: rows[0].created_at.toISOString(), id: rows[0].id } };
@@ -162,7 +188,7 @@ async function main(): Promise<void> {
         for (let round = 0; round <= internals.requestsPerUser; ++round) {
             for (const [n, token] of tokens.entries()) {
                 for (const variant of internals.variants) {
-                    const query = variant.query === 'after' ? `after=${encodeURIComponent(cursors.get(users[n])!)}` : variant.query;
+                    const query = variant.query === 'after' ? `cursor=${encodeURIComponent(cursors.get(users[n])!)}` : internals.forUser(variant, firstLists.get(users[n])!).query;
                     const reply = await internals.get(`${server.url}/api/tasks?limit=${internals.limit}${query ? `&${query}` : ''}`, token, agent);
                     if (reply.status !== 200) {
                         throw new Error(`${variant.name}: ${reply.status}`);

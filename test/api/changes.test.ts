@@ -434,8 +434,9 @@ test('the bulk seed and the demo seed are changes in the feed', async (t) => {
     const client: Client = { user: first, copy: new Map() };
     await api.createTask(first, { title: 'made before the seed' });
     await sync(t, api, client, 2);
-    await bulkSeed(db, { users: 2, tasksPerUser: 5, batch: 2 });
-    t.is(await sync(t, api, client, 2), 5);
+    await bulkSeed(db, { users: 2, tasksPerUser: 5, listsPerUser: 2, batch: 2 });
+    // Its two lists and five tasks.
+    t.is(await sync(t, api, client, 2), 7);
     await matches(t, api, client, 'after the bulk seed');
 
     const demo: Client = { user: 'demo-alice', copy: new Map() };

@@ -17,6 +17,7 @@ interface PlanNode {
     'Node Type': string;
     'Relation Name'?: string;
     'Index Name'?: string;
+    'Index Cond'?: string;
     Plans?: PlanNode[];
 }
 
@@ -34,7 +35,16 @@ const indexOf: Record<TaskSort, Record<SortOrder, string>> = {
     position: { asc: 'place', desc: 'place' }
 };
 
+// user-7's first list, and a task of it with subtasks (the seed below makes them).
+const seededList = '00000000-0000-4000-8000-000000000701';
+const parent = '00000000-0000-4000-8000-000000000702';
+
 const filters: [string, Partial<TaskListOptions>][] = [
+    ['list_id', { listId: seededList }],
+    ['list_id=inbox', { listId: null }],
+    ['list_id&parent_id=none', { listId: seededList, parentId: null }],
+    ['list_id&parent_id', { listId: seededList, parentId: parent }],
+    ['parent_id', { parentId: parent }],
     ['no filter', {}],
     ['priorities', { priorities: ['high', 'low'] }],
     ['due_before', { dueBefore: '2027-01-01T00:00:00.000Z' }],
@@ -60,7 +70,23 @@ test.before(async (t) => {
             (array['low', 'medium', 'high'])[1 + n % 3],
             case when n % 5 <> 0 then timestamptz '2026-01-01T00:00:00Z' + n * interval '1 day' end
         from generate_series(1, 200) as u cross join generate_series(1, 30) as n`);
+
+    // Three lists each, two thirds of the tasks in them, and in each list a few tasks with subtasks; positions from
+    // the trigger, as a seed's tasks get them.
+    await t.context.db.knex.raw(`
+        insert into lists (user_id, id, name, position, version)
+        select 'user-' || u, case when u = 7 and l = 1 then ?::uuid else gen_random_uuid() end, 'List ' || l, position_key(l), l
+        from generate_series(1, 200) as u cross join generate_series(1, 3) as l`, [seededList]);
+    await t.context.db.knex.raw(`
+        update tasks set list_id = lists.id from lists
+        where lists.user_id = tasks.user_id and lists.name = 'List ' || (1 + substr(tasks.title, 6)::int % 3) and substr(tasks.title, 6)::int % 4 <> 0`);
+    await t.context.db.knex.raw('update tasks set id = ?::uuid where user_id = \'user-7\' and title = \'Task 3\'', [parent]);
+    await t.context.db.knex.raw(`
+        update tasks as child set parent_id = above.id from tasks as above
+        where above.user_id = child.user_id and above.list_id = child.list_id
+            and substr(child.title, 6)::int between 13 and 30 and above.title = 'Task ' || (substr(child.title, 6)::int % 6 + 3)`);
     await t.context.db.knex.raw('analyze tasks');
+    await t.context.db.knex.raw('analyze lists');
 });
 
 test.after.always(async (t) => {
@@ -102,6 +128,10 @@ test('every sort, order, status and filter is read from the sort\'s index in its
                             const scan = plan.find((node) => /^Index (Only )?Scan$/.test(node['Node Type']) && node['Relation Name'] === 'tasks');
                             const status = completed !== undefined || filter.overdue ? '(completed_)?' : '';
                             t.regex(scan?.['Index Name'] ?? 'none', new RegExp(`^tasks_user_${status}${indexOf[sort][order]}_idx$`), described);
+                            // In the user's order a list is one range of the index: read as a range, not filtered.
+                            if (sort === 'position' && filter.listId !== undefined) {
+                                t.regex(scan?.['Index Cond'] ?? '', />= .*< /, `${described}: ${scan?.['Index Cond']}`);
+                            }
                         }
                     }
                 }

@@ -14,7 +14,7 @@ import type { TestApi } from '../helpers/api';
 import { startTestApi, testSecret } from '../helpers/api';
 import { contract, contractViolations } from '../helpers/contract';
 import type { FuzzRequest } from '../helpers/fuzz';
-import { cursorMarker, documentedOperations, etagMarker, fuzzRequests, keySetKids, syncCursorMarkers } from '../helpers/fuzz';
+import { cursorMarker, documentedOperations, etagMarker, fuzzRequests, idMarkers, keySetKids, syncCursorMarkers } from '../helpers/fuzz';
 import { signHs256 } from '../helpers/tokens';
 
 
@@ -37,6 +37,10 @@ const internals = {
     api: null as unknown as TestApi,
     // What each user created and did not delete: all of it must still be there at the end, and nothing else.
     owned: new Map<string, string[]>(users.map((user) => [user, []])),
+    // Each user's lists: all of them must be there at the end, and no others.
+    lists: new Map<string, string[]>(users.map((user) => [user, []])),
+    // Turns through the lists and tasks a marker picks from (deterministic, so that a seed replays a run).
+    turn: 0,
     // What each user deleted and did not restore or remove for good: the trash at the end, exactly.
     trashed: new Map<string, string[]>(users.map((user) => [user, []])),
     // The last cursors the service gave out (either user's), by path: a request can go on from one.
@@ -51,7 +55,7 @@ const internals = {
     etags: new Map<string, { etag: string; updatedAt: string }>(),
     // A tag of the right form that names no task: what a precondition on a task never seen carries.
     unknownTag: `"${Buffer.alloc(24).toString('base64url')}"`,
-    conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0, restored: 0 },
+    conditionalAnswers: { notModified: 0, preconditionFailed: 0, replayed: 0, cleared: 0, restored: 0, subtasks: 0, listed: 0 },
     // The feed's and the stream's cursors: resumed from one the service issued, refused (another user's, another
     // kind, tampered), and streams opened at all.
     cursorAnswers: { resumed: 0, refused: 0, streamed: 0 },
@@ -72,6 +76,13 @@ const internals = {
 
         if (sent < 200) {
             return 0;
+        }
+
+        // A trashed task's routes find the trash empty most of the time: it is emptied (DELETE /api/trash, which
+        // nearly always succeeds) as often as tasks are deleted, and with subtasks each purge removes several. Runs of
+        // 10 000 got them 2-10%.
+        if (operation.includes(' /api/trash/{id}')) {
+            return 0.01;
         }
 
         return operation.includes(' /api/') ? 0.04 : 0.9;
@@ -175,10 +186,55 @@ const internals = {
         }
 
         const owner = id.kind === 'own' ? users[request.actor] : users[1 - request.actor];
-        // The trash's routes aim at trashed tasks, while there are some.
+        // The trash's routes aim at trashed tasks, while there are some; the lists' routes at lists.
         const trashed = internals.trashed.get(owner)!;
-        const ids = request.path.startsWith('/api/trash/') && trashed.length ? trashed : internals.owned.get(owner)!;
+        const ids = request.path.startsWith('/api/lists/') ? internals.lists.get(owner)! :
+            request.path.startsWith('/api/trash/') && trashed.length ? trashed : internals.owned.get(owner)!;
         return id.kind === 'fresh' || !ids.length ? Crypto.randomUUID() : ids[id.pick % ids.length];
+    },
+
+    /** A text with the id markers (idMarkers) made ids of the sender's (or the other user's) lists and tasks. */
+    named(text: string, actor: 0 | 1): string {
+
+        const pick = (ids: string[]) => (ids.length ? ids[internals.turn++ % ids.length] : Crypto.randomUUID());
+        return text
+            .replaceAll(idMarkers.ownList, () => pick(internals.lists.get(users[actor])!))
+            .replaceAll(idMarkers.foreignList, () => pick(internals.lists.get(users[1 - actor])!))
+            .replaceAll(idMarkers.ownTask, () => pick(internals.owned.get(users[actor])!))
+            .replaceAll(idMarkers.foreignTask, () => pick(internals.owned.get(users[1 - actor])!));
+    },
+
+    /** The user's live and trashed tasks as stored, with where each is. */
+    async tree(user: string): Promise<{ live: Map<string, Task>; trash: Map<string, Task> }> {
+
+        const live = new Map<string, Task>();
+        let after;
+        do {
+            const page = await internals.api.tasks.listTasksForUser(user, { limit: 100, after });
+            for (const task of page.tasks) {
+                live.set(task.id, task);
+            }
+
+            after = page.next ?? undefined;
+        } while (after);
+
+        const trash = new Map<string, Task>();
+        let next;
+        do {
+            const page = await internals.api.tasks.listTrashForUser(user, { limit: 100, after: next });
+            for (const task of page.tasks) {
+                trash.set(task.id, task);
+            }
+
+            next = page.next ?? undefined;
+        } while (next !== undefined);
+
+        return { live, trash };
+    },
+
+    async storedLists(user: string): Promise<string[]> {
+
+        return (await internals.api.server.app.lists.listsForUser(user)).map((list) => list.id);
     },
 
     authorization(request: FuzzRequest): string | undefined {
@@ -294,7 +350,7 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     const id = internals.taskId(request);
     const path = request.path.replace('{id}', id);
     // The stream takes the feed's cursors.
-    const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(internals.fillCursors(value, request))}`).join('&');
+    const query = request.query.map(([name, value]) => `${internals.segment(name)}=${internals.segment(internals.named(internals.fillCursors(value, request), request.actor))}`).join('&');
     const link = request.follow ? internals.links.get(users[request.actor])!.pop() : undefined;
     const url = link ?? (query ? `${path}?${query}` : path);
 
@@ -317,12 +373,20 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     const owner = request.id.kind === 'own' ? users[request.actor] : request.id.kind === 'foreign' ? users[1 - request.actor] : null;
     const named = owner && request.path.includes('{id}') && isTaskId(id) ? await internals.api.tasks.getTaskForUser(owner, id) : null;
     const clearing = modelled && request.method === 'DELETE' && request.path === '/api/tasks';
-    const completedBefore = clearing ? await internals.storedIds(user, true) : [];
     // DELETE /api/trash/ (an empty id) must not empty the trash: it is 404 (src/extensions/trailing-slash.ts).
     const emptying = modelled && request.method === 'DELETE' && ['/api/trash', '/api/trash/'].includes(new URL(url, 'http://localhost').pathname);
     const trashBefore = emptying ? await internals.trashIds(user) : [];
+    // The writes that move or trash more than the task named (its subtree, a list's tasks) are checked on the user's
+    // whole tree, before and after; every write may move other tasks (a move carries subtasks, a rebalance gives
+    // siblings new positions).
+    const routePath = new URL(url, 'http://localhost').pathname;
+    const listPath = request.path.startsWith('/api/lists/');
+    const treeWrite = modelled && !emptying && (clearing || (request.method === 'DELETE' && ['/api/tasks/{id}', '/api/lists/{id}', '/api/trash/{id}'].includes(request.path)) ||
+        (request.method === 'POST' && request.path === '/api/trash/{id}/restore'));
+    const writing = modelled && !['GET', 'HEAD', 'OPTIONS'].includes(request.method) && /^\/api\/(tasks|lists|trash)/.test(routePath);
+    const treeBefore = treeWrite ? await internals.tree(user) : null;
 
-    const payload = request.body.kind === 'none' ? undefined : request.body.kind === 'raw' ? request.body.value : JSON.stringify(request.body.value);
+    const payload = request.body.kind === 'none' ? undefined : internals.named(request.body.kind === 'raw' ? request.body.value : JSON.stringify(request.body.value), request.actor);
     // Where a feed or a stream resumes: its one `since`, else (the stream) Last-Event-ID.
     const feed = request.path === '/api/changes' || request.path === '/api/changes/stream';
     const sinces = request.query.filter(([name]) => name === 'since').map(([, value]) => value);
@@ -409,27 +473,45 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
     // Isolation: whatever a user gets back is theirs, and another user's task id is a task that does not exist.
     for (const task of internals.tasksIn(body)) {
         t.is(task.user_id, user, `another user's task in the answer: ${described}`);
+        for (const other of users.filter((each) => each !== user)) {
+            t.false(internals.lists.get(other)!.includes(task.list_id!), `a task in another user's list: ${described}`);
+        }
     }
 
-    // A change that is a delete names only the task's id: one of this user's.
-    const changes = (body as { changes?: { op?: string; id?: string }[] } | undefined)?.changes;
+    // Lists carry no user id: none answered may be the other user's.
+    const listsIn = (Array.isArray(body) ? body : [body, ...((body as { changes?: { list?: unknown }[] })?.changes ?? []).map((change) => change?.list)])
+        .filter((item): item is { id: string } => Boolean(item) && typeof item === 'object' && 'name' in item && !('user_id' in item));
+    for (const list of listsIn) {
+        for (const other of users.filter((each) => each !== user)) {
+            t.false(internals.lists.get(other)!.includes(list.id), `another user's list in the answer: ${described}`);
+        }
+    }
+
+    // A change that is a delete names only the task's (or list's) id: one of this user's.
+    const changes = (body as { changes?: { type?: string; op?: string; id?: string }[] } | undefined)?.changes;
     if (modelled && feed && Array.isArray(changes)) {
         for (const change of changes.filter((one) => one?.op === 'delete')) {
-            t.true(internals.created.get(user)!.has(change.id!), `a delete of a task that is not the user's: ${described}`);
+            const others = users.filter((each) => each !== user);
+            if (change.type === 'list') {
+                t.false(others.some((other) => internals.lists.get(other)!.includes(change.id!)), `a delete of another user's list: ${described}`);
+            }
+            else {
+                t.true(internals.created.get(user)!.has(change.id!), `a delete of a task that is not the user's: ${described}`);
+            }
         }
     }
 
     // Conditional requests: 304 only for a GET that asked with If-None-Match, 412 only for a write that asked with
     // If-Match, and a 412 left the task exactly as it was.
     if (status === 304) {
-        t.true(['GET', 'HEAD'].includes(request.method) && request.path === '/api/tasks/{id}' && 'if-none-match' in headers, `an unasked-for 304: ${described}`);
+        t.true(['GET', 'HEAD'].includes(request.method) && ['/api/tasks/{id}', '/api/lists/{id}'].includes(request.path) && 'if-none-match' in headers, `an unasked-for 304: ${described}`);
         t.is(response.headers.etag, internals.etags.get(id)?.etag, `a 304 names the version the client has: ${described}`);
         ++internals.conditionalAnswers.notModified;
     }
 
     if (status === 412) {
         t.true('if-match' in headers, `a 412 without If-Match: ${described}`);
-        t.deepEqual(body, { detail: 'Task was modified' }, described);
+        t.deepEqual(body, { detail: listPath ? 'List was modified' : 'Task was modified' }, described);
         if (target) {
             t.deepEqual(await internals.api.tasks.getTaskForUser(user, id), target, `a 412 changed the task: ${described}`);
         }
@@ -453,7 +535,8 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
 
     if (request.id.kind === 'foreign' && request.path.includes('{id}') && status < 300) {
         const foreignOwner = users[1 - request.actor];
-        t.false(internals.owned.get(foreignOwner)!.includes(id) && user !== foreignOwner, `another user's task was reached: ${described}`);
+        const theirs = listPath ? internals.lists.get(foreignOwner)! : internals.owned.get(foreignOwner)!;
+        t.false(theirs.includes(id) && user !== foreignOwner, `another user's task or list was reached: ${described}`);
     }
 
     if (modelled && status === 200 && request.method === 'GET' && response.headers.link) {
@@ -471,11 +554,15 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
             }
 
             internals.contents.set(task.id, task);
+            if (request.method !== 'GET') {
+                internals.conditionalAnswers.subtasks += task.parent_id === null ? 0 : 1;
+                internals.conditionalAnswers.listed += task.list_id === null ? 0 : 1;
+            }
         }
     }
 
     // The model: what the two users created and deleted. A replayed create answers a task created before and
-    // creates none; clearing deletes exactly the tasks that were completed.
+    // creates none.
     if (modelled && status < 300) {
         if (request.method === 'POST' && request.path === '/api/tasks' && status === 201) {
             const { id: createdId } = body as Task;
@@ -490,34 +577,93 @@ async function send(t: ExecutionContext, generated: FuzzRequest): Promise<void> 
                 internals.owned.get(user)!.push(createdId);
             }
         }
-        else if (request.method === 'DELETE' && request.path === '/api/tasks/{id}' && status === 204) {
-            internals.move(internals.owned, internals.trashed, user, new Set([id]));
+        else if (request.method === 'POST' && request.path === '/api/lists' && status === 201) {
+            internals.lists.get(user)!.push((body as { id: string }).id);
         }
-        else if (clearing) {
-            t.deepEqual(body, { deleted: completedBefore.length }, described);
-            internals.move(internals.owned, internals.trashed, user, new Set(completedBefore));
-            ++internals.conditionalAnswers.cleared;
-        }
-        else if (request.method === 'POST' && request.path === '/api/trash/{id}/restore' && status === 200) {
-            t.true(internals.trashed.get(user)!.includes(id), `a restore of a task not in the trash: ${described}`);
-            internals.move(internals.trashed, internals.owned, user, new Set([id]));
-            ++internals.conditionalAnswers.restored;
-        }
-        else if (request.method === 'DELETE' && request.path === '/api/trash/{id}' && status === 204) {
-            t.true(internals.trashed.get(user)!.includes(id), `a purge of a task not in the trash: ${described}`);
-            internals.move(internals.trashed, null, user, new Set([id]));
+        else if (request.method === 'DELETE' && request.path === '/api/lists/{id}' && status === 204) {
+            internals.lists.set(user, internals.lists.get(user)!.filter((list) => list !== id));
         }
         else if (emptying) {
             t.deepEqual(body, { deleted: trashBefore.length }, described);
             internals.move(internals.trashed, null, user, new Set(trashBefore));
         }
     }
-    else if (clearing) {
-        t.deepEqual(await internals.storedIds(user, true), completedBefore, `a refused clear deleted tasks: ${described}`);
-    }
     else if (emptying) {
         t.deepEqual(await internals.trashIds(user), trashBefore, `a refused empty removed tasks: ${described}`);
     }
+
+    if (treeBefore) {
+        await checkTreeWrite(t, { user, id, status, body, described, clearing, path: request.path, before: treeBefore });
+    }
+
+    // Other tasks a write moved (a move's subtasks, siblings spread again) changed their place and version only.
+    if (writing && status < 300) {
+        // Trashed ones too: a list deleted leaves its trashed tasks in no list.
+        const { live, trash } = await internals.tree(user);
+        const trashed = [...trash].map(([taskId, { deleted_at: _d, ...task }]: [string, Task & { deleted_at?: string }]) => [taskId, task] as const);
+        for (const [taskId, task] of [...live, ...trashed]) {
+            const known = internals.contents.get(taskId);
+            if (known && taskId !== id) {
+                const { position: _p, updated_at: _u, list_id: _l, ...rest } = task;
+                const { position: _kp, updated_at: _ku, list_id: _kl, ...knownRest } = known;
+                t.deepEqual(rest, knownRest, `a write changed another task beyond its place: ${described}`);
+            }
+
+            internals.contents.set(taskId, task);
+        }
+    }
+}
+
+
+/**
+ * A write that trashes, restores or removes a subtree (a task's, a list's tasks, the completed tasks' with theirs):
+ * on a 2xx exactly such a set moved, closed under subtasks, and the model follows; refused, nothing moved.
+ */
+async function checkTreeWrite(t: ExecutionContext, write: { user: string; id: string; status: number; body: unknown; described: string; clearing: boolean; path: string; before: Awaited<ReturnType<typeof internals.tree>> }): Promise<void> {
+
+    const { user, id, status, body, described, clearing, path, before } = write;
+    const after = await internals.tree(user);
+    const gone = [...before.live.keys()].filter((each) => !after.live.has(each));
+    const back = [...after.live.keys()].filter((each) => !before.live.has(each));
+    const removed = [...before.trash.keys()].filter((each) => !after.trash.has(each) && !after.live.has(each));
+    if (status >= 300) {
+        t.deepEqual([gone, back, removed], [[], [], []], `a refused write moved tasks: ${described}`);
+        return;
+    }
+
+    if (clearing || path === '/api/tasks/{id}' || path === '/api/lists/{id}') {
+        t.deepEqual(back, [], described);
+        t.deepEqual(removed, [], described);
+        t.true(gone.every((each) => after.trash.has(each)), `trashed tasks not in the trash: ${described}`);
+        // Trashed with everything under it: no live task is left under a trashed one.
+        t.true([...after.live.values()].every((task) => task.parent_id === null || after.live.has(task.parent_id)), `a live task under a trashed one: ${described}`);
+        if (path === '/api/tasks/{id}') {
+            t.true(gone.includes(id), described);
+            t.true(gone.every((each) => each === id || gone.includes(before.live.get(each)!.parent_id!)), `more than the task's subtree was trashed: ${described}`);
+        }
+        else if (path === '/api/lists/{id}') {
+            t.deepEqual(gone.sort(), [...before.live.values()].filter((task) => task.list_id === id).map((task) => task.id).sort(), `not exactly the list's tasks were trashed: ${described}`);
+        }
+        else {
+            t.deepEqual(body, { deleted: gone.length }, described);
+            t.true(gone.every((each) => before.live.get(each)!.completed || gone.includes(before.live.get(each)!.parent_id!)), `more than the completed tasks' subtrees was trashed: ${described}`);
+            ++internals.conditionalAnswers.cleared;
+        }
+    }
+    else if (path === '/api/trash/{id}/restore') {
+        t.deepEqual(gone, [], described);
+        t.deepEqual(removed, [], described);
+        t.true(back.includes(id) && back.every((each) => before.trash.has(each)), `a restore brought back what was not in the trash: ${described}`);
+        t.true(back.every((each) => each === id || back.includes(before.trash.get(each)!.parent_id!)), `a restore brought back more than the task's subtree: ${described}`);
+        ++internals.conditionalAnswers.restored;
+    }
+    else {
+        t.deepEqual([gone, back], [[], []], described);
+        t.true(removed.includes(id) && removed.every((each) => each === id || removed.includes(before.trash.get(each)!.parent_id!)), `a purge removed more than the task's subtree: ${described}`);
+    }
+
+    internals.owned.set(user, [...after.live.keys()]);
+    internals.trashed.set(user, [...after.trash.keys()]);
 }
 
 
@@ -536,6 +682,7 @@ test.serial('nothing a user created and did not delete disappeared, nothing else
         await internals.reload(user);
         t.deepEqual([...internals.owned.get(user)!].sort(), expected, user);
         t.deepEqual((await internals.trashIds(user)).sort(), [...internals.trashed.get(user)!].sort(), `${user}'s trash`);
+        t.deepEqual((await internals.storedLists(user)).sort(), [...internals.lists.get(user)!].sort(), `${user}'s lists`);
 
         const stored = await Promise.all(expected.map((id) => internals.api.tasks.getTaskForUser(user, id)));
         t.deepEqual(stored, expected.map((id) => internals.contents.get(id)), `${user}'s tasks are not as their latest answers said`);
@@ -556,12 +703,12 @@ test.serial('nothing a user created and did not delete disappeared, nothing else
 
     // Guards the generator: the conditional and keyed paths must be reached, not only refused at the door; feeds and
     // streams must resume from issued cursors and be refused the others.
-    const { notModified, preconditionFailed, replayed, cleared, restored } = internals.conditionalAnswers;
+    const { notModified, preconditionFailed, replayed, cleared, restored, subtasks, listed } = internals.conditionalAnswers;
     const { resumed, refused, streamed } = internals.cursorAnswers;
-    t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}, restores ×${restored}`);
+    t.log(`304 ×${notModified}, 412 ×${preconditionFailed}, replayed creates ×${replayed}, completed tasks cleared ×${cleared}, restores ×${restored}, writes answering a subtask ×${subtasks}, a task in a list ×${listed}`);
     t.log(`feeds and streams resumed from an issued cursor ×${resumed}, refused another's cursor ×${refused}, streams opened ×${streamed}`);
     if (runs >= 10_000) {
-        t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0 && restored > 0);
+        t.true(notModified > 0 && preconditionFailed > 0 && replayed > 0 && cleared > 0 && restored > 0 && subtasks > 0 && listed > 0);
         t.true(resumed > 0 && refused > 0 && streamed > 0);
     }
 });

@@ -13,6 +13,7 @@ interface JsonSchema {
     minLength?: number;
     maxLength?: number;
     format?: string;
+    pattern?: string;
     properties?: Record<string, JsonSchema>;
     required?: string[];
     items?: JsonSchema;
@@ -20,6 +21,12 @@ interface JsonSchema {
 
 /** Stands for the target task's latest ETag in a header value; the sender puts the real tag in its place. */
 export const etagMarker = '<etag>';
+
+/**
+ * Stand for one of the sender's lists or tasks, or one of the other user's, in a body's list_id, parent_id or after
+ * and in the list's list_id and parent_id queries; the sender puts a real id in their place.
+ */
+export const idMarkers = { ownList: '<own-list>', foreignList: '<foreign-list>', ownTask: '<own-task>', foreignTask: '<foreign-task>' };
 
 /** Stands for a cursor the service gave out (to either user) in a `cursor` or `since` value; the sender fills it in. */
 export const cursorMarker = '<cursor>';
@@ -105,6 +112,9 @@ const internals = {
         { weight: 1, arbitrary: fc.constantFrom('%', '%00', '%zz', '\\', '"', '\'', '<', '&', '|', '..', '/', ' ', '\t', '\n') }
     ),
 
+    // A field a generated body leaves out (see namedValue).
+    omitted: Symbol('omitted'),
+
     deref(schema: JsonSchema): JsonSchema {
 
         if (!schema.$ref) {
@@ -180,12 +190,34 @@ export function validValue(raw: JsonSchema): fc.Arbitrary<unknown> {
 }
 
 
+/**
+ * A field that names a list or a task: mostly one of the sender's (so that creates and moves go through), now and then
+ * the other user's, one that does not exist, or none.
+ */
+function namedValue(name: string, schema: JsonSchema): fc.Arbitrary<unknown> | null {
+
+    const { ownList, foreignList, ownTask, foreignTask } = idMarkers;
+    const [own, foreign, none] = name === 'list_id' ? [ownList, foreignList, 'inbox'] : [ownTask, foreignTask, 'none'];
+    if (!['list_id', 'parent_id', 'after'].includes(name)) {
+        return null;
+    }
+
+    // In a query, the pattern's words for none; in a body, null, and mostly left out (each one given narrows where a
+    // task may go, and together they are seldom all right).
+    return schema.pattern ?
+        fc.oneof({ weight: 2, arbitrary: fc.constantFrom(none, none.toUpperCase()) }, { weight: 4, arbitrary: fc.constant(own) }, { weight: 1, arbitrary: fc.constant(foreign) }, { weight: 1, arbitrary: fc.uuid() }) :
+        fc.oneof({ weight: 16, arbitrary: fc.constant(internals.omitted) }, { weight: 2, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: fc.constant(own) }, { weight: 1, arbitrary: fc.constant(foreign) }, { weight: 1, arbitrary: fc.uuid() });
+}
+
+
 export function validObject(schema: JsonSchema): fc.Arbitrary<Record<string, unknown>> {
 
     const properties = Object.entries(schema.properties ?? {});
     const required = new Set(schema.required ?? []);
-    return fc.record(Object.fromEntries(properties.map(([name, property]) => [name, validValue(property)])),
-        { requiredKeys: [...required] as never[] }) as fc.Arbitrary<Record<string, unknown>>;
+    const named = properties.filter(([name, property]) => namedValue(name, internals.deref(property))).map(([name]) => name);
+    return (fc.record(Object.fromEntries(properties.map(([name, property]) => [name, namedValue(name, internals.deref(property)) ?? validValue(property)])),
+        { requiredKeys: [...required, ...named] as never[] }) as fc.Arbitrary<Record<string, unknown>>)
+        .map((body) => Object.fromEntries(Object.entries(body).filter(([, value]) => value !== internals.omitted)));
 }
 
 
@@ -262,7 +294,7 @@ export const hostileCursor: fc.Arbitrary<string> = fc.oneof(
 /** A parameter's valid value; for a cursor, often one the service issued, so that pages and feeds go on, or a hostile one. */
 function validCursor(parameter: Parameter): fc.Arbitrary<unknown> {
 
-    const value = validValue(parameter.schema);
+    const value = namedValue(parameter.name, parameter.schema) ?? validValue(parameter.schema);
     return ['cursor', 'since'].includes(parameter.name) ?
         fc.oneof({ weight: 1, arbitrary: value }, { weight: 2, arbitrary: fc.constant(cursorMarker) }, { weight: 2, arbitrary: hostileCursor }) :
         value;

@@ -482,7 +482,8 @@ export function taskStore({ query, transaction }: Pick<Database, 'query' | 'tran
                 return false;
             }
 
-            return trashing((await query(sql.purge, [userId, id, limits.trashRetentionDays])).rowCount === 1);
+            // One tombstone per task removed: the task's, and one for each of its subtasks.
+            return trashing(((await query(sql.purge, [userId, id, limits.trashRetentionDays])).rowCount ?? 0) > 0);
         },
 
         async emptyTrashForUser(userId) {
