@@ -417,6 +417,12 @@ test('a create with an Idempotency-Key is placed once: its retry answers the sam
     t.deepEqual(replayed.result, created.result);
     t.deepEqual(titles(await tasks(api, user, `list_id=${list.id}&sort=position`)), ['first', 'keyed']);
 
+    // The same key for the same task elsewhere is another create: refused, nothing moved or created.
+    const elsewhere = await api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: 'keyed' }, headers });
+    t.is(elsewhere.statusCode, 422);
+    t.deepEqual((elsewhere.result as { detail: { loc: string[] }[] }).detail[0].loc, ['header', 'idempotency-key']);
+    t.deepEqual(titles(await tasks(api, user)), ['first', 'keyed']);
+
     const refused = await api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { title: 'x', parent_id: Crypto.randomUUID() }, headers: { 'idempotency-key': Crypto.randomUUID() } });
     t.is(refused.statusCode, 422);
     t.deepEqual((refused.result as { detail: { loc: string[] }[] }).detail[0].loc, ['body', 'parent_id']);

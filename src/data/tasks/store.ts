@@ -112,7 +112,11 @@ const internals = {
     /** The task fields a key is remembered with: the same fields after validation are the same create. */
     fingerprint(fields: TaskFields): string {
 
-        const canonical = JSON.stringify([fields.title, fields.description, fields.completed, fields.priority, fields.due_date]);
+        // Where the task goes counts only when the create says: keys stored by creates that said nothing keep
+        // their fingerprints.
+        const placed = fields.list_id !== undefined || fields.parent_id !== undefined || fields.after !== undefined;
+        const canonical = JSON.stringify([fields.title, fields.description, fields.completed, fields.priority, fields.due_date,
+            ...(placed ? [fields.list_id ?? null, fields.parent_id ?? null, fields.after ?? null] : [])]);
         return Crypto.createHash('sha256').update(canonical).digest('base64url');
     },
 
