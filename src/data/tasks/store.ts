@@ -16,7 +16,8 @@ import type { EditableColumn, WriteStatements } from './statements';
 import { editableColumns, taskStatements as sql, trashStatements, updateStatements } from './statements';
 import type { TaskStats, TrashedTask } from './types';
 import type { PlacementRefusal } from './tree';
-import { findPlace, isPlaced, lockUser, moveTask, restoreTask, trashTask, treeStatements } from './tree';
+import { findPlace, isPlaced, lockUser, moveTask, restoreTask, trashTask } from './tree';
+import { treeStatements } from './tree-statements';
 import type { Conditional, Placement, Task, TaskChanges, TaskFields, TaskPosition, Versions } from '../../common/tasks';
 import { isTaskId } from '../../common/tasks';
 
