@@ -3,6 +3,7 @@ import type { Statement } from '../query';
 import { statement } from '../query';
 import { utcTimestampColumn } from '../time';
 import { taskColumns } from './rows';
+import type { TaskFields } from '../../common/tasks';
 
 
 // Every statement on tasks but the list's (list-query.ts) and the feed's (changes.ts). Each is scoped by its user:
@@ -24,6 +25,13 @@ export interface WriteStatements {
 /** The columns a client can write, in the order an update's statement sets them. */
 export const editableColumns = ['title', 'description', 'completed', 'priority', 'due_date'] as const;
 export type EditableColumn = (typeof editableColumns)[number];
+
+
+/** A task's fields as the create and replace statements take them, in the order of editableColumns. */
+export function taskValues(fields: Pick<TaskFields, EditableColumn>): unknown[] {
+
+    return editableColumns.map((column) => fields[column]);
+}
 
 
 /**

@@ -1,26 +1,23 @@
-import Crypto from 'node:crypto';
-
 import { apiTimestamp } from '../../common/time';
 import type { TaskLimits } from '../../config';
 import type { Database } from '../database';
 import type { Statement } from '../query';
 import type { ChangeRead } from './changes';
 import { readChanges } from './changes';
+import type { TaskCreates } from './creates';
+import { taskCreates } from './creates';
 import type { TaskListOptions } from './list-query';
 import { listShape, listStatement, positionOf } from './list-query';
 import { asTask } from './rows';
 import { searchStatements, searchTasks } from './search';
-import { positionFirst } from '../positions';
-import { noneId } from './rows';
 import type { EditableColumn, WriteStatements } from './statements';
-import { editableColumns, taskStatements as sql, trashStatements, updateStatements } from './statements';
+import { editableColumns, taskStatements as sql, taskValues, trashStatements, updateStatements } from './statements';
 import type { TaskStats, TrashedTask } from './types';
 import type { PlacementRefusal } from './tree';
-import { findPlace, isPlaced, lockUser, moveTask, restoreTask, trashTask } from './tree';
+import { lockUser, moveTask, restoreTask, trashTask } from './tree';
 import { treeStatements } from './tree-statements';
 import type { Conditional, Placement, Task, TaskChanges, TaskFields, TaskPosition, Versions } from '../../common/tasks';
 import { isTaskId } from '../../common/tasks';
-
 
 export interface TaskPage {
     tasks: Task[];
@@ -36,36 +33,14 @@ export interface TrashPage {
 }
 
 
-/** What a create with an Idempotency-Key came to. */
-export type KeyedCreate =
-    | { outcome: 'created' | 'replayed'; task: Task }
-    | { outcome: 'limit-reached' }
-    /** The list, parent or sibling asked for is not there (see PlacementRefusal). */
-    | { outcome: 'refused'; refusal: PlacementRefusal }
-    /** The key was used before with other task fields. */
-    | { outcome: 'key-reused' }
-    /** Another request with the key kept it from being settled (it failed and retried, several times over). */
-    | { outcome: 'key-unsettled' };
-
-
 /**
  * Every operation on a user's tasks. Each takes the owner's user id first and is scoped by it: another user's task
  * is indistinguishable from a missing one (null or false), as is an id that cannot name a task. A write given
  * `versions` happens only while the task is one of them, and answers 'modified' when it exists and is not.
  */
-export interface TaskStore {
+export interface TaskStore extends TaskCreates {
     getTaskForUser(userId: string, id: string): Promise<Task | null>;
     listTasksForUser(userId: string, options: TaskListOptions): Promise<TaskPage>;
-    /**
-     * The task as stored, where its fields place it (first in the inbox by default); `limit-reached` when the user
-     * already holds the most tasks allowed.
-     */
-    createTaskForUser(userId: string, fields: TaskFields): Promise<Task | 'limit-reached' | PlacementRefusal>;
-    /**
-     * A create that happens once per key: the first request stores its task as the answer; later ones with the same
-     * fields get that answer back, with other fields `key-reused`, and neither creates anything.
-     */
-    createTaskOnceForUser(userId: string, key: string, fields: TaskFields): Promise<KeyedCreate>;
     /** Writes the fields; a list_id or parent_id given that is not where the task is moves it (see moveTaskForUser). */
     replaceTaskForUser(userId: string, id: string, fields: TaskFields, versions?: Versions): Promise<Conditional<Task | null> | PlacementRefusal>;
     /** Writes the fields given; with none, the task as it is (still refused when it is not a version named). */
@@ -100,49 +75,10 @@ const internals = {
     // Owners whose trash past the retention each trash write removes (see trashStatements.expire).
     expiredOwnersPerWrite: 4,
 
-    // Attempts at a keyed create whose key another request holds or held (each waits for that request first).
-    keyedAttempts: 3,
-
-    // Attempts at a create first in the inbox whose position another create took meanwhile (then it is placed in a
-    // transaction that holds the user's lock).
-    firstAttempts: 3,
-
-    // The inbox's top level, as tree.ts ranges siblings.
-    inboxTop: [`${noneId}/${noneId}/`, `${noneId}/${noneId}0`],
-
-    /** The task fields a key is remembered with: the same fields after validation are the same create. */
-    fingerprint(fields: TaskFields): string {
-
-        // Where the task goes counts only when the create says: keys stored by creates that said nothing keep
-        // their fingerprints.
-        const placed = fields.list_id !== undefined || fields.parent_id !== undefined || fields.after !== undefined;
-        const canonical = JSON.stringify([fields.title, fields.description, fields.completed, fields.priority, fields.due_date,
-            ...(placed ? [fields.list_id ?? null, fields.parent_id ?? null, fields.after ?? null] : [])]);
-        return Crypto.createHash('sha256').update(canonical).digest('base64url');
-    },
-
-    isKeyConflict(err: unknown): boolean {
-
-        return internals.isConflictOn(err, 'idempotency_keys_pkey');
-    },
-
-    /** A unique index refused a row: another write took the same value first. */
-    isConflictOn(err: unknown, index: string): boolean {
-
-        // The data boundary's error keeps the driver's as its own fields (Boom decorates the driver's error).
-        const { code, constraint } = (err ?? {}) as { code?: string; constraint?: string };
-        return code === '23505' && constraint === index;
-    },
-
     /** The fields that place a task, when any is given. */
     placementOf(fields: Placement): Placement | null {
 
         return fields.list_id === undefined && fields.parent_id === undefined ? null : { list_id: fields.list_id, parent_id: fields.parent_id };
-    },
-
-    fieldValues(fields: TaskFields): unknown[] {
-
-        return [fields.title, fields.description, fields.completed, fields.priority, fields.due_date];
     }
 };
 
@@ -242,136 +178,16 @@ export function taskStore({ query, transaction }: Pick<Database, 'query' | 'tran
             return { tasks, next };
         },
 
-        async createTaskForUser(userId, fields) {
-
-            const values = [userId, ...internals.fieldValues(fields), limits.maxTasksPerUser];
-
-            // First in the inbox, the usual create: one read and one statement, again when another create took the
-            // same position meanwhile.
-            if (!isPlaced(fields)) {
-                for (let attempt = 0; attempt < internals.firstAttempts; ++attempt) {
-                    const { rows: [first] } = await query<{ position: string }>(treeStatements.first, [userId, ...internals.inboxTop]);
-                    const position = positionFirst(first?.position ?? null);
-                    if (position === null) {
-                        break;
-                    }
-
-                    try {
-                        return await one(sql.create, [...values, null, null, position]) ?? 'limit-reached';
-                    }
-                    catch (err) {
-                        if (!internals.isConflictOn(err, 'tasks_user_place_idx')) {
-                            throw err;
-                        }
-                    }
-                }
-            }
-
-            return transaction(async (inTransaction) => {
-
-                await lockUser(inTransaction, userId);
-                const place = await findPlace(inTransaction, userId, fields, { list_id: null, parent_id: null }, null, limits.maxTaskDepth);
-                if (!('position' in place)) {
-                    return place;
-                }
-
-                const { rows: [created] } = await inTransaction<Task>(sql.create, [...values, place.list_id, place.parent_id, place.position]);
-                return asTask(created) ?? 'limit-reached';
-            });
-        },
-
-        async createTaskOnceForUser(userId, key, fields) {
-
-            const fingerprint = internals.fingerprint(fields);
-            const answer = (stored: { fingerprint: string; response: Task }): KeyedCreate => {
-
-                return stored.fingerprint === fingerprint ? { outcome: 'replayed', task: asTask(stored.response) } : { outcome: 'key-reused' };
-            };
-
-            const values = [
-                userId, ...internals.fieldValues(fields), limits.maxTasksPerUser,
-                key, fingerprint, limits.idempotencyKeyTtlSec, limits.maxIdempotencyKeysPerUser - 1
-            ];
-
-            // Placed, the create runs in a transaction holding the user's lock, as every placed create does; first in
-            // the inbox, in one statement, again when another create took the same position.
-            const createOnce = async (): Promise<{ created?: Task; stored?: Task; fingerprint?: string } | PlacementRefusal | null> => {
-
-                if (!isPlaced(fields)) {
-                    const { rows: [first] } = await query<{ position: string }>(treeStatements.first, [userId, ...internals.inboxTop]);
-                    const position = positionFirst(first?.position ?? null);
-                    if (position !== null) {
-                        try {
-                            return (await rows(sql.createOnce, [...values, null, null, position]))[0];
-                        }
-                        catch (err) {
-                            if (internals.isConflictOn(err, 'tasks_user_place_idx')) {
-                                return null;
-                            }
-
-                            throw err;
-                        }
-                    }
-                }
-
-                return transaction(async (inTransaction) => {
-
-                    await lockUser(inTransaction, userId);
-                    const place = await findPlace(inTransaction, userId, fields, { list_id: null, parent_id: null }, null, limits.maxTaskDepth);
-                    if (!('position' in place)) {
-                        return place;
-                    }
-
-                    return (await inTransaction(sql.createOnce, [...values, place.list_id, place.parent_id, place.position])).rows[0];
-                });
-            };
-
-            for (let attempt = 0; attempt < internals.keyedAttempts; ++attempt) {
-                try {
-                    const row = await createOnce();
-                    if (row === null) {
-                        continue;
-                    }
-
-                    if ('refused' in row || 'conflict' in row) {
-                        return { outcome: 'refused', refusal: row };
-                    }
-
-                    if (row.created) {
-                        return { outcome: 'created', task: asTask(row.created) };
-                    }
-
-                    return row.stored ? answer({ fingerprint: row.fingerprint!, response: row.stored }) : { outcome: 'limit-reached' };
-                }
-                catch (err) {
-                    if (!internals.isKeyConflict(err)) {
-                        throw err;
-                    }
-                }
-
-                // The key was taken after this statement's snapshot (by a request it then waited for), or it is an
-                // expired one not yet cleaned: read it as it is now.
-                const [stored] = await rows(sql.storedKey, [userId, key]);
-                if (stored?.live) {
-                    return answer(stored);
-                }
-
-                if (stored) {
-                    await query(sql.expiredKey, [userId, key]);
-                }
-            }
-
-            return { outcome: 'key-unsettled' };
-        },
+        ...taskCreates({ query, transaction }, limits),
 
         replaceTaskForUser(userId, id, fields, versions) {
 
             const placement = internals.placementOf(fields);
             if (placement) {
-                return placedWrite(userId, id, placement, sql.replace, internals.fieldValues(fields), versions);
+                return placedWrite(userId, id, placement, sql.replace, taskValues(fields), versions);
             }
 
-            return write(sql.replace, userId, id, internals.fieldValues(fields), versions);
+            return write(sql.replace, userId, id, taskValues(fields), versions);
         },
 
         async updateTaskForUser(userId, id, changes, versions) {
