@@ -8,6 +8,7 @@ import { changeAnnouncer, takesAnnouncedVersions } from './change-announcer';
 import type { ConnectionSecurity, Database, DatabaseOptions } from './database';
 import { atBoundary } from './errors';
 import { migrationConfig, seedConfig } from './migrations';
+import { statementRunner } from './pool-statements';
 import { explainingClient } from './postgres-tls';
 import type { Query, QueryResult, Statement } from './query';
 
@@ -53,20 +54,15 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
         max: target.poolMax,
         // How long a statement waits for a connection, a new one included: then it fails, as unavailable (503).
         connectionTimeoutMillis: timeouts.timeoutMs
-        // No query_timeout: the request path bounds its statements itself (bounded, below), and knex's statements
+        // No query_timeout: the request path bounds its statements itself (pool-statements.ts), and knex's statements
         // (migrations, and todo-admin, which runs with no bound anyway) are not bounded. pg's own timer keeps each
         // statement's rows from being collected young: under load every scavenge moved about 1 MB of them to the old
-        // generation and paused 10-20 ms, against 4 KB and 2-4 ms with the timer below.
+        // generation and paused 10-20 ms, against 4 KB and 2-4 ms without it.
     });
 
     // An idle connection the server ends (a restart, a terminated session) is dropped by the pool; without a listener
     // the error would end the process.
     pool.on('error', (err) => options.log?.warn?.(`an idle database connection failed and was dropped: ${err.message}`));
-    // So would one on a connection that is out of the pool with no statement running (a transaction between its
-    // statements): the pool listens only to idle connections, and knex not at all to those of a pool it was given.
-    // The work holding the connection learns of it from its next statement, and the pool drops the connection when it
-    // comes back.
-    pool.on('connect', (client) => client.on('error', () => undefined));
 
     const knex = Knex({ migrations: migrationConfig, seeds: seedConfig, log: options.log, client: 'pg', connectionPool: pool });
 
@@ -74,14 +70,7 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
     // connections without following them (PgBouncer before 1.21 in transaction mode), and they run unnamed from then
     // on. Both refusals come before the statement runs, so it is run again.
     let prepared = target.prepared;
-    const run = async (statement: Statement, values: readonly unknown[], named: boolean): Promise<Pg.QueryResult> => {
-
-        const config: Pg.QueryConfig = named && statement.name ?
-            { name: statement.name, text: statement.text, values: values as unknown[] } :
-            { text: statement.text, values: values as unknown[] };
-
-        return await bounded(await pool.connect(), config, timeouts.queryTimeoutMs);
-    };
+    const runner = statementRunner(pool, timeouts.queryTimeoutMs);
 
     const query: Query = async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
 
@@ -89,7 +78,7 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
         try {
             let result: Pg.QueryResult;
             try {
-                result = await run(statement, values, named);
+                result = await runner.run(statement, values, named);
             }
             catch (err) {
                 if (!named || !internals.preparedRefused.has((err as { code?: string }).code ?? '')) {
@@ -101,7 +90,7 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
                     options.log?.warn?.(`the database refused a prepared statement (${(err as Error).message}): statements are no longer prepared by name; behind a transaction pooler without prepared statements, set DB_PREPARED_STATEMENTS=false`);
                 }
 
-                result = await run(statement, values, false);
+                result = await runner.run(statement, values, false);
             }
 
             if (target.announces && takesAnnouncedVersions(statement)) {
@@ -244,6 +233,7 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
             destroyed ??= (async () => {
 
                 await announcer.flush();
+                runner.stop();
                 await knex.destroy();
                 await pool.end();
                 await close?.();
@@ -252,50 +242,4 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
             return destroyed;
         }
     };
-}
-
-
-/**
- * Runs a statement on a connection taken from the pool and gives the connection back, as pg's pool.query does, and
- * bounds the wait for its answer (DB_QUERY_TIMEOUT_MS; 0: no bound): past it the statement fails with pg's own
- * "Query read timeout", and the connection, which still waits for that answer (a stalled network, a hung server),
- * goes back with the error, so that the pool closes it rather than hand it out again. The timer holds nothing of the
- * statement's rows, which are then garbage as soon as the request is done with them.
- */
-function bounded(client: Pg.PoolClient, config: Pg.QueryConfig, timeoutMs: number): Promise<Pg.QueryResult> {
-
-    return new Promise((resolve, reject) => {
-
-        let timer: NodeJS.Timeout | undefined;
-        let done = false;
-        const finish = (err: Error | null | undefined, result?: Pg.QueryResult) => {
-
-            if (done) {
-                return;                 // The answer after the timeout, or the error of the connection being closed.
-            }
-
-            done = true;
-            clearTimeout(timer);
-            client.removeListener('error', finish);
-            client.release(err ?? undefined);
-            if (err) {
-                reject(err);
-            }
-            else {
-                resolve(result!);
-            }
-        };
-
-        client.once('error', finish);
-        if (timeoutMs) {
-            timer = setTimeout(() => finish(new Error('Query read timeout')), timeoutMs);
-        }
-
-        try {
-            client.query(config, finish);
-        }
-        catch (err) {
-            finish(err as Error);
-        }
-    });
 }

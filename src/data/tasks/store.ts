@@ -87,7 +87,7 @@ export function taskStore({ query, transaction }: Pick<Database, 'query' | 'tran
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const rows = async (statement: Statement, values: readonly unknown[]): Promise<any[]> => (await query(statement, values)).rows;
-    const one = async (statement: Statement, values: readonly unknown[]): Promise<Task | null> => asTask((await rows(statement, values))[0] ?? null);
+    const one = (statement: Statement, values: readonly unknown[]): Promise<Task | null> => query<Task>(statement, values).then(({ rows: [row] }) => asTask(row ?? null));
 
     /** A write as is, or with its precondition ($1 user, $2 id, then the values, then the versions). */
     const write = async (statements: WriteStatements, userId: string, id: string, values: unknown[], versions?: Versions): Promise<Conditional<Task | null>> => {
