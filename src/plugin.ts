@@ -13,7 +13,7 @@ import { changeStreams } from './streams/change-streams';
 import { createBudgets } from './rate-limits/budgets';
 import { authFailureGate, rateLimits } from './rate-limits/plugin';
 import { responseShaping } from './extensions/responses';
-import { trailingSlashDeletes } from './extensions/trailing-slash';
+import { refusingTrailingSlash } from './extensions/trailing-slash';
 import { listChanges } from './routes/changes/feed';
 import { streamChanges } from './routes/changes/stream';
 import { docsAssets } from './routes/docs/assets';
@@ -98,7 +98,6 @@ export const appPlugin: Plugin<AppOptions> = {
         await server.register({ plugin: rateLimits, options: { budgets, trustedProxies: config.rateLimits.trustedProxies, unlimited: [readiness.path, liveness.path] } });
 
         server.ext(responseShaping);
-        server.ext(trailingSlashDeletes);
 
         // One call each: hapi types a route array with a single request shape, and each route has its own.
         server.route(readiness);
@@ -108,23 +107,23 @@ export const appPlugin: Plugin<AppOptions> = {
         server.route(docsAssets);
         server.route(listTasks);
         server.route(createTask);
-        server.route(clearCompletedTasks);
+        server.route(refusingTrailingSlash(clearCompletedTasks));
         server.route(taskStats);
         server.route(getTask);
         server.route(replaceTask);
         server.route(updateTask);
         server.route(completeTask);
-        server.route(deleteTask);
+        server.route(refusingTrailingSlash(deleteTask));
         server.route(moveTask);
         server.route(listLists);
         server.route(createList);
         server.route(getList);
         server.route(updateList);
-        server.route(deleteList);
+        server.route(refusingTrailingSlash(deleteList));
         server.route(moveList);
         server.route(listTrash);
-        server.route(emptyTrash);
-        server.route(purgeTask);
+        server.route(refusingTrailingSlash(emptyTrash));
+        server.route(refusingTrailingSlash(purgeTask));
         server.route(restoreTask);
         server.route(listChanges);
         server.route(streamChanges);

@@ -1,5 +1,5 @@
 import Boom from '@hapi/boom';
-import type { ServerExtEventsRequestObject } from '@hapi/hapi';
+import type { Lifecycle, ReqRef, ServerRoute } from '@hapi/hapi';
 
 
 const internals = {
@@ -8,7 +8,16 @@ const internals = {
 
         const path = url?.split('?', 1)[0] ?? '';
         return path.length > 1 && path.endsWith('/');
-    }
+    },
+
+    refuseTrailingSlash: ((request, h) => {
+
+        if (internals.endsInSlash(request.raw.req.url)) {
+            throw Boom.notFound();
+        }
+
+        return h.continue;
+    }) satisfies Lifecycle.Method
 };
 
 
@@ -16,17 +25,17 @@ const internals = {
  * The router strips a trailing slash, so that `GET /api/tasks/` lists the tasks and `POST /api/tasks/` creates one.
  * A DELETE is the exception: there a trailing slash is what a client sends when it builds `/api/trash/{id}` or
  * `/api/tasks/{id}` from an empty id, and stripped it would reach the collection's own DELETE instead: the whole
- * trash removed for good, or the completed tasks cleared. Such a request answers 404, as a path with no route does,
- * before it is authenticated or counted, and changes nothing.
+ * trash removed for good, or the completed tasks cleared. The DELETE route given answers such a request 404, as a
+ * path with no route does, before it is authenticated or counted, and changes nothing. Only the DELETE routes carry
+ * the check, so that no other request pays for it.
  */
-export const trailingSlashDeletes: ServerExtEventsRequestObject = {
-    type: 'onRequest',
-    method(request, h) {
+export function refusingTrailingSlash<Refs extends ReqRef>(route: ServerRoute<Refs>): ServerRoute<Refs> {
 
-        if (request.method === 'delete' && internals.endsInSlash(request.raw.req.url)) {
-            throw Boom.notFound();
+    return {
+        ...route,
+        options: {
+            ...route.options,
+            ext: { onPreAuth: { method: internals.refuseTrailingSlash } }
         }
-
-        return h.continue;
-    }
-};
+    };
+}
