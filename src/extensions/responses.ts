@@ -70,7 +70,7 @@ export const responseShaping: ServerExtEventsRequestObject = {
         const response = request.response;
         const spent = request.app.spent;
         if (!Boom.isBoom(response)) {
-            response.header('X-Request-Id', request.info.id);
+            response.header('X-Request-Id', request.requestId);
             if (spent) {
                 for (const [name, value] of Object.entries(rateLimitHeaders(spent.budget, spent.state))) {
                     response.header(name, value);
@@ -78,7 +78,7 @@ export const responseShaping: ServerExtEventsRequestObject = {
             }
         }
         else {
-            response.output.headers['X-Request-Id'] = request.info.id;
+            response.output.headers['X-Request-Id'] = request.requestId;
             if (spent) {
                 Object.assign(response.output.headers, rateLimitHeaders(spent.budget, spent.state));
             }
