@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import Boom from '@hapi/boom';
 import type { Request, ServerExtEventsRequestObject } from '@hapi/hapi';
 
-import { rateLimitHeaders } from '../rate-limits/plugin';
+import { rateLimitField, rateLimitHeaders } from '../rate-limits/plugin';
 import { shapeError } from './errors';
 
 
@@ -72,9 +72,9 @@ export const responseShaping: ServerExtEventsRequestObject = {
         if (!Boom.isBoom(response)) {
             response.header('X-Request-Id', request.requestId);
             if (spent) {
-                for (const [name, value] of Object.entries(rateLimitHeaders(spent.budget, spent.state))) {
-                    response.header(name, value);
-                }
+                // Never refused here: a refusal is an error answer, which has its headers already.
+                response.header('RateLimit-Policy', spent.budget.policy);
+                response.header('RateLimit', rateLimitField(spent.budget, spent.state));
             }
         }
         else {

@@ -53,7 +53,13 @@ export class Budget {
 
     private lastErrorAt = 0;
 
-    constructor(readonly name: string, readonly quota: number, private readonly limiter: RateLimiterAbstract, private readonly log: BudgetLog) {}
+    /** The budget as the RateLimit-Policy field names it (draft-ietf-httpapi-ratelimit-headers). */
+    readonly policy: string;
+
+    constructor(readonly name: string, readonly quota: number, private readonly limiter: RateLimiterAbstract, private readonly log: BudgetLog) {
+
+        this.policy = `"${name}";q=${quota};w=${internals.windowSec}`;
+    }
 
     get windowSec(): number {
 

@@ -22,12 +22,19 @@ export interface RateLimitOptions {
 }
 
 
+/** The RateLimit field: what is left of the budget, and for how long. */
+export function rateLimitField(budget: Budget, state: BudgetState): string {
+
+    return `"${budget.name}";r=${state.remaining};t=${state.resetSec}`;
+}
+
+
 /** The IETF RateLimit-Policy and RateLimit fields (draft-ietf-httpapi-ratelimit-headers), and Retry-After when refused. */
 export function rateLimitHeaders(budget: Budget, state: BudgetState): Record<string, string> {
 
     const headers: Record<string, string> = {
-        'RateLimit-Policy': `"${budget.name}";q=${budget.quota};w=${budget.windowSec}`,
-        RateLimit: `"${budget.name}";r=${state.remaining};t=${state.resetSec}`
+        'RateLimit-Policy': budget.policy,
+        RateLimit: rateLimitField(budget, state)
     };
 
     if (!state.allowed) {
