@@ -46,8 +46,11 @@ const internals = {
     variants: [
         { name: 'plain (created_at desc)', query: '', options: {} },
         { name: 'page 2 (after a cursor)', query: 'after', options: {} },
-        ...(['created_at', 'updated_at', 'due_date', 'priority', 'title'] as const).flatMap((sort) => (['asc', 'desc'] as const).map((order) => (
-            { name: `sort=${sort}&order=${order}`, query: `sort=${sort}&order=${order}`, options: { sort, order } }))),
+        ...(['created_at', 'updated_at', 'due_date', 'priority', 'title'] as const).flatMap((sort) => {
+
+            return (['asc', 'desc'] as const).map((order) => (
+                { name: `sort=${sort}&order=${order}`, query: `sort=${sort}&order=${order}`, options: { sort, order } }));
+        }),
         { name: 'status=pending', query: 'status=pending', options: { completed: false } },
         { name: 'status=completed', query: 'status=completed', options: { completed: true } },
         { name: 'priority=high', query: 'priority=high', options: { priorities: ['high'] } },

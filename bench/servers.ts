@@ -347,11 +347,14 @@ export async function startServer(kind: ServerKind, settings: ServerSettings, di
         stderr = (stderr + chunk.toString('utf8')).slice(-4000);
     });
 
-    const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    const exited = new Promise<void>((resolve) => {
 
-        internals.running.delete(child.pid!);
-        resolve();
-    }));
+        child.once('exit', () => {
+
+            internals.running.delete(child.pid!);
+            resolve();
+        });
+    });
 
     const kill = async () => {
 

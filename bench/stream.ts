@@ -255,19 +255,22 @@ async function main(): Promise<void> {
 
         const users = Array.from({ length: settings.users }, (_, i) => `bench-stream-${i}`);
         const agents = new Map(servers.map((server) => [server, new Http.Agent({ keepAlive: true, maxSockets: 64 })]));
-        const create = (server: Server, user: string, title: string) => new Promise<number>((resolve, reject) => {
+        const create = (server: Server, user: string, title: string) => {
 
-            const body = JSON.stringify({ title });
-            const request = Http.request(`${server.uri}/api/tasks`, { method: 'POST', agent: agents.get(server), headers: { authorization: `Bearer ${token(user)}`, 'content-type': 'application/json' } }, (response) => {
+            return new Promise<number>((resolve, reject) => {
 
-                let answer = '';
-                response.setEncoding('utf8');
-                response.on('data', (chunk: string) => (answer += chunk));
-                response.on('end', () => (response.statusCode === 201 ? resolve(performance.now()) : reject(new Error(`create on ${server.variant}: ${response.statusCode} ${answer}`))));
+                const body = JSON.stringify({ title });
+                const request = Http.request(`${server.uri}/api/tasks`, { method: 'POST', agent: agents.get(server), headers: { authorization: `Bearer ${token(user)}`, 'content-type': 'application/json' } }, (response) => {
+
+                    let answer = '';
+                    response.setEncoding('utf8');
+                    response.on('data', (chunk: string) => (answer += chunk));
+                    response.on('end', () => (response.statusCode === 201 ? resolve(performance.now()) : reject(new Error(`create on ${server.variant}: ${response.statusCode} ${answer}`))));
+                });
+                request.on('error', reject);
+                request.end(body);
             });
-            request.on('error', reject);
-            request.end(body);
-        });
+        };
 
         const burst = async (server: Server, count: number) => {
 
@@ -339,48 +342,51 @@ async function main(): Promise<void> {
         const sockets: Http.ClientRequest[] = [];
         // Opened `opening` at a time: a thousand clients that all connect in the same millisecond would wait for the
         // pools longer than their timeout (503), which is not what is measured here.
-        const openStream = (i: number) => new Promise<void>((resolve, reject) => {
+        const openStream = (i: number) => {
 
-            const user = users[i % users.length];
-            const request = Http.get(`${live.uri}/api/changes/stream`, { agent: false, headers: { authorization: `Bearer ${token(user)}` } }, (response) => {
+            return new Promise<void>((resolve, reject) => {
 
-                if (response.statusCode !== 200) {
-                    reject(new Error(`stream: ${response.statusCode}`));
-                    return;
-                }
+                const user = users[i % users.length];
+                const request = Http.get(`${live.uri}/api/changes/stream`, { agent: false, headers: { authorization: `Bearer ${token(user)}` } }, (response) => {
 
-                ++opened;
-                resolve();
-                let buffer = '';
-                response.setEncoding('utf8');
-                response.on('data', (chunk: string) => {
-
-                    const now = performance.now();
-                    buffer += chunk;
-                    let at: number;
-                    while ((at = buffer.indexOf('\n\n')) !== -1) {
-                        const block = buffer.slice(0, at);
-                        buffer = buffer.slice(at + 2);
-                        const data = /^data: (.*)$/m.exec(block)?.[1];
-                        const title = data ? (JSON.parse(data).task?.title as string | undefined) : undefined;
-                        if (!title?.startsWith('live ')) {
-                            continue;
-                        }
-
-                        const sent = sentAt.get(title);
-                        if (sent === undefined) {
-                            early.set(title, (early.get(title) ?? 0) + 1);
-                            latencies.push(0);
-                        }
-                        else {
-                            latencies.push(now - sent);
-                        }
+                    if (response.statusCode !== 200) {
+                        reject(new Error(`stream: ${response.statusCode}`));
+                        return;
                     }
+
+                    ++opened;
+                    resolve();
+                    let buffer = '';
+                    response.setEncoding('utf8');
+                    response.on('data', (chunk: string) => {
+
+                        const now = performance.now();
+                        buffer += chunk;
+                        let at: number;
+                        while ((at = buffer.indexOf('\n\n')) !== -1) {
+                            const block = buffer.slice(0, at);
+                            buffer = buffer.slice(at + 2);
+                            const data = /^data: (.*)$/m.exec(block)?.[1];
+                            const title = data ? (JSON.parse(data).task?.title as string | undefined) : undefined;
+                            if (!title?.startsWith('live ')) {
+                                continue;
+                            }
+
+                            const sent = sentAt.get(title);
+                            if (sent === undefined) {
+                                early.set(title, (early.get(title) ?? 0) + 1);
+                                latencies.push(0);
+                            }
+                            else {
+                                latencies.push(now - sent);
+                            }
+                        }
+                    });
                 });
+                request.on('error', reject);
+                sockets.push(request);
             });
-            request.on('error', reject);
-            sockets.push(request);
-        });
+        };
 
         let toOpen = 0;
         await Promise.all(Array.from({ length: internals.opening }, async () => {

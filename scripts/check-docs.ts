@@ -41,10 +41,13 @@ const internals = {
     /** What the page shows: each operation, and whether it carries a lock (needs the bearer token). */
     async listedOperations(page: Page): Promise<{ operation: string; locked: boolean }[]> {
 
-        return await page.$$eval('.opblock', (blocks) => blocks.map((block) => ({
-            operation: `${block.querySelector('.opblock-summary-method')?.textContent?.trim()} ${block.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
-            locked: block.querySelector('.authorization__btn') !== null
-        })));
+        return await page.$$eval('.opblock', (blocks) => {
+
+            return blocks.map((block) => ({
+                operation: `${block.querySelector('.opblock-summary-method')?.textContent?.trim()} ${block.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
+                locked: block.querySelector('.authorization__btn') !== null
+            }));
+        });
     },
 
     /** Types the token into "Authorize", then runs GET /api/tasks with "Try it out"; the status it shows. */
@@ -130,11 +133,11 @@ async function main(): Promise<number> {
         const expected = internals.documentedOperations();
         const shown = listed.map((entry) => entry.operation).sort();
 
-        for (const operation of expected.filter((operation) => !shown.includes(operation))) {
+        for (const operation of expected.filter((expectedOperation) => !shown.includes(expectedOperation))) {
             problems.push(`not listed: ${operation}`);
         }
 
-        for (const operation of shown.filter((operation) => !expected.includes(operation))) {
+        for (const operation of shown.filter((shownOperation) => !expected.includes(shownOperation))) {
             problems.push(`listed but not in openapi.yaml: ${operation}`);
         }
 

@@ -40,11 +40,14 @@ export function inProcessDatabase(pglite: PGlite, options: DatabaseOptions, clos
     const transaction = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
 
         try {
-            return await pglite.transaction((tx) => work(async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
+            return await pglite.transaction((tx) => {
 
-                const result = await tx.query<Row>(statement.text, values as unknown[]);
-                return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
-            }));
+                return work(async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
+
+                    const result = await tx.query<Row>(statement.text, values as unknown[]);
+                    return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+                });
+            });
         }
         catch (err) {
             throw atBoundary(err);

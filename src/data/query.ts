@@ -62,10 +62,10 @@ export function unprepared(text: string): Statement {
  * The statement as knex.raw takes it (`?` placeholders, a value for each), for running it on a knex connection or
  * transaction: the plan checks EXPLAIN the request path's statements that way.
  */
-export function positional(statement: Statement, values: readonly unknown[]): { sql: string; bindings: unknown[] } {
+export function positional(numbered: Statement, values: readonly unknown[]): { sql: string; bindings: unknown[] } {
 
     const bindings: unknown[] = [];
-    const sql = statement.text.replace(/\$(\d+)/g, (_, n: string) => {
+    const sql = numbered.text.replace(/\$(\d+)/g, (_, n: string) => {
 
         bindings.push(values[Number(n) - 1]);
         return '?';

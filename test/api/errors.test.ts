@@ -151,10 +151,13 @@ test('CORS answers the configured origins only, with credentials', async (t) => 
     const api = await startTestApi({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' }, t.context.shared);
     t.teardown(() => api.stop());
 
-    const preflight = (origin: string) => api.server.inject({
-        method: 'OPTIONS', url: '/api/tasks',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }
-    });
+    const preflight = (origin: string) => {
+
+        return api.server.inject({
+            method: 'OPTIONS', url: '/api/tasks',
+            headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }
+        });
+    };
 
     const allowed = await preflight('https://app.example.com');
     t.is(allowed.statusCode, 200);

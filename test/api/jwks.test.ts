@@ -95,10 +95,13 @@ const clock = (): Clock => {
 };
 
 /** A token as Better Auth mints it: sub is the user, iss = aud = its base URL, kid in the header. */
-const betterAuthToken = (key: Pair, base: string, claims: { issuer?: string; audience?: string; userId?: string } = {}) => mintToken(
-    { secret: null, issuer: null, audience: null },
-    { userId: claims.userId ?? 'XyZ0123456789abcdefghijklmnopqrs', claim: 'sub', ttlSec: 900, issuer: claims.issuer ?? base, audience: claims.audience ?? base, signingKey: key.signing }
-).token;
+const betterAuthToken = (key: Pair, base: string, claims: { issuer?: string; audience?: string; userId?: string } = {}) => {
+
+    return mintToken(
+        { secret: null, issuer: null, audience: null },
+        { userId: claims.userId ?? 'XyZ0123456789abcdefghijklmnopqrs', claim: 'sub', ttlSec: 900, issuer: claims.issuer ?? base, audience: claims.audience ?? base, signingKey: key.signing }
+    ).token;
+};
 
 const list = (server: TestApi, token: string) => server.request({ method: 'GET', url: '/api/tasks', headers: { authorization: `Bearer ${token}` } });
 

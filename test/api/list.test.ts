@@ -173,7 +173,7 @@ test('the filters have something to find and something to leave out in the seede
     // Guards the test above: a filter that keeps everything or nothing would prove little.
     const api = t.context;
     const tasks = await seedVaried(api, newUser());
-    for (const [filters, keep] of filterSets.filter(([filters]) => !['', 'overdue=false', 'q=', 'q=%20%20', 'status=completed&overdue=true'].includes(filters))) {
+    for (const [filters, keep] of filterSets.filter(([candidateFilters]) => !['', 'overdue=false', 'q=', 'q=%20%20', 'status=completed&overdue=true'].includes(candidateFilters))) {
         const kept = tasks.filter(keep).length;
         t.true(kept > 0 && kept < tasks.length, `${filters}: ${kept} of ${tasks.length}`);
     }

@@ -100,17 +100,17 @@ test('a token verified with keys near JWKS_MAX_STALE_S is remembered only until 
 
     const config = parseAuthConfig({ BETTER_AUTH_SECRET: testSecret, BETTER_AUTH_URL: base, JWKS_MAX_AGE_S: '600', JWKS_MAX_STALE_S: '3600' });
     let nowMs = 1_000_000_000;
-    const nowSec = () => Math.floor(nowMs / 1000);
+    const fakeNowSec = () => Math.floor(nowMs / 1000);
     const keySet = new JwksKeySet({ ...config.jwks!, url: `${base}/jwks` }, () => undefined, () => nowMs);
-    const tokens = new VerifiedTokens(10, nowSec);
+    const tokens = new VerifiedTokens(10, fakeNowSec);
     t.truthy(await keySet.find('k'));
 
     // Verified 3300 s after the last fetch, the refresh it asks for failing: JWKS_MAX_AGE_S alone would keep it 600 s.
     nowMs += 3_300_000;
     t.truthy(await keySet.find('k'));
     await keySet.refresh();
-    const artifacts = { decoded: { header: { alg: 'EdDSA', kid: 'k' }, payload: { exp: nowSec() + 86_400 }, signature: '' } } as unknown as Parameters<typeof verifiedUntilSec>[0];
-    tokens.set('signed-by-k', { ...entry('alice', verifiedUntilSec(artifacts, config, keySet, nowSec())), kid: 'k' });
+    const artifacts = { decoded: { header: { alg: 'EdDSA', kid: 'k' }, payload: { exp: fakeNowSec() + 86_400 }, signature: '' } } as unknown as Parameters<typeof verifiedUntilSec>[0];
+    tokens.set('signed-by-k', { ...entry('alice', verifiedUntilSec(artifacts, config, keySet, fakeNowSec())), kid: 'k' });
 
     nowMs += 299_000;
     t.truthy(tokens.get('signed-by-k'));

@@ -14,11 +14,14 @@ import { ensureBuilt } from '../helpers/process';
 const root = Path.resolve(__dirname, '..', '..');
 const bin = Path.join(root, Package.bin['todo-admin']);
 
-const todoAdmin = (argv: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) => ChildProcess.spawnSync(process.execPath, [...nodeArgs, bin, ...argv], {
-    cwd: root,
-    env: { PATH: process.env.PATH!, ...env },
-    encoding: 'utf8'
-});
+const todoAdmin = (argv: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) => {
+
+    return ChildProcess.spawnSync(process.execPath, [...nodeArgs, bin, ...argv], {
+        cwd: root,
+        env: { PATH: process.env.PATH!, ...env },
+        encoding: 'utf8'
+    });
+};
 
 
 // The bin runs dist/, as an install without the dev dependencies has it.

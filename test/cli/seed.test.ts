@@ -21,10 +21,13 @@ test.after.always(async (t) => {
 });
 
 
-const snapshot = (target: CliTarget) => target.query(async (db) => ({
-    users: await db.knex('users').select('id', 'email', 'name').orderBy('id'),
-    tasks: await db.knex('tasks').select('id', 'user_id', 'title', 'completed', 'priority').orderBy('id')
-}));
+const snapshot = (target: CliTarget) => {
+
+    return target.query(async (db) => ({
+        users: await db.knex('users').select('id', 'email', 'name').orderBy('id'),
+        tasks: await db.knex('tasks').select('id', 'user_id', 'title', 'completed', 'priority').orderBy('id')
+    }));
+};
 
 
 test('the demo seed adds alice and bob with tasks, and a second run changes nothing', async (t) => {
@@ -48,9 +51,9 @@ test('bulk seed of N users x M tasks inserts exactly N*M tasks for N users, and 
 
     const before = await snapshot(t.context);
 
-    const run = await t.context.cli(['seed', '--users', '7', '--tasks-per-user', '13', '--batch', '3', '--concurrency', '3', '--json']);
-    t.is(run.code, 0);
-    const summary = JSON.parse(run.stdout);
+    const first = await t.context.cli(['seed', '--users', '7', '--tasks-per-user', '13', '--batch', '3', '--concurrency', '3', '--json']);
+    t.is(first.code, 0);
+    const summary = JSON.parse(first.stdout);
     t.like(summary, { users: 7, tasks: 91, rows: 98 });
     t.true(summary.rowsPerSecond > 0);
 

@@ -40,15 +40,18 @@ test('reconnects with a fresh token and resumes from the last id: every change o
     const made: string[] = [];
     const writes: Promise<unknown>[] = [];
 
-    const receivedAtLeast = (count: number) => new Promise<void>((resolve) => {
+    const receivedAtLeast = (count: number) => {
 
-        if (received.length >= count) {
-            resolve();
-            return;
-        }
+        return new Promise<void>((resolve) => {
 
-        waiting.push({ count, resolve });
-    });
+            if (received.length >= count) {
+                resolve();
+                return;
+            }
+
+            waiting.push({ count, resolve });
+        });
+    };
 
     const create = (title: string) => {
 

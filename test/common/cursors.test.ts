@@ -26,11 +26,14 @@ const cursor = fc.oneof(
     fc.record({ sort: fc.constant('due_date' as const), key: fc.option(internals.timestamp) }),
     fc.record({ sort: fc.constant('priority' as const), key: fc.constantFrom(1, 2, 3) }),
     fc.record({ sort: fc.constant('title' as const), key: fc.string({ unit: 'binary', maxLength: 200 }).map((title) => title.replace(/\u0000/g, '').toLowerCase()) })
-).chain(({ sort, key }) => fc.record({
-    sort: fc.constant(sort),
-    order: fc.constantFrom(...sortOrders),
-    position: fc.record<TaskPosition>({ key: fc.constant(key), id: fc.uuid() })
-}));
+).chain(({ sort, key }) => {
+
+    return fc.record({
+        sort: fc.constant(sort),
+        order: fc.constantFrom(...sortOrders),
+        position: fc.record<TaskPosition>({ key: fc.constant(key), id: fc.uuid() })
+    });
+});
 
 
 testProp('a cursor the service issues decodes back to the same sort, order and position', [cursor], (t, issued) => {

@@ -85,16 +85,16 @@ export async function startTestApi(env: Record<string, string> = {}, shared?: Te
 
     const token = (userId: string) => mintToken(config.auth, { userId, ttlSec: 600 }).token;
 
-    const request = async ({ as, ...options }: ApiRequest) => {
+    const request = async ({ as, ...injectOptions }: ApiRequest) => {
 
         if (as) {
-            options.headers = { authorization: `Bearer ${token(as)}`, ...options.headers };
+            injectOptions.headers = { authorization: `Bearer ${token(as)}`, ...injectOptions.headers };
         }
 
-        const response = await server.inject(options);
-        const violations = contractViolations(options.method ?? 'GET', options.url, response);
-        if (violations.length) {
-            throw new Error(`Response breaks openapi.yaml:\n  ${violations.join('\n  ')}\n  body: ${response.payload.slice(0, 500)}`);
+        const response = await server.inject(injectOptions);
+        const responseViolations = contractViolations(injectOptions.method ?? 'GET', injectOptions.url, response);
+        if (responseViolations.length) {
+            throw new Error(`Response breaks openapi.yaml:\n  ${responseViolations.join('\n  ')}\n  body: ${response.payload.slice(0, 500)}`);
         }
 
         return response;

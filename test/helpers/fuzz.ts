@@ -305,10 +305,13 @@ function queryFor(parameters: Parameter[]): fc.Arbitrary<[string, string][]> {
 
     const names = [...parameters.map((parameter) => parameter.name), 'unknown', '__proto__'];
     // A valid array value is the parameter repeated, once per item (style form, explode).
-    const valid = (parameter: Parameter) => validCursor(parameter).map((value): [string, string][] => {
+    const valid = (parameter: Parameter) => {
 
-        return (Array.isArray(value) ? value : [value]).map((item) => [parameter.name, String(item)]);
-    });
+        return validCursor(parameter).map((value): [string, string][] => {
+
+            return (Array.isArray(value) ? value : [value]).map((item) => [parameter.name, String(item)]);
+        });
+    };
 
     const pairs = fc.oneof(
         { weight: 3, arbitrary: parameters.length ? fc.constantFrom(...parameters).chain(valid) : fc.constant<[string, string][]>([['unknown', '1']]) },
@@ -413,19 +416,22 @@ export function fuzzRequests(operations: Operation[]): fc.Arbitrary<FuzzRequest>
         { weight: 1, arbitrary: fc.constantFrom(null, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'application/merge-patch+json', '*/*', 'garbage') }
     );
 
-    const documented = fc.constantFrom(...operations).chain((operation) => fc.record({
-        method: fc.constant(operation.method),
-        path: fc.constant(operation.path),
-        id,
-        actor,
-        headers: extraHeaders,
-        query: queryFor(operation.query),
-        body: bodyFor(operation.body),
-        contentType,
-        auth,
-        retry,
-        follow: operation.method === 'GET' && operation.path === '/api/tasks' ? fc.boolean() : fc.constant(false)
-    }));
+    const documented = fc.constantFrom(...operations).chain((operation) => {
+
+        return fc.record({
+            method: fc.constant(operation.method),
+            path: fc.constant(operation.path),
+            id,
+            actor,
+            headers: extraHeaders,
+            query: queryFor(operation.query),
+            body: bodyFor(operation.body),
+            contentType,
+            auth,
+            retry,
+            follow: operation.method === 'GET' && operation.path === '/api/tasks' ? fc.boolean() : fc.constant(false)
+        });
+    });
 
     const undocumented = fc.record({
         method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND'),

@@ -209,23 +209,26 @@ test('a body where none belongs (a GET with 200 KB, a POST over the limit) is an
     t.teardown(() => agent.destroy());
     const body = Buffer.alloc(200_000, 'a');
 
-    const send = (method: string, path: string, headers: Record<string, string | number>, chunks: Buffer[]) => new Promise<{ status: number; headers: Http.IncomingHttpHeaders; body: string; reused: boolean }>((resolve, reject) => {
+    const send = (method: string, path: string, headers: Record<string, string | number>, chunks: Buffer[]) => {
 
-        const req = Http.request({ host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${api.token('body-user')}`, ...headers } }, (res) => {
+        return new Promise<{ status: number; headers: Http.IncomingHttpHeaders; body: string; reused: boolean }>((resolve, reject) => {
 
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk) => (text += chunk));
-            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text, reused: req.reusedSocket }));
+            const req = Http.request({ host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${api.token('body-user')}`, ...headers } }, (res) => {
+
+                let text = '';
+                res.setEncoding('utf8');
+                res.on('data', (chunk) => (text += chunk));
+                res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text, reused: req.reusedSocket }));
+            });
+
+            req.on('error', reject);
+            for (const chunk of chunks) {
+                req.write(chunk);
+            }
+
+            req.end();
         });
-
-        req.on('error', reject);
-        for (const chunk of chunks) {
-            req.write(chunk);
-        }
-
-        req.end();
-    });
+    };
 
     const answers = [
         await send('GET', '/api/tasks', { 'content-type': 'application/json', 'content-length': body.length }, [body]),

@@ -158,8 +158,10 @@ test('an owner killed with SIGKILL stops nobody: its acknowledged writes are the
     const server = await startServer(env);
     t.teardown(() => server.destroy());
 
-    const created = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-        send(server.uri, 'POST', '/api/tasks', internals.auth('crash-user'), JSON.stringify({ title: `Acknowledged ${String(i).padStart(2, '0')}` }))));
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => {
+
+        return send(server.uri, 'POST', '/api/tasks', internals.auth('crash-user'), JSON.stringify({ title: `Acknowledged ${String(i).padStart(2, '0')}` }));
+    }));
     t.true(created.every((answer) => answer.status === 201));
 
     server.child.kill('SIGKILL');

@@ -14,9 +14,12 @@ export async function jwksCheck({ config }: Deployment): Promise<Check> {
         return ok('jwks', 'no key set configured (BETTER_AUTH_URL unset): HS256 tokens only');
     }
 
-    const problem = (detail: string): Check => (config.auth.allowHs256 ?
-        warn('jwks', `${detail}: Better Auth's own tokens are refused until it answers (HS256 tokens still work)`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up') :
-        fail('jwks', `${detail}: with JWT_ALLOW_HS256=false no token can be verified`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up'));
+    const problem = (detail: string): Check => {
+
+        return config.auth.allowHs256 ?
+            warn('jwks', `${detail}: Better Auth's own tokens are refused until it answers (HS256 tokens still work)`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up') :
+            fail('jwks', `${detail}: with JWT_ALLOW_HS256=false no token can be verified`, 'check BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL and that the auth server is up');
+    };
 
     try {
         const { keys, skipped, shortRsa } = await fetchJwks(jwks.url, jwks.timeoutMs);

@@ -57,8 +57,11 @@ const internals = {
     },
 
     // Each kind's rows, in version order, at most $3 of each: the page is the first $3 of them all.
-    tasks: (live: string) => `(select version, 'task' as kind, ${utcTimestampColumn('deleted_at')}, (select to_json(item) from (select ${taskColumns}) as item) as item
-        from tasks where user_id = $1 and version > $2${live} order by version limit $3)`,
+    tasks(live: string): string {
+
+        return `(select version, 'task' as kind, ${utcTimestampColumn('deleted_at')}, (select to_json(item) from (select ${taskColumns}) as item) as item
+        from tasks where user_id = $1 and version > $2${live} order by version limit $3)`;
+    },
     lists: `(select version, 'list' as kind, null::text as deleted_at, (select to_json(item) from (select ${listColumns}) as item) as item
         from lists where user_id = $1 and version > $2 order by version limit $3)`,
 
@@ -113,8 +116,8 @@ export const changeStatements = {
  */
 export async function readChanges({ query }: Pick<Database, 'query'>, userId: string, since: number | null, limit: number): Promise<ChangeRead> {
 
-    const statement = since === null ? changeStatements.start : changeStatements.after;
-    const { rows: [row] } = await query<{ version: string; forgotten: string; changes: ChangeRow[] }>(statement, [userId, since ?? 0, limit + 1]);
+    const feedStatement = since === null ? changeStatements.start : changeStatements.after;
+    const { rows: [row] } = await query<{ version: string; forgotten: string; changes: ChangeRow[] }>(feedStatement, [userId, since ?? 0, limit + 1]);
     const head = Number(row.version);
     if (since !== null && (since < Number(row.forgotten) || since > head)) {
         return { outcome: 'forgotten' };

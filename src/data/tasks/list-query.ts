@@ -279,7 +279,7 @@ export function buildListStatement(options: TaskListOptions): ListStatement {
 
     return {
         statement: statement(`tasks.list.${internals.shape(options)}`, text),
-        values: (userId, options) => params.values({ userId, options }),
+        values: (userId, requestOptions) => params.values({ userId, options: requestOptions }),
         strip: Boolean(spec.selected)
     };
 }
