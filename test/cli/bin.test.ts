@@ -101,7 +101,7 @@ Module._resolveFilename = function (request, ...rest) {
 
     // Migrated by the compiled migrations, up to date for the sources run by tsx (this process): both record the same names.
     const sameNames = await target.cli(['migrate', 'status']);
-    t.is(sameNames.code, 0, sameNames.stdout);
+    t.is(sameNames.code, 0, sameNames.stdout + sameNames.stderr);
 
     const doctor = todoAdmin(['doctor', '--json'], env, ['--require', guard]);
     t.is(doctor.status, 0, doctor.stdout + doctor.stderr);
