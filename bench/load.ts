@@ -24,10 +24,13 @@ export interface WrkRequest {
 
 export interface Measurement {
     requests: number;
+    durationUs: number;
     reqPerSec: number;
     p50Ms: number;
     p99Ms: number;
     maxMs: number;
+    /** Every latency wrk recorded, as [microseconds, count] in ascending order, where the script reports them. */
+    latencies?: [number, number][];
 }
 
 
@@ -58,13 +61,31 @@ const internals = {
                 `socket errors: connect ${result.connect}, read ${result.read}, write ${result.write}, timeout ${result.timeout}`);
         }
 
+        const latencies = stdout.split('\n').find((text) => text.startsWith('BENCH_LATENCY '));
         return {
             requests: result.requests,
+            durationUs: result.duration_us,
             reqPerSec: result.requests / (result.duration_us / 1e6),
             p50Ms: result.p50_us / 1000,
             p99Ms: result.p99_us / 1000,
-            maxMs: result.max_us / 1000
+            maxMs: result.max_us / 1000,
+            latencies: latencies?.slice('BENCH_LATENCY '.length).split(' ').filter(Boolean).map((pair) => pair.split(':').map(Number) as [number, number])
         };
+    },
+
+    /** The latency at percentile p of recorded latencies, ranked as wrk ranks them. */
+    percentile(latencies: [number, number][], count: number, p: number): number {
+
+        const rank = Math.round((p / 100) * count + 0.5);
+        let seen = 0;
+        for (const [us, n] of latencies) {
+            seen += n;
+            if (seen >= rank) {
+                return us;
+            }
+        }
+
+        return latencies.at(-1)?.[0] ?? 0;
     },
 
     run(argv: string[], cpus: string | null): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -88,6 +109,39 @@ const internals = {
         });
     }
 };
+
+
+/**
+ * Several measurements of one load taken as one: their requests over their seconds, and the percentiles of all their
+ * latencies together (each measurement must carry its latencies).
+ */
+export function combined(slices: Measurement[]): Measurement {
+
+    const counts = new Map<number, number>();
+    for (const slice of slices) {
+        if (!slice.latencies) {
+            throw new Error('combined() needs the latencies of every measurement');
+        }
+
+        for (const [us, n] of slice.latencies) {
+            counts.set(us, (counts.get(us) ?? 0) + n);
+        }
+    }
+
+    const latencies = [...counts].sort(([a], [b]) => a - b);
+    const count = latencies.reduce((sum, [, n]) => sum + n, 0);
+    const requests = slices.reduce((sum, slice) => sum + slice.requests, 0);
+    const durationUs = slices.reduce((sum, slice) => sum + slice.durationUs, 0);
+    return {
+        requests,
+        durationUs,
+        reqPerSec: requests / (durationUs / 1e6),
+        p50Ms: internals.percentile(latencies, count, 50) / 1000,
+        p99Ms: internals.percentile(latencies, count, 99) / 1000,
+        maxMs: Math.max(...slices.map((slice) => slice.maxMs)),
+        latencies
+    };
+}
 
 
 /** The mixed load: the four scenarios in turn, each request the next user's (bench/mixed.lua). */

@@ -10,6 +10,8 @@ export interface Options {
     quick: boolean;
     scenarios: ScenarioName[];
     rounds: number;
+    /** Slices each scenario's measured seconds are cut into, taken on the three servers in turn. */
+    slices: number;
     warmupSec: number;
     durationSec: number;
     connections: number;
@@ -37,7 +39,10 @@ Options:
   --scenarios LIST        some of list,get,create,toggle (default: all; with --scale big: list,get)
   --rounds N              rounds (default 3): in each, the three servers are started and each scenario is measured
                           on each in turn, the order rotating from round to round; figures are medians
-  --duration S            seconds measured per scenario (default 8)
+  --duration S            seconds measured per scenario and server (default 8)
+  --slices N              cut those seconds into N slices (default 4; it must divide the seconds), measured on
+                          the three servers in turn (the order rotating from slice to slice) and added up: a change
+                          in what else the machine does then falls on all three alike
   --warmup S              seconds of load before each measurement, not counted (default 2); each server process
                           also gets this much of every scenario before its first measurement
   --connections N         wrk connections (default 100)
@@ -68,6 +73,7 @@ export function readOptions(argv: string[]): Options {
                 quick: { type: 'boolean', default: false },
                 scenarios: { type: 'string' },
                 rounds: { type: 'string' },
+                slices: { type: 'string' },
                 duration: { type: 'string' },
                 warmup: { type: 'string' },
                 connections: { type: 'string' },
@@ -98,12 +104,19 @@ export function readOptions(argv: string[]): Options {
 
     const scale = parsed.scale === 'big';
     const quick = parsed.quick;
+    const durationSec = wholeNumber(parsed.duration, 'duration', quick ? 1 : 8, 1);
+    const slices = wholeNumber(parsed.slices, 'slices', quick ? 1 : Math.min(4, durationSec), 1);
+    if (durationSec % slices !== 0) {
+        throw new UsageError(`--slices must divide the ${durationSec} s measured: ${slices} does not`);
+    }
+
     return {
         quick,
         scenarios: someOf(parsed.scenarios, 'scenarios', scenarioNames, scale ? ['list', 'get'] : scenarioNames),
         rounds: wholeNumber(parsed.rounds, 'rounds', quick ? 1 : 3, 1),
         warmupSec: wholeNumber(parsed.warmup, 'warmup', quick ? 0 : 2, 0),
-        durationSec: wholeNumber(parsed.duration, 'duration', quick ? 1 : 8, 1),
+        durationSec,
+        slices,
         connections: wholeNumber(parsed.connections, 'connections', 100, 1),
         workers: parsed.workers ?? null,
         pgbench: parsed.pgbench,

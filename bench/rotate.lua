@@ -38,7 +38,8 @@ function request()
     return r
 end
 
--- One line the harness reads: counts, and latency in microseconds.
+-- Two lines the harness reads: counts and latency in microseconds; and every latency recorded, as
+-- "microseconds:count" pairs in ascending order, so that the latencies of several runs can be put together.
 function done(summary, latency, _)
     local e = summary.errors
     io.write(string.format(
@@ -46,4 +47,12 @@ function done(summary, latency, _)
         "\"bad_status\":%d,\"connect\":%d,\"read\":%d,\"write\":%d,\"timeout\":%d}\n",
         summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
         e.status, e.connect, e.read, e.write, e.timeout))
+
+    local recorded = {}
+    for i = 1, #latency do
+        local us, count = latency(i)
+        recorded[i] = us .. ":" .. count
+    end
+
+    io.write("BENCH_LATENCY " .. table.concat(recorded, " ") .. "\n")
 end

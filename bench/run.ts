@@ -13,7 +13,7 @@ import { progress, requireCommand, runMain } from './cli';
 import type { DataSet } from './database';
 import { databaseUrl, dataSets, explain, freeConnections, postgresVersion, serviceStatements } from './database';
 import type { PgbenchResult } from './load';
-import { pgbench, wrk } from './load';
+import { combined, pgbench, wrk } from './load';
 import type { Options } from './options';
 import { commandLine, readOptions } from './options';
 import { describeMachine, machine, ms, rate, writeResults } from './report';
@@ -48,8 +48,13 @@ const internals = {
     /** The round's order of the servers: rotated by one each round, so that none is always measured first. */
     order(round: number): ServerKind[] {
 
-        const shift = (round - 1) % serverKinds.length;
-        return [...serverKinds.slice(shift), ...serverKinds.slice(0, shift)];
+        return internals.rotated(serverKinds, round - 1);
+    },
+
+    rotated(kinds: ServerKind[], by: number): ServerKind[] {
+
+        const shift = by % kinds.length;
+        return [...kinds.slice(shift), ...kinds.slice(0, shift)];
     }
 };
 
@@ -67,9 +72,10 @@ async function measure(run: Run, target: Target, server: RunningServer, scenario
  * One round: the three servers started (each on its own port, the idle ones waiting), each scenario's exact status
  * checked, a warm-up pass over every scenario, so that the scenario measured first does not also pay for the
  * process's start (its code compiled and optimised, its heap grown: the after-start table shows that), then each
- * scenario on each server in turn, each with its own warm-up. The measurements of a scenario are seconds apart, not a
- * whole pass over the scenarios, so that a change in what else the machine is doing falls on all three; the order
- * of the servers rotates from round to round.
+ * scenario: a warm-up on each server, and its measured seconds cut into slices taken on the three servers in turn
+ * (2 s each by default), so that a change in what else the machine is doing, which on a shared machine comes and goes
+ * within seconds, falls on all three alike. Each server's slices are added up: requests over seconds, and the
+ * percentiles of all their latencies together. The order of the servers rotates from slice to slice and round to round.
  */
 async function measureRound(run: Run, target: Target, round: number): Promise<void> {
 
@@ -109,12 +115,22 @@ async function measureRound(run: Run, target: Target, round: number): Promise<vo
         }
 
         for (const scenario of run.scenarios) {
-            for (const kind of kinds) {
-                if (options.warmupSec > 0) {
+            if (options.warmupSec > 0) {
+                for (const kind of kinds) {
                     await load(kind, scenario, options.warmupSec);
                 }
+            }
 
-                const measured = await load(kind, scenario, options.durationSec);
+            const slices = new Map<ServerKind, Figure[]>(kinds.map((kind) => [kind, []]));
+            for (let slice = 0; slice < options.slices; ++slice) {
+                for (const kind of internals.rotated(kinds, slice)) {
+                    slices.get(kind)!.push(await load(kind, scenario, options.durationSec / options.slices));
+                }
+            }
+
+            for (const kind of kinds) {
+                const figures = slices.get(kind)!;
+                const measured: Figure = { ...combined(figures), peakRssBytes: Math.max(...figures.map((figure) => figure.peakRssBytes)) };
                 target.figures[kind].set(scenario.name, [...target.figures[kind].get(scenario.name) ?? [], measured]);
                 progress(`round ${round}, ${target.set.name}, ${kind.padEnd(7)} ${scenario.name.padEnd(6)} ${rate(measured.reqPerSec).padStart(6)} req/s  ` +
                     `p50 ${ms(measured.p50Ms)}  p99 ${ms(measured.p99Ms)}  peak RSS ${megabytes(measured.peakRssBytes)}`);

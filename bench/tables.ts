@@ -24,6 +24,7 @@ const internals = {
         const of = (pick: (figure: Figure) => number) => median(rounds.map(pick));
         return {
             requests: of((round) => round.requests),
+            durationUs: of((round) => round.durationUs),
             reqPerSec: of((round) => round.reqPerSec),
             p50Ms: of((round) => round.p50Ms),
             p99Ms: of((round) => round.p99Ms),
@@ -215,7 +216,8 @@ export function setupText(run: Run, target: Target): string {
         `each server process first warmed by ${options.warmupSec} s of every scenario, then ${options.warmupSec} s warm-up and ` :
         'no warm-up, ';
     return [
-        `${where} ${options.connections} connections, 1 000 users' tokens rotating; ${warmup}${options.durationSec} s measured per scenario and server; ` +
+        `${where} ${options.connections} connections, 1 000 users' tokens rotating; ${warmup}${options.durationSec} s measured per scenario and server` +
+            (options.slices > 1 ? ` in ${options.slices} slices of ${options.durationSec / options.slices} s, taken on the three servers in turn and added up; ` : '; ') +
             `${options.rounds} round(s), each with the three servers up and each scenario measured on each in turn (the order rotates from round to round); medians.`,
         `The servers: bare, node:http + pg (bench/bare-server.ts), the practical limit; hapi floor, one hapi route per scenario with nothing else ` +
             '(bench/hapi-floor.ts), the framework\'s own floor; both with a cached HS256 check and the service\'s SQL as named prepared statements, ' +
