@@ -7,6 +7,7 @@ import { changePageSchema, changesQuerySchema } from '../../schemas/sync';
 import { changeBody } from '../../streams/change-body';
 import { foreignCursor } from './common';
 import { errorSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { errorStatuses, userIdOf } from '../tasks/common';
 
 
@@ -17,7 +18,7 @@ export const listChanges: ServerRoute<{ Query: ChangesQuery }> = {
         tags: ['api', 'changes'],
         description: 'What changed in the signed-in user\'s tasks after a cursor (from the start without one)',
         validate: {
-            query: changesQuerySchema
+            query: validatedBy(changesQuerySchema)
         },
         response: {
             status: { 200: changePageSchema, ...errorStatuses, 410: errorSchema },

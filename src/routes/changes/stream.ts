@@ -9,6 +9,7 @@ import { decodeFeedCursor } from '../../common/cursors';
 import { streamQuerySchema } from '../../schemas/sync';
 import { foreignCursor } from './common';
 import { errorSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { errorStatuses, userIdOf } from '../tasks/common';
 
 
@@ -25,8 +26,8 @@ export const streamChanges: ServerRoute<{ Query: StreamQuery }> = {
         tags: ['api', 'changes'],
         description: 'The signed-in user\'s changes as they happen, as Server-Sent Events',
         validate: {
-            query: streamQuerySchema,
-            headers: Joi.object({ 'last-event-id': Joi.string().min(1).max(64) }).unknown()
+            query: validatedBy(streamQuerySchema),
+            headers: validatedBy(Joi.object({ 'last-event-id': Joi.string().min(1).max(64) }).unknown())
         },
         response: {
             status: { ...errorStatuses, 410: errorSchema },

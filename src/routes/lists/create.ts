@@ -4,6 +4,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import type { components } from '../../generated/openapi';
 import { listCreateSchema, listSchema } from '../../schemas/lists';
 import { errorSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { userIdOf } from '../tasks/common';
 import { listErrorStatuses, listResponse } from './common';
 
@@ -15,7 +16,7 @@ export const createList: ServerRoute<{ Payload: components['schemas']['ListCreat
         tags: ['api', 'lists'],
         description: 'Create a list, last among the user\'s',
         validate: {
-            payload: listCreateSchema
+            payload: validatedBy(listCreateSchema)
         },
         response: {
             status: { 201: listSchema, ...listErrorStatuses, 409: errorSchema },

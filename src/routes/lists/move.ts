@@ -3,6 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { components } from '../../generated/openapi';
 import { listMoveSchema } from '../../schemas/lists';
+import { validatedBy } from '../../schemas/route-validation';
 import { userIdOf } from '../tasks/common';
 import { listIfMatchOf, listResponse, listRouteOptions, listWritten } from './common';
 
@@ -14,7 +15,7 @@ export const moveList: ServerRoute<{ Params: { id: string }; Payload: components
         ...listRouteOptions,
         description: 'Put a list right after another one (null: first)',
         validate: {
-            payload: listMoveSchema
+            payload: validatedBy(listMoveSchema)
         },
         async handler(request, h) {
 

@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { components } from '../../generated/openapi';
 import { listPatchSchema } from '../../schemas/lists';
+import { validatedBy } from '../../schemas/route-validation';
 import { userIdOf } from '../tasks/common';
 import { listIfMatchOf, listResponse, listRouteOptions, listWritten } from './common';
 
@@ -13,7 +14,7 @@ export const updateList: ServerRoute<{ Params: { id: string }; Payload: componen
         ...listRouteOptions,
         description: 'Rename a list',
         validate: {
-            payload: listPatchSchema
+            payload: validatedBy(listPatchSchema)
         },
         async handler(request, h) {
 

@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { ClearTasksQuery } from '../../schemas/tasks';
 import { clearTasksQuerySchema, clearedTasksSchema, errorSchema, validationErrorSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { userIdOf } from './common';
 
 
@@ -12,7 +13,7 @@ export const clearCompletedTasks: ServerRoute<{ Query: ClearTasksQuery }> = {
         tags: ['api', 'tasks'],
         description: 'Delete the signed-in user\'s completed tasks (status=completed is required)',
         validate: {
-            query: clearTasksQuerySchema
+            query: validatedBy(clearTasksQuerySchema)
         },
         response: {
             status: { 200: clearedTasksSchema, 401: errorSchema, 422: validationErrorSchema },

@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { components } from '../../generated/openapi';
 import { taskCompletionSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { conditionalTaskRouteOptions, ifMatchOf, taskResponse, userIdOf, written } from './common';
 
 
@@ -13,7 +14,7 @@ export const completeTask: ServerRoute<{ Params: { id: string }; Payload: compon
         description: 'Toggle completion (no body), or set it with {"completed": true|false}',
         validate: {
             ...conditionalTaskRouteOptions.validate,
-            payload: taskCompletionSchema
+            payload: validatedBy(taskCompletionSchema)
         },
         async handler(request, h) {
 

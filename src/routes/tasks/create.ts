@@ -4,6 +4,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import type { Task, TaskFields } from '../../common/tasks';
 import type { CreateTaskHeaders } from '../../schemas/tasks';
 import { createTaskHeadersSchema, errorSchema, taskFieldsSchema, taskSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { errorStatuses, isRefusal, placementError, taskResponse, userIdOf } from './common';
 
 
@@ -33,8 +34,8 @@ export const createTask: ServerRoute<{ Payload: TaskFields; Headers: CreateTaskH
         tags: ['api', 'tasks'],
         description: 'Create a task; an Idempotency-Key makes its retries safe',
         validate: {
-            headers: createTaskHeadersSchema,
-            payload: taskFieldsSchema
+            headers: validatedBy(createTaskHeadersSchema),
+            payload: validatedBy(taskFieldsSchema)
         },
         response: {
             status: { 201: taskSchema, ...errorStatuses, 409: errorSchema },

@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { components } from '../../generated/openapi';
 import { taskMoveSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { ifMatchOf, placed, placingTaskRouteOptions, taskResponse, userIdOf, written } from './common';
 
 
@@ -13,7 +14,7 @@ export const moveTask: ServerRoute<{ Params: { id: string }; Payload: components
         description: 'Put a task (and its subtasks) right after a sibling, in a list and under a parent',
         validate: {
             ...placingTaskRouteOptions.validate,
-            payload: taskMoveSchema
+            payload: validatedBy(taskMoveSchema)
         },
         async handler(request, h) {
 

@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { TaskFields } from '../../common/tasks';
 import { taskFieldsSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { ifMatchOf, placed, placingTaskRouteOptions, taskResponse, userIdOf, written } from './common';
 
 
@@ -13,7 +14,7 @@ export const replaceTask: ServerRoute<{ Params: { id: string }; Payload: TaskFie
         description: 'Replace a task\'s editable fields; optional ones left out return to their defaults',
         validate: {
             ...placingTaskRouteOptions.validate,
-            payload: taskFieldsSchema
+            payload: validatedBy(taskFieldsSchema)
         },
         async handler(request, h) {
 

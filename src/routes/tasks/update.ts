@@ -2,6 +2,7 @@ import type { ServerRoute } from '@hapi/hapi';
 
 import type { TaskChanges } from '../../common/tasks';
 import { taskChangesSchema } from '../../schemas/tasks';
+import { validatedBy } from '../../schemas/route-validation';
 import { ifMatchOf, placed, placingTaskRouteOptions, taskResponse, userIdOf, written } from './common';
 
 
@@ -13,7 +14,7 @@ export const updateTask: ServerRoute<{ Params: { id: string }; Payload: TaskChan
         description: 'Change only the fields sent',
         validate: {
             ...placingTaskRouteOptions.validate,
-            payload: taskChangesSchema
+            payload: validatedBy(taskChangesSchema)
         },
         async handler(request, h) {
 

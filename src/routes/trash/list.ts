@@ -3,6 +3,7 @@ import type { ServerRoute } from '@hapi/hapi';
 import type { TrashQuery } from '../../schemas/sync';
 import { encodeTrashCursor } from '../../common/cursors';
 import { trashListSchema, trashQuerySchema } from '../../schemas/sync';
+import { validatedBy } from '../../schemas/route-validation';
 import { errorStatuses, userIdOf } from '../tasks/common';
 
 
@@ -14,7 +15,7 @@ export const listTrash: ServerRoute<{ Query: TrashQuery }> = {
         description: 'The signed-in user\'s trashed tasks, most recently deleted first',
         notes: 'When more tasks follow, X-Next-Cursor and Link (rel="next") point at the next page.',
         validate: {
-            query: trashQuerySchema
+            query: validatedBy(trashQuerySchema)
         },
         response: {
             status: { 200: trashListSchema, ...errorStatuses },
