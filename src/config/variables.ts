@@ -115,7 +115,7 @@ export const variables = {
     },
     DB_QUERY_TIMEOUT_MS: {
         group: 'database', kind: 'integer', min: 100, max: 600_000, default: 5000,
-        meaning: 'How long a request waits for the answer to one statement before answering 503 (a stalled network, a hung or overloaded server); the connection is then closed, never reused. todo-admin\'s commands have no such limit.'
+        meaning: 'How long a request waits for the answer to one statement before answering 503 (a stalled network, a hung or overloaded server); the connection is then closed, never reused. One clock looks at the statements in flight every eighth of this, at most every 250 ms, so a statement fails up to that much later. todo-admin\'s commands have no such limit.'
     },
 
     // Database TLS
