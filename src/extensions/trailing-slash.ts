@@ -3,10 +3,17 @@ import type { Lifecycle, ReqRef, ServerRoute } from '@hapi/hapi';
 
 
 const internals = {
-    /** Whether the request line's path (the query aside) ends in a slash after something else. */
+    // Only the path is read: the host is whatever the request line names, or this.
+    base: 'http://localhost',
+
+    /**
+     * Whether the request's path ends in a slash after something else, as the router read it before stripping the
+     * slash: with dot segments resolved, as URL resolves them (`/api/trash/.` and `/api/trash/%2e` are
+     * `/api/trash/`). hapi has parsed the same request line already, so it parses.
+     */
     endsInSlash(url: string | undefined): boolean {
 
-        const path = url?.split('?', 1)[0] ?? '';
+        const path = new URL(url ?? '/', internals.base).pathname;
         return path.length > 1 && path.endsWith('/');
     },
 
