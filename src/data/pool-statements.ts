@@ -5,10 +5,24 @@ import type { Statement } from './query';
 
 /** Runs the request path's statements on a pool's connections, each bounded by a timeout. */
 export interface StatementRunner {
-    /** The statement's result; `named`: prepared under the statement's name (else run unnamed). */
+    /** The statement's result, on a connection taken from the pool for it; `named`: prepared under the statement's name (else run unnamed). */
     run(statement: Statement, values: readonly unknown[], named: boolean): Promise<Pg.QueryResult>;
+    /**
+     * The statement's result on a connection the caller holds (a transaction's), bounded the same way; the connection
+     * stays the caller's. After a StatementTimeout it still waits for that answer: release it with the error.
+     */
+    runOn(client: Pg.PoolClient, statement: Statement, values: readonly unknown[], named: boolean): Promise<Pg.QueryResult>;
     /** Stops the clock that fails statements past the timeout. */
     stop(): void;
+}
+
+
+/** A statement with no answer within the timeout: pg's own message for it, which the data boundary answers 503. */
+export class StatementTimeout extends Error {
+    constructor() {
+
+        super('Query read timeout');
+    }
 }
 
 
@@ -54,10 +68,11 @@ class StatementConfigs {
 
 
 /**
- * Runs a statement on a connection taken from the pool and gives the connection back, as pg's pool.query does, and
- * bounds the wait for its answer (timeoutMs; 0: no bound): past it the statement fails with pg's own "Query read
- * timeout", and the connection, which still waits for that answer (a stalled network, a hung server), goes back with
- * the error, so that the pool closes it rather than hand it out again.
+ * Runs a statement on a connection taken from the pool and gives the connection back, as pg's pool.query does, or on
+ * a connection a transaction holds, and bounds the wait for its answer (timeoutMs; 0: no bound): past it the statement
+ * fails with pg's own "Query read timeout" (StatementTimeout), and the connection, which still waits for that answer
+ * (a stalled network, a hung server), goes back with the error, so that the pool closes it rather than hand it out
+ * again (a transaction's, when the transaction releases it).
  *
  * One clock for all the statements in flight, rather than a timer each: a timer per statement costs more than the
  * rest of this path, and it would keep the statement's rows from being collected young. Likewise one error listener
@@ -86,14 +101,15 @@ export function statementRunner(pool: Pg.Pool, timeoutMs: number): StatementRunn
                 return;
             }
 
-            statement.finish(new Error('Query read timeout'));
+            statement.finish(new StatementTimeout());
         }
     };
 
     const clock = timeoutMs ? setInterval(sweep, Math.min(internals.maxSweepMs, Math.ceil(timeoutMs / internals.sweepFraction))) : null;
     clock?.unref();
 
-    const start = (client: Pg.PoolClient, statement: Statement, values: readonly unknown[], named: boolean, resolve: (result: Pg.QueryResult) => void, reject: (err: Error) => void) => {
+    // `release`: the connection was taken for this statement, and goes back when it ends.
+    const start = (client: Pg.PoolClient, statement: Statement, values: readonly unknown[], named: boolean, release: boolean, resolve: (result: Pg.QueryResult) => void, reject: (err: Error) => void) => {
 
         let done = false;
         const finish = (err: Error | null, result?: Pg.QueryResult) => {
@@ -104,7 +120,10 @@ export function statementRunner(pool: Pg.Pool, timeoutMs: number): StatementRunn
 
             done = true;
             running.delete(client);
-            client.release(err ?? undefined);
+            if (release) {
+                client.release(err ?? undefined);
+            }
+
             if (err) {
                 reject(err);
             }
@@ -136,9 +155,14 @@ export function statementRunner(pool: Pg.Pool, timeoutMs: number): StatementRunn
                         return;
                     }
 
-                    start(client!, statement, values, named, resolve, reject);
+                    start(client!, statement, values, named, true, resolve, reject);
                 });
             });
+        },
+
+        runOn(client, statement, values, named) {
+
+            return new Promise((resolve, reject) => start(client, statement, values, named, false, resolve, reject));
         },
 
         stop() {

@@ -8,7 +8,7 @@ import { changeAnnouncer, takesAnnouncedVersions } from './change-announcer';
 import type { ConnectionSecurity, Database, DatabaseOptions } from './database';
 import { atBoundary } from './errors';
 import { migrationConfig, seedConfig } from './migrations';
-import { statementRunner } from './pool-statements';
+import { StatementTimeout, statementRunner } from './pool-statements';
 import { explainingClient } from './postgres-tls';
 import type { Query, QueryResult, Statement } from './query';
 
@@ -36,7 +36,11 @@ export interface PoolTarget {
 const internals = {
     // duplicate_prepared_statement (a name another client prepared on the same server connection) and
     // invalid_sql_statement_name (a name prepared on another server connection).
-    preparedRefused: new Set(['42P05', '26000'])
+    preparedRefused: new Set(['42P05', '26000']),
+
+    // A transaction's ends, run unnamed (a statement with no name is never prepared by name).
+    begin: { name: '', text: 'begin' } as Statement,
+    commit: { name: '', text: 'commit' } as Statement
 };
 
 
@@ -127,39 +131,25 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
                 written.add(values[0] as string);
             }
 
-            const config: Pg.QueryConfig = prepared && statement.name ?
-                { name: statement.name, text: statement.text, values: values as unknown[] } :
-                { text: statement.text, values: values as unknown[] };
-
             // Bounded as the pool's statements are: past DB_QUERY_TIMEOUT_MS the connection is given up for broken.
-            let timer: NodeJS.Timeout | undefined;
             try {
-                const answered = client.query(config);
-                const result = !timeouts.queryTimeoutMs ? await answered : await Promise.race([answered, new Promise<never>((_, reject) => {
-
-                    timer = setTimeout(() => {
-
-                        broken = new Error('Query read timeout');
-                        answered.catch(() => undefined);
-                        reject(broken);
-                    }, timeouts.queryTimeoutMs);
-                })]);
-
+                const result = await runner.runOn(client, statement, values, prepared);
                 return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
             }
             catch (err) {
+                if (err instanceof StatementTimeout) {
+                    broken = err;
+                }
+
                 throw atBoundary(err);
-            }
-            finally {
-                clearTimeout(timer);
             }
         };
 
         let broken: Error | undefined;
         try {
-            await inTransaction({ name: '', text: 'begin' }, []);
+            await inTransaction(internals.begin, []);
             const result = await work(inTransaction);
-            await inTransaction({ name: '', text: 'commit' }, []);
+            await inTransaction(internals.commit, []);
             for (const userId of written) {
                 announcer.announce(userId);
             }

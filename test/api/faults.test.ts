@@ -131,6 +131,14 @@ const internals = {
         };
     },
 
+    /** The connections the proxy still has, once a closed one has had a moment to end there too. */
+    async connectionsLeft(service: Service): Promise<number> {
+
+        // The pool closes it as it gives up; the proxy sees the socket end a moment later.
+        await waitFor('the proxy to see the connection end', () => service.proxy.connections() === 0, { withinMs: 1000 }).catch(() => undefined);
+        return service.proxy.connections();
+    },
+
     async storedIds(target: Target): Promise<Set<string>> {
 
         const result = await target.direct.knex.raw('select id from tasks where user_id = ?', ['fault-user']);
@@ -214,12 +222,7 @@ test('a stalled database: a hung statement is a 503 after DB_QUERY_TIMEOUT_MS, a
 test('a connection left waiting is closed, never handed out again: by the health probe and by a statement', async (t) => {
 
     const service = await internals.service(t);
-    const closed = async () => {
-
-        // The pool closes it as it gives up; the proxy sees the socket end a moment later.
-        await waitFor('the proxy to see the connection end', () => service.proxy.connections() === 0, { withinMs: 1000 }).catch(() => undefined);
-        return service.proxy.connections();
-    };
+    const closed = () => internals.connectionsLeft(service);
 
     t.is((await service.request('GET', '/health')).statusCode, 200);
     t.is(service.proxy.connections(), 1, 'the probe opened one connection, kept for the next request');
@@ -238,6 +241,25 @@ test('a connection left waiting is closed, never handed out again: by the health
 
     service.proxy.restore();
     t.is((await service.request('GET', '/health')).statusCode, 200);
+});
+
+test('a transaction\'s statement left waiting is a 503 after DB_QUERY_TIMEOUT_MS, and its connection is closed, not rolled back and handed out', async (t) => {
+
+    const service = await internals.service(t);
+    t.is((await service.request('GET', '/api/tasks')).statusCode, 200);
+    t.is(service.proxy.connections(), 1);
+
+    // A delete takes a transaction (the user's row locked, then the task trashed): its begin is what hangs.
+    service.proxy.stall();
+    const res = await service.request('DELETE', `/api/tasks/${Crypto.randomUUID()}`);
+    t.is(res.statusCode, 503);
+    t.true(res.elapsedMs < service.config.queryTimeoutMs + internals.slackMs, `took ${Math.round(res.elapsedMs)} ms`);
+    t.is(await internals.connectionsLeft(service), 0, 'the transaction\'s connection, still waiting for its answer, was closed');
+
+    service.proxy.restore();
+    t.is((await service.request('DELETE', `/api/tasks/${Crypto.randomUUID()}`)).statusCode, 404);
+    const created = await service.request('POST', '/api/tasks', { title: 'After the stalled transaction', after: null });
+    t.is(created.statusCode, 201);
 });
 
 test('a session ended while a transaction holds its connection between statements fails that transaction, not the process', async (t) => {
