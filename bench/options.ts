@@ -40,9 +40,9 @@ Options:
   --rounds N              rounds (default 3): in each, the three servers are started and each scenario is measured
                           on each in turn, the order rotating from round to round; figures are medians
   --duration S            seconds measured per scenario and server (default 8)
-  --slices N              cut those seconds into N slices (default 4; it must divide the seconds), measured on
-                          the three servers in turn (the order rotating from slice to slice) and added up: a change
-                          in what else the machine does then falls on all three alike
+  --slices N              cut those seconds into N slices (N must divide them; default 4, or the most up to 4
+                          that do), measured on the three servers in turn (the order rotating from slice to slice)
+                          and added up: a change in what else the machine does then falls on all three alike
   --warmup S              seconds of load before each measurement, not counted (default 2); each server process
                           also gets this much of every scenario before its first measurement
   --connections N         wrk connections (default 100)
@@ -105,7 +105,8 @@ export function readOptions(argv: string[]): Options {
     const scale = parsed.scale === 'big';
     const quick = parsed.quick;
     const durationSec = wholeNumber(parsed.duration, 'duration', quick ? 1 : 8, 1);
-    const slices = wholeNumber(parsed.slices, 'slices', quick ? 1 : Math.min(4, durationSec), 1);
+    // By default 4 slices, or the most up to 4 that divide the seconds (--duration 6: 3 of 2 s).
+    const slices = wholeNumber(parsed.slices, 'slices', quick ? 1 : [4, 3, 2, 1].find((n) => durationSec % n === 0)!, 1);
     if (durationSec % slices !== 0) {
         throw new UsageError(`--slices must divide the ${durationSec} s measured: ${slices} does not`);
     }
