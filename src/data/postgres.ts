@@ -11,6 +11,7 @@ import { migrationConfig, seedConfig } from './migrations';
 import { StatementTimeout, statementRunner } from './pool-statements';
 import { explainingClient } from './postgres-tls';
 import type { Query, QueryResult, Statement } from './query';
+import { unprepared } from './query';
 
 
 /** Where and how a pool connects: pg's options, the TLS they carry, and whether statements are prepared by name. */
@@ -38,9 +39,9 @@ const internals = {
     // invalid_sql_statement_name (a name prepared on another server connection).
     preparedRefused: new Set(['42P05', '26000']),
 
-    // A transaction's ends, run unnamed (a statement with no name is never prepared by name).
-    begin: { name: '', text: 'begin' } as Statement,
-    commit: { name: '', text: 'commit' } as Statement
+    // A transaction's ends: nothing to plan, so not prepared by name.
+    begin: unprepared('begin'),
+    commit: unprepared('commit')
 };
 
 
