@@ -4,6 +4,9 @@ import type { LogEvent, Plugin, Request, RequestEvent } from '@hapi/hapi';
 import type { Knex } from 'knex';
 import Pino from 'pino';
 
+import type { LineOutput } from './log-output';
+import { lineOutput } from './log-output';
+
 
 export type Logger = Pino.Logger;
 
@@ -17,23 +20,15 @@ declare module '@hapi/hapi' {
 
 
 const output = {
-    // Lines gather up to this much and go out in one write, at the latest after flushMs: one system call for many
-    // lines under load, and none of a thread pool's hand-offs (asynchronous writes cost more than they save on a
-    // busy core).
-    minLength: 4096,
+    // Lines gather up to 4 KB and go out in one write, at the latest after flushMs: one system call for many lines
+    // under load, and none of a thread pool's hand-offs (asynchronous writes cost more than they save on a busy core).
     flushMs: 100,
-    stdout: null as ReturnType<typeof Pino.destination> | null,
+    stdout: null as LineOutput | null,
 
-    /** Standard output, shared by every logger of the process and flushed when it exits. */
-    destination(): ReturnType<typeof Pino.destination> {
+    /** Standard output, shared by every logger of the process and written out when it exits. */
+    destination(): LineOutput {
 
-        if (!output.stdout) {
-            const stdout = Pino.destination({ dest: 1, sync: true, minLength: output.minLength });
-            setInterval(() => stdout.flush(), output.flushMs).unref();
-            process.once('exit', () => stdout.flushSync());
-            output.stdout = stdout;
-        }
-
+        output.stdout ??= lineOutput(1, { flushMs: output.flushMs });
         return output.stdout;
     }
 };
