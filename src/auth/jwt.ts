@@ -47,11 +47,18 @@ const internals = {
     // Distinct tokens remembered at once: a few KiB each at most.
     maxVerifiedTokens: 10_000,
 
+    whiteSpaceRx: /\s/,
+
     /** The token as @hapi/jwt reads it from the header, so that a remembered one is found under no other spelling. */
     bearer(header: unknown): string | null {
 
         if (typeof header !== 'string') {
             return null;
+        }
+
+        // What clients send: "Bearer " and a token with no white space in it, read without splitting the header.
+        if (header.startsWith('Bearer ') && header.length > 7 && !internals.whiteSpaceRx.test(header.slice(7))) {
+            return header.slice(7);
         }
 
         const parts = header.split(/\s+/);

@@ -48,6 +48,8 @@ test('scheme without a token', refused, 'Bearer');
 test('a token that is not a JWT', refused, 'Bearer not-a-token');
 test('three parts of garbage', refused, 'Bearer a.b.c');
 test('a token followed by more words', refused, `Bearer ${signHs256(header, valid(), testSecret)} extra`);
+test('a token followed by a tab', refused, `Bearer ${signHs256(header, valid(), testSecret)}\t`);
+test('two spaces after the scheme', accepted, `Bearer  ${signHs256(header, valid(), testSecret)}`, 'auth-user');
 test('another scheme', refused, `Basic ${Buffer.from('user:pass').toString('base64')}`);
 test('a bare token without a scheme', refused, signHs256(header, valid(), testSecret));
 test('a token signed with another secret', refused, `Bearer ${signHs256(header, valid(), 'another-secret-that-is-also-long-enough!!')}`);
