@@ -32,9 +32,9 @@ module.exports = {
         {
             name: 'foundation-below-layers',
             severity: 'error',
-            comment: 'The configuration, the logger and the private-file checks stand on src/common alone.',
-            from: { path: '^src/(config[.]ts|config/|logger[.]ts|private-files[.]ts)' },
-            to: { path: '^src/', pathNot: '^src/(common/|generated/|config[.]ts|config/|logger[.]ts|private-files[.]ts)' }
+            comment: 'The configuration, the logger and its output, and the private-file checks stand on src/common alone.',
+            from: { path: '^src/(config[.]ts|config/|logger[.]ts|log-output[.]ts|private-files[.]ts)' },
+            to: { path: '^src/', pathNot: '^src/(common/|generated/|config[.]ts|config/|logger[.]ts|log-output[.]ts|private-files[.]ts)' }
         },
         {
             name: 'layers-below-application',
