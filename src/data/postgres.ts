@@ -75,6 +75,14 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
     // connections without following them (PgBouncer before 1.21 in transaction mode), and they run unnamed from then
     // on. Both refusals come before the statement runs, so it is run again.
     let prepared = target.prepared;
+    const refused = (err: unknown) => {
+
+        if (prepared) {
+            prepared = false;
+            options.log?.warn?.(`the database refused a prepared statement (${(err as Error).message}): statements are no longer prepared by name; behind a transaction pooler without prepared statements, set DB_PREPARED_STATEMENTS=false`);
+        }
+    };
+
     const runner = statementRunner(pool, timeouts.queryTimeoutMs);
 
     const query: Query = async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
@@ -90,11 +98,7 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
                     throw err;
                 }
 
-                if (prepared) {
-                    prepared = false;
-                    options.log?.warn?.(`the database refused a prepared statement (${(err as Error).message}): statements are no longer prepared by name; behind a transaction pooler without prepared statements, set DB_PREPARED_STATEMENTS=false`);
-                }
-
+                refused(err);
                 result = await runner.run(statement, values, false);
             }
 
@@ -112,7 +116,8 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
     // Statements that take versions have the user's id as $1 (statements.ts).
     const announcer = changeAnnouncer(query, (message) => options.log?.warn?.(message));
 
-    const transaction = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
+    /** One run of a transaction's work on a connection of its own; `named`: its statements prepared by name. */
+    const attempt = async <T>(work: (query: Query) => Promise<T>, named: boolean, refusal: { err?: unknown }): Promise<T> => {
 
         let client: Pg.PoolClient;
         try {
@@ -125,7 +130,6 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
         // Users whose new versions the transaction's statements took: announced once it has committed.
         const written = new Set<string>();
 
-        // Prepared by name as the pool's statements are, while the database takes them.
         const inTransaction: Query = async <Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> => {
 
             if (target.announces && takesAnnouncedVersions(statement)) {
@@ -134,12 +138,16 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
 
             // Bounded as the pool's statements are: past DB_QUERY_TIMEOUT_MS the connection is given up for broken.
             try {
-                const result = await runner.runOn(client, statement, values, prepared);
+                const result = await runner.runOn(client, statement, values, named);
                 return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
             }
             catch (err) {
                 if (err instanceof StatementTimeout) {
                     broken = err;
+                }
+
+                if (named && internals.preparedRefused.has((err as { code?: string }).code ?? '')) {
+                    refusal.err = err;
                 }
 
                 throw atBoundary(err);
@@ -171,6 +179,26 @@ export function poolDatabase(target: PoolTarget, timeouts: DatabaseTimeouts, opt
             // A connection that could not roll back, or that a statement outlived, is dropped rather than handed out
             // in an unknown state.
             client.release(broken);
+        }
+    };
+
+    // Prepared by name as the pool's statements are, while the database takes them. A refused name aborts the
+    // transaction it came in: it is rolled back and run again from its start, unnamed, as the pool's statements are
+    // from then on.
+    const transaction = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
+
+        const named = prepared;
+        const refusal: { err?: unknown } = {};
+        try {
+            return await attempt(work, named, refusal);
+        }
+        catch (err) {
+            if (refusal.err === undefined) {
+                throw err;
+            }
+
+            refused(refusal.err);
+            return await attempt(work, false, {});
         }
     };
 

@@ -110,3 +110,28 @@ test('connections that share one session (a transaction pooler without prepared 
     t.is(warnings.length, 1, warnings.join('\n'));
     t.regex(warnings[0], /DB_PREPARED_STATEMENTS=false/);
 });
+
+
+test('a transaction whose statement\'s name is refused (another connection of the session prepared it) runs again unnamed, once, with the same one warning', async (t) => {
+
+    const url = await internals.sharedSession(t);
+    const unnamed = await internals.open(t, url, 1, [], false);
+    const seed = taskStore(unnamed, parseTaskLimits({}));
+    const ids: string[] = [];
+    for (const title of ['first', 'second']) {
+        ids.push((await seed.createTaskForUser('tx-user', { title, description: null, completed: false, priority: 'low', due_date: null }) as Task).id);
+    }
+
+    // A delete is a transaction: the first client prepares its statements by name in the one session, and the
+    // second client's transaction finds those names taken.
+    const first = await internals.open(t, url, 1, []);
+    t.true(await taskStore(first, parseTaskLimits({})).deleteTaskForUser('tx-user', ids[0]));
+
+    const warnings: string[] = [];
+    const second = await internals.open(t, url, 1, warnings);
+    t.true(await taskStore(second, parseTaskLimits({})).deleteTaskForUser('tx-user', ids[1]));
+
+    t.deepEqual((await seed.listTrashForUser('tx-user', { limit: 10 })).tasks.map((task) => task.title).sort(), ['first', 'second']);
+    t.is(warnings.length, 1, warnings.join('\n'));
+    t.regex(warnings[0], /DB_PREPARED_STATEMENTS=false/);
+});
