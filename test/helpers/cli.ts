@@ -48,6 +48,11 @@ export async function createCliTarget(options: { migrate?: boolean } = {}): Prom
     }
 
     env.BETTER_AUTH_SECRET = testSecret;
+    // CI's run through PgBouncer in transaction mode turns prepared statements off: todo-admin and the test's own
+    // database handle follow it, as an operator's would.
+    if (process.env.DB_PREPARED_STATEMENTS) {
+        env.DB_PREPARED_STATEMENTS = process.env.DB_PREPARED_STATEMENTS;
+    }
 
     const target: CliTarget = {
         env,
