@@ -77,23 +77,27 @@ export function lineOutput(fd: number, { flushMs }: LineOutputOptions): LineOutp
         }
 
         try {
-            const written = Fs.writeSync(fd, text);
+            // The string at once (the usual case), the rest as bytes when the descriptor took only part of it or none.
+            let written = 0;
+            try {
+                written = Fs.writeSync(fd, text);
+            }
+            catch (err) {
+                if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+                    throw err;
+                }
+            }
+
             if (written < size) {
                 internals.writeAll(fd, Buffer.from(text).subarray(written));
             }
         }
         catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-                internals.writeAll(fd, Buffer.from(text));
-                return;
+            if ((err as NodeJS.ErrnoException).code !== 'EPIPE') {
+                throw err;
             }
 
-            if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
-                closed = true;
-                return;
-            }
-
-            throw err;
+            closed = true;
         }
     };
 
