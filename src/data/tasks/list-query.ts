@@ -68,8 +68,30 @@ const internals = {
         ].map((part) => (part === true ? 1 : part === false ? 0 : part)).join('.');
     },
 
+    // The sorts in the order of their place in a shape's number.
+    sortNumbers: { created_at: 0, updated_at: 1, due_date: 2, priority: 3, title: 4, position: 5 } satisfies Record<TaskSort, number>,
+
+    /**
+     * The shape as a number, a bit for the order and for each filter: what the built statements are found by on every
+     * list request, where the text (the statements' names) would be put together each time.
+     */
+    shapeNumber(options: TaskListOptions): number {
+
+        return internals.sortNumbers[options.sort ?? 'created_at'] * 1024 +
+            (options.order === 'asc' ? 512 : 0) +
+            (options.completed !== undefined ? 256 : 0) +
+            (options.priorities?.length ? 128 : 0) +
+            (options.dueBefore !== undefined ? 64 : 0) +
+            (options.dueAfter !== undefined ? 32 : 0) +
+            (options.overdue ? 16 : 0) +
+            (options.search ? 8 : 0) +
+            (options.after !== undefined ? 4 : 0) +
+            (options.listId !== undefined ? 2 : 0) +
+            (options.parentId !== undefined ? 1 : 0);
+    },
+
     // Filled as shapes are first used: at most 6 144 (sort, order, filters present).
-    built: new Map<string, ListStatement>()
+    built: new Map<number, ListStatement>()
 };
 
 
@@ -295,7 +317,7 @@ export function listShape(options: TaskListOptions): string {
 /** The list statement for these options' shape, built once per shape. */
 export function listStatement(options: TaskListOptions): ListStatement {
 
-    const shape = internals.shape(options);
+    const shape = internals.shapeNumber(options);
     let built = internals.built.get(shape);
     if (!built) {
         built = buildListStatement(options);
