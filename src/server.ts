@@ -97,7 +97,11 @@ export async function createServer({ config, db, logger = createLogger(config.lo
                 hsts: config.hstsMaxAgeSec ? { maxAge: config.hstsMaxAgeSec } : false,
                 xframe: 'deny',
                 noSniff: true,
-                referrer: 'no-referrer'
+                referrer: 'no-referrer',
+                // hapi's defaults add X-XSS-Protection: 0 and X-Download-Options: noopen, both for Internet Explorer's
+                // sake: no browser in use reads them, and an answer that is JSON has no page for them to protect.
+                xss: false,
+                noOpen: false
             },
             cache: {
                 otherwise: 'no-store'

@@ -110,7 +110,12 @@ test('responses carry security headers, no-store and a request id', async (t) =>
         t.is(res.headers['x-content-type-options'], 'nosniff');
         t.is(res.headers['x-frame-options'], 'DENY');
         t.is(res.headers['cache-control'], 'no-store');
+        t.is(res.headers['referrer-policy'], 'no-referrer');
         t.truthy(res.headers['x-request-id']);
+
+        // Internet Explorer's headers, which hapi sends unless told not to: nothing reads them any more.
+        t.is(res.headers['x-xss-protection'], undefined);
+        t.is(res.headers['x-download-options'], undefined);
     }
 });
 
