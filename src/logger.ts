@@ -38,7 +38,7 @@ const output = {
  * The process's one logger: JSON lines, credentials removed before anything is written. Lines go to standard output,
  * or to `destination` (a test's).
  */
-export function createLogger(level: string, destination: Pino.DestinationStream = output.destination()): Logger {
+export function createLogger(level: string, destination?: Pino.DestinationStream): Logger {
 
     const logger = Pino({
         level,
@@ -48,7 +48,7 @@ export function createLogger(level: string, destination: Pino.DestinationStream 
             paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization'],
             remove: true
         }
-    }, level === 'silent' ? undefined : destination);
+    }, level === 'silent' ? undefined : destination ?? output.destination());
 
     responseLines.formatted.add(logger);
     return logger;
@@ -83,7 +83,7 @@ const responseLines = {
                 return;
             }
 
-            destination.write(`{"level":30,"time":${Date.now()}${afterTime}${JSON.stringify(requestId)},"res":{"statusCode":${statusCode}},"responseTime":${responseTime},"msg":${JSON.stringify(message(method, path, statusCode, responseTime))}}\n`);
+            destination.write(`{"level":${responseLines.info},"time":${Date.now()}${afterTime}${JSON.stringify(requestId)},"res":{"statusCode":${statusCode}},"responseTime":${responseTime},"msg":${JSON.stringify(message(method, path, statusCode, responseTime))}}\n`);
         };
     }
 };

@@ -125,9 +125,9 @@ const internals = {
 };
 
 
+const base64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 for (let i = 0; i < 4096; ++i) {
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    internals.base64Pairs.push(alphabet[i >>> 6] + alphabet[i & 63]);
+    internals.base64Pairs.push(base64url[i >>> 6] + base64url[i & 63]);
 }
 
 
