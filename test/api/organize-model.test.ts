@@ -100,7 +100,7 @@ interface Outcome {
 const test = anyTest as TestFn<TestApi>;
 
 const internals = {
-    runs: Number(process.env.ORGANIZE_RUNS ?? 20),
+    runs: Number(process.env.ORGANIZE_RUNS ?? 30),
     seed: process.env.ORGANIZE_SEED === undefined ? Date.now() ^ (Math.random() * 0x100000000) : Number(process.env.ORGANIZE_SEED),
     maxDepth: 4,
     // Small pages, so that the state is read across several of them: each page goes on from the last one's cursor.
@@ -654,8 +654,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     { weight: 8, arbitrary: fc.record({ op: fc.constant('move' as const), task: ref, list: field, parent: field, after: afterField }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), task: ref }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('restore' as const), task: ref }) },
-    { weight: 2, arbitrary: fc.constant({ op: 'create-list' as const }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('move-list' as const), list: ref, after: afterField }) },
+    // Lists made, and moved, often enough that the reach check below finds successful list moves every time: at
+    // weights 2, 1 and 1 and 20 runs they came to 2-7, and now and then to none, which failed the check by chance.
+    { weight: 4, arbitrary: fc.constant({ op: 'create-list' as const }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('move-list' as const), list: ref, after: afterField }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('delete-list' as const), list: ref }) }
 );
 
