@@ -98,8 +98,9 @@ export async function createServer({ config, db, logger = createLogger(config.lo
                 xframe: 'deny',
                 noSniff: true,
                 referrer: 'no-referrer',
-                // hapi's defaults add X-XSS-Protection: 0 and X-Download-Options: noopen, both for Internet Explorer's
-                // sake: no browser in use reads them, and an answer that is JSON has no page for them to protect.
+                // hapi's defaults add X-XSS-Protection: 0 and X-Download-Options: noopen: no browser in use reads them
+                // (the first was for the XSS filters Chrome, Safari and Internet Explorer have dropped, the second for
+                // Internet Explorer's downloads), the API answers JSON, and /docs has a Content-Security-Policy.
                 xss: false,
                 noOpen: false
             },

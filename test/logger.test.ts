@@ -21,7 +21,7 @@ const internals = {
 };
 
 
-test('a response line is what logger.info writes for it, byte for byte but the time, whatever the path holds', async (t) => {
+test('a response line is what logger.info writes for it, byte for byte but the time, for the paths a request can have', async (t) => {
 
     const { server, lines, logger } = await internals.server('info');
     const paths = [

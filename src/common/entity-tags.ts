@@ -99,7 +99,7 @@ const internals = {
     /**
      * Microseconds since 1970 of a timestamp in the API's form ("2026-12-01T17:30:00.500000Z"), read off its digits:
      * the days from the civil date as in Howard Hinnant's days_from_civil, which holds for every year the API takes.
-     * Anything else is read by Date.parse.
+     * A text of another length, or without the T and the point where they belong, is read by Date.parse.
      */
     epochMicros(timestamp: string): number {
 

@@ -113,7 +113,7 @@ test('responses carry security headers, no-store and a request id', async (t) =>
         t.is(res.headers['referrer-policy'], 'no-referrer');
         t.truthy(res.headers['x-request-id']);
 
-        // Internet Explorer's headers, which hapi sends unless told not to: nothing reads them any more.
+        // hapi's X-XSS-Protection and X-Download-Options, which it sends unless told not to: no browser in use reads them.
         t.is(res.headers['x-xss-protection'], undefined);
         t.is(res.headers['x-download-options'], undefined);
     }
