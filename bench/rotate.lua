@@ -1,11 +1,15 @@
 -- wrk script of npm run bench: every request is the next user's, in turn, so a server cannot answer from one
--- token or one row. Arguments after wrk's "--": METHOD PATH BODY FILE, where PATH may hold {id}, BODY is "-" for
--- none, and FILE has one line per user: the token, a tab, and one of that user's task ids.
+-- token or one row. Arguments after wrk's "--": METHOD PATH BODY FILE [CONNECTIONS HOLD_MS], where PATH may hold
+-- {id}, BODY is "-" for none, and FILE has one line per user: the token, a tab, and one of that user's task ids.
+-- With CONNECTIONS (the thread's) and HOLD_MS, the first request of each connection waits HOLD_MS once its
+-- connection is open, so that the load starts on connections already open: the harness leaves that time out.
 -- The requests are formatted once, in init: the load generator does as little as it can per request.
 
 local requests = {}
 local index = 1
 local threads = 0
+local holding = 0
+local holdMs = 0
 
 function setup(thread)
     threads = threads + 1
@@ -30,6 +34,19 @@ function init(args)
 
     -- Threads start at different users.
     index = ((first or 1) - 1) * 499 % #requests + 1
+    holding = tonumber(args[5]) or 0
+    holdMs = tonumber(args[6]) or 0
+end
+
+-- wrk asks before every request once the script has this function; a connection sends its first request before
+-- any answer can come back, so the thread's first CONNECTIONS calls are its connections' first requests.
+function delay()
+    if holding > 0 then
+        holding = holding - 1
+        return holdMs
+    end
+
+    return 0
 end
 
 function request()

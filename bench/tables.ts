@@ -2,6 +2,7 @@
 // shows. The ratios that matter are the service's against hapi's floor (what the service adds to the framework it
 // must use) and the floor's against the bare peer (what the framework costs).
 import type { PgbenchResult } from './load';
+import { openingHoldSec } from './load';
 import type { Row } from './report';
 import { median, medianPgbench, ms, rate, ratio, table } from './report';
 import type { Scenario } from './scenarios';
@@ -218,6 +219,7 @@ export function setupText(run: Run, target: Target): string {
     return [
         `${where} ${options.connections} connections, 1 000 users' tokens rotating; ${warmup}${options.durationSec} s measured per scenario and server` +
             (options.slices > 1 ? ` in ${options.slices} slices of ${options.durationSec / options.slices} s, taken on the three servers in turn and added up; ` : '; ') +
+            `each run of wrk opens its connections and holds their first requests ${openingHoldSec} s before its measured seconds start; ` +
             `${options.rounds} round(s), each with the three servers up and each scenario measured on each in turn (the order rotates from round to round); medians.`,
         `The servers: bare, node:http + pg (bench/bare-server.ts), the practical limit; hapi floor, one hapi route per scenario with nothing else ` +
             '(bench/hapi-floor.ts), the framework\'s own floor; both with a cached HS256 check and the service\'s SQL as named prepared statements, ' +
