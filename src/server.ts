@@ -51,7 +51,8 @@ const internals = {
 
         listener.keepAliveTimeout = keepAliveTimeoutMs;
         // A connection idle this long in the middle of a request (a client that stops reading its answer, say) is
-        // closed. Node arms it once per connection; hapi's route option would arm a new timer on every request.
+        // closed. Node arms it when the connection opens and again as each later request on it starts (one timer a
+        // request); hapi's route option would arm it once more for each request, from the request's lifecycle.
         listener.timeout = requestTimeoutMs;
         return listener;
     },
