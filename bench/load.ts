@@ -44,7 +44,7 @@ export interface PgbenchResult {
 /**
  * How long a scenario's run of wrk holds each connection's first request once the connection is open, left out of the
  * measured seconds. Each run opens its connections at once, and the first quarter second after that is slow on every
- * server (under get's load, p99 40-150 ms in that quarter against 20-30 ms after it, on the hapi floor as on the
+ * server (under get's load, p99 40-150 ms in that quarter against 16-30 ms after it, on the hapi floor as on the
  * service), so that with slices of 2 s the opening, not the answering, decided each server's p99.
  */
 export const openingHoldSec = 1;
