@@ -59,10 +59,11 @@ export function createLogger(level: string, destination?: Pino.DestinationStream
  * The line every answered request leaves, {"level":30,"time":…,"pid":…,"req_id":…,"res":{"statusCode":…},
  * "responseTime":…,"msg":"[response] …"}: what logger.info writes for it, byte for byte for any path a request over
  * HTTP can have (test/logger.test.ts holds the two side by side; Node reads the request line as latin1, so no path
- * holds a lone surrogate, which JSON.stringify escapes and pino would not). For a logger of createLogger's, whose lines have that one shape, the line is put together
- * here and handed to the logger's destination. pino's general path (hooks, serializers, the redaction check and
- * key-by-key formatting, for a line whose keys never change) was the costliest single step the service adds to a
- * request: writing the line here serves 3-4% more lists and gets under load. Any other logger gets logger.info.
+ * holds a lone surrogate, which JSON.stringify escapes and pino would not). For a logger of createLogger's, whose lines
+ * have that one shape, the line is put together here and handed to the logger's destination. pino's general path
+ * (hooks, serializers, the redaction check and key-by-key formatting, for a line whose keys never change) was the
+ * costliest single step the service adds to a request: writing the line here serves 3-4% more lists and gets under
+ * load. Any other logger gets logger.info.
  */
 const responseLines = {
     // pino's number for info, and the level the line is written at.
